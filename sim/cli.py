@@ -1,0 +1,149 @@
+"""The ``deconflict`` command line: parse arguments, call the library, print, set exit codes.
+
+Exit codes: 0 success; 2 bad input or usage (a message naming the file and key path, no
+traceback, nothing written); 1 an internal error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import traceback
+from collections.abc import Sequence
+from pathlib import Path
+
+from sim import __version__
+from sim.engine import run as run_scenario
+from sim.geo import Geography, build_geography
+from sim.metrics import summarize
+from sim.output import OutputError, check_target, default_run_dir, write_run
+from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.units import DAY, HOUR, QuantityError, parse_quantity
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as written."""
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="deconflict", description="Airspace deconfliction simulator: fly a scenario "
+        "and count every violation episode exactly.")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run a scenario and write a run folder")
+    run.add_argument("scenario", metavar="SCENARIO.yaml")
+    run.add_argument("--out", type=Path, help="run folder (default runs/<name>-seed<seed>)")
+    run.add_argument("--seed", type=int, help="replace the scenario's seed")
+    run.add_argument("--duration", help='replace the scenario\'s duration, e.g. "7 d"')
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE", help='override a key, e.g. hotline.latency="2 h"')
+    run.add_argument("--force", action="store_true", help="replace a non-empty run folder")
+
+    validate = commands.add_parser("validate", help="check a scenario and summarise it")
+    validate.add_argument("scenario", metavar="SCENARIO.yaml")
+    validate.add_argument("--set", dest="overrides", action="append", default=[],
+                          metavar="KEY=VALUE", help="override a key before checking")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of ``deconflict`` and ``python -m sim``; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        return _validate(args)
+    except (ScenarioError, OutputError, UsageError) as exc:
+        print(f"deconflict {args.command}: error:", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt:
+        print("deconflict: interrupted; nothing was written", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 1, no traceback
+        print(f"deconflict {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+              "  This is a bug; please report it with the scenario. Set DECONFLICT_DEBUG=1 "
+              "for the traceback.", file=sys.stderr)
+        if os.environ.get("DECONFLICT_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
+
+
+def _load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
+    duration = getattr(args, "duration", None)
+    if duration is not None:
+        try:
+            parse_quantity(duration, "duration")
+        except QuantityError as exc:
+            raise UsageError(f"--duration {duration!r}: {exc}") from None
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError(f"--seed {seed}: write a whole number from 0 to 2**63-1")
+    scenario = load_scenario(args.scenario, args.overrides, seed=seed, duration=duration)
+    return scenario, build_geography(scenario)
+
+
+def _run(args: argparse.Namespace) -> int:
+    scenario, geography = _load(args)
+    if args.out is not None:
+        check_target(args.out, args.force)  # refuse before spending time on the run
+    result = run_scenario(scenario, geography)
+    out = args.out or default_run_dir(result)
+    write_run(result, out, force=args.force)
+    summary = summarize(result)
+    print(f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} d, "
+          f"{len(result.flights)} flights -> {out}")
+    for rule_id, rule in summary["rules"].items():
+        print(f"  {rule_id:<24} {rule['type']:<16} {rule['episodes']:>6} episodes "
+              f"({rule['per_day']:.2f} a day)")
+    return EXIT_OK
+
+
+def _validate(args: argparse.Namespace) -> int:
+    scenario, geography = _load(args)
+    print(describe(scenario, geography))
+    return EXIT_OK
+
+
+def describe(scenario: Scenario, geography: Geography) -> str:
+    """A one-screen summary of a valid scenario."""
+    frame = geography.frame
+    lines = [f"{scenario.file}: valid",
+             f"  scenario  {scenario.name} (seed {scenario.seed}, "
+             f"{scenario.duration_s / HOUR:g} h"
+             + (f", from {scenario.start})" if scenario.start else ")"),
+             f"  frame     centre {frame.center_lon:.4f} E, {frame.center_lat:.4f} N"]
+    if geography.centerline is not None and scenario.corridor is not None:
+        length = geography.centerline.geometry().length / 1000.0
+        name = scenario.corridor.centerline if isinstance(scenario.corridor.centerline, str) \
+            else "custom"
+        lines.append(f"  corridor  {name}, {length:.0f} km long, half width "
+                     f"{scenario.corridor.half_width_m / 1000.0:.1f} km")
+    for lane in geography.lanes:
+        lines.append(f"  lane      {lane.lane.id}: {lane.lane.party}, offset "
+                     f"{lane.lane.offset_m / 1000.0:+.1f} km, {lane.lane.direction}")
+    for party in scenario.parties:
+        count = sum(1 for f in scenario.flights if f.party == party)
+        lines.append(f"  party     {party}: {count} explicit flights")
+    lines.append(f"  zones     {len(scenario.zones)}"
+                 + (f" ({', '.join(z.id for z in scenario.zones[:8])}"
+                    + (", ..." if len(scenario.zones) > 8 else "") + ")" if scenario.zones
+                    else ""))
+    for rule in scenario.rules:
+        lines.append(f"  rule      {rule.id}: {rule.type}")
+    hotline = scenario.hotline
+    lines.append("  hotline   " + (f"calls from {hotline.first_call_s / HOUR:g} h every "
+                                   f"{hotline.interval_s / HOUR:g} h, latency "
+                                   f"{hotline.latency_s / 60:g} min, loss {hotline.loss:g}"
+                                   if hotline.enabled else "off"))
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

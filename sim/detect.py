@@ -1,0 +1,451 @@
+"""Exact episode detection on piecewise-linear tracks: pure numpy, no time step.
+
+Every condition of SPEC §7 restricted to one straight leg (or one pair of legs) is an
+interval of time: closest point of approach gives the quadratic for horizontal
+distance, altitude and polygon edges are linear, and distance to a segment is a convex
+"capsule". So each leg (pair) is solved in closed form, vectorised over all candidates,
+and the pieces are merged into episodes when they touch within ``MERGE_GAP_S``.
+
+A broad phase keeps the cost proportional to the pairs that can come close: legs are cut
+at a global time grid into short chunks, each chunk's box (grown by half the reach) is
+hashed into (time bucket, grid cell) keys, and only chunks sharing a key are paired.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
+_EMPTY = (np.inf, -np.inf)
+
+
+@dataclass(frozen=True, slots=True)
+class Legs:
+    """Straight legs of every aircraft, one row per leg, sorted by flight then time.
+
+    Position at time t in [t0_s, t1_s] is (x0_m + vx_mps (t - t0_s), ...). Flights are
+    indexed in id order, so leg index order is flight order.
+    """
+
+    flight: np.ndarray
+    t0_s: np.ndarray
+    t1_s: np.ndarray
+    x0_m: np.ndarray
+    y0_m: np.ndarray
+    z0_m: np.ndarray
+    vx_mps: np.ndarray
+    vy_mps: np.ndarray
+    vz_mps: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.flight)
+
+    def position(self, leg: np.ndarray, t_s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return (x, y) of legs ``leg`` at absolute times ``t_s``."""
+        dt = t_s - self.t0_s[leg]
+        return self.x0_m[leg] + self.vx_mps[leg] * dt, self.y0_m[leg] + self.vy_mps[leg] * dt
+
+    def altitude(self, leg: np.ndarray, t_s: np.ndarray) -> np.ndarray:
+        """Return the altitude of legs ``leg`` at absolute times ``t_s``."""
+        return self.z0_m[leg] + self.vz_mps[leg] * (t_s - self.t0_s[leg])
+
+    def select(self, mask: np.ndarray) -> Legs:
+        """Return the legs where ``mask`` holds."""
+        return Legs(*(getattr(self, f)[mask] for f in Legs.__slots__))
+
+
+# ---------------------------------------------------------------------------- closed forms
+
+
+def within_radius(d0x: np.ndarray, d0y: np.ndarray, dvx: np.ndarray, dvy: np.ndarray,
+                  radius: np.ndarray | float, closed: bool = False
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    """Times tau (an interval lo, hi) when |d0 + dv tau| < radius (<= with ``closed``).
+
+    Empty intervals come back as (inf, -inf); always-true ones as (-inf, inf). The miss
+    distance is taken from the cross product, which keeps tangent passes (miss distance
+    exactly the radius) out of the open result instead of leaving a sliver of rounding.
+    """
+    d0x, d0y, dvx, dvy = np.broadcast_arrays(*(np.asarray(a, float) for a in (d0x, d0y, dvx,
+                                                                                dvy)))
+    radius = np.broadcast_to(np.asarray(radius, float), d0x.shape)
+    lo = np.full(d0x.shape, np.inf)
+    hi = np.full(d0x.shape, -np.inf)
+    a = dvx * dvx + dvy * dvy
+    moving = a > 0.0
+    distance = np.hypot(d0x, d0y)
+    still = ~moving & ((distance <= radius) if closed else (distance < radius))
+    lo[still], hi[still] = -np.inf, np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        speed = np.sqrt(a)
+        tau_star = -(d0x * dvx + d0y * dvy) / a
+        miss = np.abs(d0x * dvy - d0y * dvx) / speed
+        room = (radius - miss) * (radius + miss)
+        ok = moving & ((room >= 0.0) if closed else (room > 0.0))
+        half = np.sqrt(np.where(ok, room, 0.0)) / speed
+    lo[ok] = tau_star[ok] - half[ok]
+    hi[ok] = tau_star[ok] + half[ok]
+    return lo, hi
+
+
+def between_bounds(c0: np.ndarray, c1: np.ndarray, low: np.ndarray | float,
+                   high: np.ndarray | float, closed: bool = False
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    """Times tau (interval lo, hi) when low < c0 + c1 tau < high (<= with ``closed``).
+
+    Bounds may be infinite.
+    """
+    c0, c1 = np.broadcast_arrays(np.asarray(c0, float), np.asarray(c1, float))
+    low = np.broadcast_to(np.asarray(low, float), c0.shape)
+    high = np.broadcast_to(np.asarray(high, float), c0.shape)
+    lo = np.full(c0.shape, np.inf)
+    hi = np.full(c0.shape, -np.inf)
+    flat = c1 == 0.0
+    inside = flat & (((low <= c0) & (c0 <= high)) if closed else ((low < c0) & (c0 < high)))
+    lo[inside], hi[inside] = -np.inf, np.inf
+    moving = ~flat
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ta = (low - c0) / c1
+        tb = (high - c0) / c1
+    lo[moving] = np.minimum(ta, tb)[moving]
+    hi[moving] = np.maximum(ta, tb)[moving]
+    return lo, hi
+
+
+def capsule_interval(px: np.ndarray, py: np.ndarray, vx: np.ndarray, vy: np.ndarray,
+                     ax: np.ndarray, ay: np.ndarray, bx: np.ndarray, by: np.ndarray,
+                     radius: float, closed: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Times tau when the point p + v tau is closer than ``radius`` to segment AB
+    (or at most ``radius`` away, with ``closed``).
+
+    The set of points within a distance of a segment is convex (a capsule), so a line
+    meets it in one interval: the hull of its meetings with the two end discs and the
+    rectangle between them.
+    """
+    lo_a, hi_a = within_radius(px - ax, py - ay, vx, vy, radius, closed)
+    lo_b, hi_b = within_radius(px - bx, py - by, vx, vy, radius, closed)
+    ex, ey = bx - ax, by - ay
+    length = np.hypot(ex, ey)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ux, uy = ex / length, ey / length
+    has_body = length > 0.0
+    ux, uy = np.where(has_body, ux, 0.0), np.where(has_body, uy, 0.0)
+    rx, ry = px - ax, py - ay
+    lo_s, hi_s = between_bounds(rx * ux + ry * uy, vx * ux + vy * uy, 0.0, length, closed)
+    lo_n, hi_n = between_bounds(rx * -uy + ry * ux, vx * -uy + vy * ux, -radius, radius, closed)
+    lo_r, hi_r = np.maximum(lo_s, lo_n), np.minimum(hi_s, hi_n)
+    body = has_body & ((hi_r >= lo_r) if closed else (hi_r > lo_r))
+    lo_r, hi_r = np.where(body, lo_r, np.inf), np.where(body, hi_r, -np.inf)
+    return np.minimum(np.minimum(lo_a, lo_b), lo_r), np.maximum(np.maximum(hi_a, hi_b), hi_r)
+
+
+# ---------------------------------------------------------------------------- broad phase
+
+
+@dataclass(frozen=True, slots=True)
+class PairStats:
+    """What the broad phase saw: all leg pairs, the time-overlapping ones, the candidates."""
+
+    legs: int
+    all_pairs: int
+    overlapping_pairs: int
+    candidate_pairs: int
+
+
+def overlapping_pair_count(legs: Legs) -> int:
+    """Count pairs of legs (any flights, self excluded) whose times overlap, without listing them."""
+    if len(legs) < 2:
+        return 0
+    starts = np.sort(legs.t0_s)
+    ends = np.sort(legs.t1_s)
+    began_before_end = np.searchsorted(starts, legs.t1_s, side="left")
+    ended_before_start = np.searchsorted(ends, legs.t0_s, side="right")
+    return int((np.sum(began_before_end - ended_before_start) - len(legs)) // 2)
+
+
+def candidate_leg_pairs(legs: Legs, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of legs of different flights that overlap in time and may come within ``reach_m``.
+
+    Returns leg index arrays (i, j) with i < j, unique, sorted. No pair that comes
+    within ``reach_m`` horizontally while both legs are flown is ever left out.
+    """
+    n = len(legs)
+    if n < 2:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    speed = np.hypot(legs.vx_mps, legs.vy_mps)
+    v_max = max(float(np.max(speed)), 1.0)
+    # A bucket long enough for a chunk to move about one reach (at least 20 km), so each
+    # grown box covers at most 2 x 2 cells of a grid whose cell is chunk travel + reach.
+    bucket_s = float(np.clip(max(reach_m, 20_000.0) / v_max, 10.0, 3600.0))
+    cell_m = v_max * bucket_s + reach_m
+    half = reach_m / 2.0
+
+    k0 = np.floor(legs.t0_s / bucket_s).astype(np.int64)
+    k1 = np.maximum(np.ceil(legs.t1_s / bucket_s).astype(np.int64) - 1, k0)
+    counts = k1 - k0 + 1
+    leg_of_chunk = np.repeat(np.arange(n), counts)
+    first = np.cumsum(counts) - counts
+    bucket = k0[leg_of_chunk] + (np.arange(len(leg_of_chunk)) - first[leg_of_chunk])
+    cs = np.maximum(legs.t0_s[leg_of_chunk], bucket * bucket_s)
+    ce = np.minimum(legs.t1_s[leg_of_chunk], (bucket + 1) * bucket_s)
+    xs, ys = legs.position(leg_of_chunk, cs)
+    xe, ye = legs.position(leg_of_chunk, ce)
+    xmin, xmax = np.minimum(xs, xe) - half, np.maximum(xs, xe) + half
+    ymin, ymax = np.minimum(ys, ye) - half, np.maximum(ys, ye) + half
+
+    cx0, cx1 = np.floor(xmin / cell_m).astype(np.int64), np.floor(xmax / cell_m).astype(np.int64)
+    cy0, cy1 = np.floor(ymin / cell_m).astype(np.int64), np.floor(ymax / cell_m).astype(np.int64)
+    ncx, ncy = cx1 - cx0 + 1, cy1 - cy0 + 1
+    per_chunk = ncx * ncy
+    chunk_of_entry = np.repeat(np.arange(len(leg_of_chunk)), per_chunk)
+    local = np.arange(len(chunk_of_entry)) - np.repeat(np.cumsum(per_chunk) - per_chunk,
+                                                       per_chunk)
+    ex = cx0[chunk_of_entry] + local % ncx[chunk_of_entry]
+    ey = cy0[chunk_of_entry] + local // ncx[chunk_of_entry]
+    ex -= ex.min()
+    ey -= ey.min()
+    span_x, span_y = int(ex.max()) + 1, int(ey.max()) + 1
+    key = (bucket[chunk_of_entry] * span_x + ex) * span_y + ey
+
+    order = np.argsort(key, kind="stable")
+    key = key[order]
+    chunk_sorted = chunk_of_entry[order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    group_end = np.repeat(np.r_[starts[1:], len(key)], np.diff(np.r_[starts, len(key)]))
+    partners = group_end - np.arange(len(key)) - 1
+    total = int(partners.sum())
+    if total == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    a = np.repeat(np.arange(len(key)), partners)
+    b = a + 1 + (np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners))
+    ca, cb = chunk_sorted[a], chunk_sorted[b]
+    keep = ((legs.flight[leg_of_chunk[ca]] != legs.flight[leg_of_chunk[cb]])
+            & (np.maximum(cs[ca], cs[cb]) < np.minimum(ce[ca], ce[cb]))
+            & (xmin[ca] <= xmax[cb]) & (xmin[cb] <= xmax[ca])
+            & (ymin[ca] <= ymax[cb]) & (ymin[cb] <= ymax[ca]))
+    la, lb = leg_of_chunk[ca[keep]], leg_of_chunk[cb[keep]]
+    i, j = np.minimum(la, lb), np.maximum(la, lb)
+    pair_key = np.unique(i * n + j)
+    return pair_key // n, pair_key % n
+
+
+# ---------------------------------------------------------------------------- narrow phase
+
+
+@dataclass(frozen=True, slots=True)
+class PairPieces:
+    """Intervals in which a leg pair's separation condition holds, with the closest approach."""
+
+    leg_i: np.ndarray
+    leg_j: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    min_distance_m: np.ndarray
+    min_time_s: np.ndarray
+
+
+def separation_pieces(legs: Legs, i: np.ndarray, j: np.ndarray, horizontal_m: float,
+                      vertical_m: float | None) -> PairPieces:
+    """Solve, for each leg pair (i, j), when horizontal distance < ``horizontal_m`` and
+    (if given) |altitude difference| < ``vertical_m``; return the non-empty pieces."""
+    ts = np.maximum(legs.t0_s[i], legs.t0_s[j])
+    te = np.minimum(legs.t1_s[i], legs.t1_s[j])
+    span = te - ts
+    xi, yi = legs.position(i, ts)
+    xj, yj = legs.position(j, ts)
+    d0x, d0y = xj - xi, yj - yi
+    dvx, dvy = legs.vx_mps[j] - legs.vx_mps[i], legs.vy_mps[j] - legs.vy_mps[i]
+    lo, hi = within_radius(d0x, d0y, dvx, dvy, horizontal_m)
+    if vertical_m is not None:
+        dz0 = legs.altitude(j, ts) - legs.altitude(i, ts)
+        vlo, vhi = between_bounds(dz0, legs.vz_mps[j] - legs.vz_mps[i], -vertical_m, vertical_m)
+        lo, hi = np.maximum(lo, vlo), np.minimum(hi, vhi)
+    lo, hi = np.maximum(lo, 0.0), np.minimum(hi, span)
+    keep = hi > lo
+    lo, hi, span, ts = lo[keep], hi[keep], span[keep], ts[keep]
+    d0x, d0y, dvx, dvy = d0x[keep], d0y[keep], dvx[keep], dvy[keep]
+    a = dvx * dvx + dvy * dvy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau_star = np.where(a > 0.0, -(d0x * dvx + d0y * dvy) / a, lo)
+    tau_min = np.clip(tau_star, lo, hi)
+    distance = np.hypot(d0x + dvx * tau_min, d0y + dvy * tau_min)
+    # Ends that are the legs' own ends are taken as they are, so that pieces meeting at a
+    # waypoint share the exact same instant.
+    start = np.where(lo <= 0.0, ts, ts + lo)
+    end = np.where(hi >= span, ts + span, ts + hi)
+    end = np.where(hi >= span, np.minimum(legs.t1_s[i[keep]], legs.t1_s[j[keep]]), end)
+    return PairPieces(i[keep], j[keep], start, end, distance, ts + tau_min)
+
+
+@dataclass(frozen=True, slots=True)
+class LegPieces:
+    """Intervals (absolute times) in which a condition holds for one leg."""
+
+    leg: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+
+
+def _absolute(legs: Legs, leg: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> LegPieces:
+    span = legs.t1_s[leg] - legs.t0_s[leg]
+    start = np.where(lo <= 0.0, legs.t0_s[leg], legs.t0_s[leg] + lo)
+    end = np.where(hi >= span, legs.t1_s[leg], legs.t0_s[leg] + hi)
+    return LegPieces(leg, start, end)
+
+
+def _leg_boxes(legs: Legs) -> np.ndarray:
+    x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
+    y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
+    return shapely.box(np.minimum(legs.x0_m, x1), np.minimum(legs.y0_m, y1),
+                       np.maximum(legs.x0_m, x1), np.maximum(legs.y0_m, y1))
+
+
+def near_segments(legs: Legs, boxes: np.ndarray, segments: np.ndarray, radius: float,
+                  closed: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intervals (leg-local tau) in which legs are closer than ``radius`` to segments
+    (at most ``radius`` away, with ``closed``).
+
+    Returns (leg, lo, hi) for the (leg, segment) meetings, clipped to the leg; closed
+    meetings may be single instants.
+    """
+    if len(segments) == 0 or len(legs) == 0:
+        z = np.zeros(0)
+        return np.zeros(0, np.int64), z, z
+    seg_boxes = shapely.box(np.minimum(segments[:, 0], segments[:, 2]) - radius,
+                            np.minimum(segments[:, 1], segments[:, 3]) - radius,
+                            np.maximum(segments[:, 0], segments[:, 2]) + radius,
+                            np.maximum(segments[:, 1], segments[:, 3]) + radius)
+    leg, seg = shapely.STRtree(seg_boxes).query(boxes, predicate="intersects")
+    s = segments[seg]
+    lo, hi = capsule_interval(legs.x0_m[leg], legs.y0_m[leg], legs.vx_mps[leg],
+                              legs.vy_mps[leg], s[:, 0], s[:, 1], s[:, 2], s[:, 3], radius,
+                              closed)
+    lo = np.maximum(lo, 0.0)
+    hi = np.minimum(hi, legs.t1_s[leg] - legs.t0_s[leg])
+    keep = (hi >= lo) if closed else (hi > lo)
+    return leg[keep], lo[keep], hi[keep]
+
+
+def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np.ndarray,
+                tolerance_m: float) -> LegPieces:
+    """Intervals in which legs are inside the corridor (closer than ``half_width_m`` to its
+    centerline segments) and farther than ``tolerance_m`` from every lane segment."""
+    boxes = _leg_boxes(legs)
+    c_leg, c_lo, c_hi = near_segments(legs, boxes, corridor, half_width_m)
+    # "Farther than the tolerance" is strict: exactly at the tolerance is on the lane.
+    l_leg, l_lo, l_hi = near_segments(legs, boxes, lanes, tolerance_m, closed=True)
+    # One sweep over sorted events per leg: A counts corridor capsules the point is in,
+    # B lane capsules. Each leg's events sum to zero, so one global cumsum serves all legs.
+    n_c, n_l = len(c_leg), len(l_leg)
+    ev_leg = np.concatenate([c_leg, c_leg, l_leg, l_leg])
+    ev_t = np.concatenate([c_lo, c_hi, l_lo, l_hi])
+    ev_a = np.concatenate([np.ones(n_c), -np.ones(n_c), np.zeros(2 * n_l)])
+    ev_b = np.concatenate([np.zeros(2 * n_c), np.ones(n_l), -np.ones(n_l)])
+    order = np.lexsort((ev_t, ev_leg))
+    ev_leg, ev_t = ev_leg[order], ev_t[order]
+    in_corridor = np.cumsum(ev_a[order]) > 0.5
+    near_lane = np.cumsum(ev_b[order]) > 0.5
+    holds = in_corridor[:-1] & ~near_lane[:-1] & (ev_leg[1:] == ev_leg[:-1]) & (
+        ev_t[1:] > ev_t[:-1])
+    k = np.flatnonzero(holds)
+    return _absolute(legs, ev_leg[k], ev_t[k], ev_t[k + 1])
+
+
+def circle_pieces(legs: Legs, candidates: np.ndarray, center: tuple[float, float],
+                  radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leg-local intervals (leg, lo, hi) strictly inside a circle."""
+    lo, hi = within_radius(legs.x0_m[candidates] - center[0], legs.y0_m[candidates] - center[1],
+                           legs.vx_mps[candidates], legs.vy_mps[candidates], radius_m)
+    return candidates, lo, hi
+
+
+def polygon_pieces(legs: Legs, candidates: np.ndarray, ring: np.ndarray, shape: shapely.Polygon
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leg-local intervals (leg, lo, hi) strictly inside a polygon.
+
+    The times a leg crosses the polygon's edges (a linear equation per edge) cut the leg
+    into pieces that are wholly inside or wholly outside; a piece's midpoint tells which.
+    """
+    if len(candidates) == 0:
+        z = np.zeros(0)
+        return candidates, z, z
+    span = (legs.t1_s - legs.t0_s)[candidates]
+    px, py = legs.x0_m[candidates][:, None], legs.y0_m[candidates][:, None]
+    vx, vy = legs.vx_mps[candidates][:, None], legs.vy_mps[candidates][:, None]
+    ax, ay = ring[:-1, 0][None, :], ring[:-1, 1][None, :]
+    ex, ey = (ring[1:, 0] - ring[:-1, 0])[None, :], (ring[1:, 1] - ring[:-1, 1])[None, :]
+    wx, wy = ax - px, ay - py
+    denom = vx * ey - vy * ex
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = (wx * ey - wy * ex) / denom
+        u = (wx * vy - wy * vx) / denom
+        crossing = (denom != 0.0) & (u >= 0.0) & (u <= 1.0)
+        # Legs running along an edge: the edge's ends cut the leg.
+        vv = vx * vx + vy * vy
+        collinear = (denom == 0.0) & (wx * vy - wy * vx == 0.0)
+        tau_a = (wx * vx + wy * vy) / vv
+        tau_b = ((wx + ex) * vx + (wy + ey) * vy) / vv
+    cuts = np.concatenate([np.where(crossing, tau, np.nan), np.where(collinear, tau_a, np.nan),
+                           np.where(collinear, tau_b, np.nan)], axis=1)
+    cuts = np.where((cuts > 0.0) & (cuts < span[:, None]), cuts, np.nan)
+    cuts = np.concatenate([np.zeros((len(candidates), 1)), cuts, span[:, None]], axis=1)
+    cuts.sort(axis=1)  # nan last
+    lo, hi = cuts[:, :-1], cuts[:, 1:]
+    valid = np.isfinite(hi) & (hi > lo)
+    row, col = np.nonzero(valid)
+    lo, hi = lo[row, col], hi[row, col]
+    leg = candidates[row]
+    mid = 0.5 * (lo + hi)
+    inside = shapely.contains_xy(shape, legs.x0_m[leg] + legs.vx_mps[leg] * mid,
+                                 legs.y0_m[leg] + legs.vy_mps[leg] * mid)
+    return leg[inside], lo[inside], hi[inside]
+
+
+def zone_pieces(legs: Legs, candidates: np.ndarray, inside: tuple[np.ndarray, np.ndarray,
+                np.ndarray], floor_m: float, ceiling_m: float, active_start_s: float,
+                active_end_s: float) -> LegPieces:
+    """Intersect inside-the-area intervals with the altitude band and the active window."""
+    leg, lo, hi = inside
+    zlo, zhi = between_bounds(legs.z0_m[leg], legs.vz_mps[leg], floor_m, ceiling_m)
+    alo, ahi = between_bounds(legs.t0_s[leg], np.ones(len(leg)), active_start_s, active_end_s)
+    lo = np.maximum.reduce([lo, zlo, alo, np.zeros(len(leg))])
+    hi = np.minimum.reduce([hi, zhi, ahi, legs.t1_s[leg] - legs.t0_s[leg]])
+    keep = hi > lo
+    return _absolute(legs, leg[keep], lo[keep], hi[keep])
+
+
+# ---------------------------------------------------------------------------- merging
+
+
+def merge_pieces(key: np.ndarray, start_s: np.ndarray, end_s: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Group pieces into episodes: same key and touching within ``MERGE_GAP_S``.
+
+    Returns (order, episode) where ``order`` sorts the pieces by (key, start) and
+    ``episode[k]`` is the episode number of the k-th piece in that order.
+    """
+    if len(key) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    order = np.lexsort((start_s, key))
+    k, s, e = key[order], start_s[order], end_s[order]
+    reach = np.maximum.accumulate(e)  # pieces of one key never overlap; this is a guard
+    new = np.r_[True, (k[1:] != k[:-1]) | (s[1:] - reach[:-1] > MERGE_GAP_S)]
+    # The running maximum must restart with each key.
+    if np.any(k[1:] != k[:-1]):
+        reach = _segmented_max(e, np.r_[True, k[1:] != k[:-1]])
+        new = np.r_[True, (k[1:] != k[:-1]) | (s[1:] - reach[:-1] > MERGE_GAP_S)]
+    return order, np.cumsum(new) - 1
+
+
+def _segmented_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` restarting wherever ``starts`` is True."""
+    group = np.cumsum(starts) - 1
+    offset = (np.max(np.abs(values[np.isfinite(values)])) * 4.0 + 1.0) if len(values) else 1.0
+    lifted = values + group * offset
+    return np.maximum.accumulate(lifted) - group * offset

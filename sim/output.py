@@ -1,0 +1,111 @@
+"""The run folder (SPEC §10): summary.json, events.csv and scenario.yaml, written whole or not at all.
+
+Files are written into a hidden sibling folder first and renamed into place in one
+step; with ``--force`` an existing folder is moved aside only once the new one is
+complete, and removed after the swap. An interrupted write leaves the old folder (or
+nothing) and at most a hidden ``.NAME.partial-PID`` folder, never a half run folder.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import shutil
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+from sim.engine import Run
+from sim.metrics import summarize
+from sim.records import EVENT_COLUMNS, Episode
+
+
+class OutputError(Exception):
+    """The run folder cannot be written where asked (exit code 2)."""
+
+
+def default_run_dir(run: Run) -> Path:
+    """``runs/<scenario-name>-seed<seed>`` (the name made safe for a folder name)."""
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in run.scenario.name)
+    return Path("runs") / f"{name.strip('.-') or 'scenario'}-seed{run.scenario.seed}"
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse a target that is a file, or a non-empty folder without ``force``."""
+    if out.exists() and not out.is_dir():
+        raise OutputError(f"{out}: exists and is not a folder; choose another --out")
+    if out.is_dir() and any(out.iterdir()) and not force:
+        raise OutputError(f"{out}: the folder is not empty; use --force to replace it, or "
+                          "choose another --out")
+
+
+def write_run(run: Run, out: Path, force: bool = False) -> Path:
+    """Write a run folder atomically and return its path."""
+    check_target(out, force)
+    files = {
+        "summary.json": json.dumps(summarize(run), indent=2, allow_nan=False) + "\n",
+        "events.csv": events_csv(run.episodes),
+        "scenario.yaml": run.scenario.resolved_yaml(),
+    }
+    write_folder(out, files, force)
+    return out
+
+
+def write_folder(out: Path, files: dict[str, str], force: bool) -> None:
+    """Write ``files`` (name -> text) as the folder ``out``, whole or not at all."""
+    out = Path(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{parent}: cannot create the folder ({exc.strerror})") from None
+    partial = parent / f".{out.name}.partial-{os.getpid()}"
+    old = parent / f".{out.name}.old-{os.getpid()}"
+    try:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        for name, text in files.items():
+            with open(partial / name, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if out.is_dir():
+            if any(out.iterdir()):
+                check_target(out, force)
+                out.rename(old)
+            else:
+                out.rmdir()
+        partial.rename(out)
+    except OSError as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)
+        raise OutputError(f"{out}: cannot write the run folder ({exc.strerror or exc})") from None
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        if old.exists() and not out.exists():
+            old.rename(out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def events_csv(episodes: Iterable[Episode]) -> str:
+    """The ``events.csv`` text: one row per episode, floats written to round-trip exactly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EVENT_COLUMNS)
+    for episode in episodes:
+        writer.writerow([_cell(getattr(episode, column)) for column in EVENT_COLUMNS])
+    return buffer.getvalue()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)

@@ -1,0 +1,192 @@
+"""Rules: what counts as a violation. A small protocol, the built-in rules, and the registry.
+
+A rule is a function ``(spec, world) -> list[Episode]`` registered under its YAML
+``type``. The built-ins turn the exact pieces from ``sim.detect`` into episodes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from sim.detect import (
+    Legs,
+    PairStats,
+    candidate_leg_pairs,
+    circle_pieces,
+    lane_pieces,
+    merge_pieces,
+    overlapping_pair_count,
+    polygon_pieces,
+    separation_pieces,
+    zone_pieces,
+)
+from sim.geo import Geography
+from sim.hotline import Hotline
+from sim.records import Episode, FlightRecord
+from sim.scenario import LaneDisciplineSpec, MinSeparationSpec, RuleSpec, ZoneIncursionSpec
+
+
+@dataclass(frozen=True, slots=True)
+class World:
+    """Everything a rule may look at once the flying is done."""
+
+    geography: Geography
+    flights: tuple[FlightRecord, ...]  # index i is flight index i in ``legs``
+    legs: Legs
+    hotline: Hotline
+
+    @property
+    def party_of_flight(self) -> np.ndarray:
+        """Each flight's party, as an array aligned with flight indices."""
+        return np.array([f.party for f in self.flights], dtype=object)
+
+
+Rule = Callable[[RuleSpec, World], list[Episode]]
+RULES: dict[str, Rule] = {}
+
+
+def register(type_name: str) -> Callable[[Rule], Rule]:
+    """Register a rule function under a YAML ``type`` name."""
+    def decorate(function: Rule) -> Rule:
+        RULES[type_name] = function
+        return function
+    return decorate
+
+
+def detect(spec: RuleSpec, world: World) -> list[Episode]:
+    """Run the rule registered for ``spec.type``."""
+    return RULES[spec.type](spec, world)
+
+
+def separation_stats(world: World, reach_m: float) -> PairStats:
+    """How many leg pairs exist, overlap in time, and survive the broad phase at ``reach_m``."""
+    n = len(world.legs)
+    i, _ = candidate_leg_pairs(world.legs, reach_m)
+    return PairStats(n, n * (n - 1) // 2, overlapping_pair_count(world.legs), len(i))
+
+
+@register("min_separation")
+def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
+    """Episodes of two aircraft closer than the rule allows, one per pair and interval."""
+    assert isinstance(spec, MinSeparationSpec)
+    legs, flights = world.legs, world.flights
+    i, j = candidate_leg_pairs(legs, spec.horizontal_m)
+    parties = world.party_of_flight
+    pa, pb = parties[legs.flight[i]], parties[legs.flight[j]]
+    if spec.between is None:
+        allowed = pa != pb
+    else:
+        p, q = spec.between
+        allowed = ((pa == p) & (pb == q)) | ((pa == q) & (pb == p))
+    pieces = separation_pieces(legs, i[allowed], j[allowed], spec.horizontal_m, spec.vertical_m)
+    fi, fj = legs.flight[pieces.leg_i], legs.flight[pieces.leg_j]
+    order, episode = merge_pieces(fi * len(flights) + fj, pieces.start_s, pieces.end_s)
+    episodes = []
+    for members in _groups(order, episode):
+        first = members[0]
+        closest = members[np.argmin(pieces.min_distance_m[members])]
+        t = pieces.min_time_s[closest]
+        li, lj = pieces.leg_i[closest:closest + 1], pieces.leg_j[closest:closest + 1]
+        xi, yi = legs.position(li, np.array([t]))
+        xj, yj = legs.position(lj, np.array([t]))
+        vertical = float(legs.altitude(lj, np.array([t]))[0] - legs.altitude(li, np.array([t]))[0])
+        a, b = flights[fi[first]], flights[fj[first]]
+        episodes.append(Episode(
+            rule=spec.id, type=spec.type, party=a.party, aircraft=a.id, other_party=b.party,
+            other_aircraft=b.id, zone="", start_s=float(pieces.start_s[first]),
+            end_s=float(np.max(pieces.end_s[members])),
+            min_distance_m=float(pieces.min_distance_m[closest]), min_time_s=float(t),
+            x_m=float((xi[0] + xj[0]) / 2), y_m=float((yi[0] + yj[0]) / 2), lon=np.nan,
+            lat=np.nan, informed=None, vertical_m=abs(vertical)))
+    return episodes
+
+
+@register("lane_discipline")
+def lane_discipline(spec: RuleSpec, world: World) -> list[Episode]:
+    """Episodes of an aircraft inside the corridor and off its party's lane."""
+    assert isinstance(spec, LaneDisciplineSpec)
+    geo, legs, flights = world.geography, world.legs, world.flights
+    if geo.centerline is None:
+        return []
+    parties = world.party_of_flight
+    episodes = []
+    for party in sorted({g.lane.party for g in geo.lanes}):
+        own = geo.lanes_of(party)
+        lanes = np.vstack([g.line.segments for g in own])
+        others = sorted({g.lane.party for g in geo.lanes} - {party})
+        mask = parties[legs.flight] == party
+        if not np.any(mask):
+            continue
+        index = np.flatnonzero(mask)
+        pieces = lane_pieces(legs.select(mask), geo.centerline.segments, geo.half_width_m or 0.0,
+                             lanes, spec.tolerance_m)
+        leg = index[pieces.leg]
+        episodes += _leg_episodes(spec, world, leg, pieces.start_s, pieces.end_s,
+                                  other_party=";".join(others), zone="")
+    return episodes
+
+
+@register("zone_incursion")
+def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
+    """Episodes of an aircraft inside another party's active zone, within its altitudes."""
+    assert isinstance(spec, ZoneIncursionSpec)
+    legs = world.legs
+    if len(legs) == 0:
+        return []
+    parties = world.party_of_flight[legs.flight]
+    x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
+    y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
+    episodes = []
+    for zone in world.geography.zones:
+        z = zone.spec
+        xmin, ymin, xmax, ymax = zone.shape.bounds
+        if zone.center is not None:  # the circle's own bounds, not its polygon's
+            cx, cy = zone.center
+            r = zone.radius_m or 0.0
+            xmin, ymin, xmax, ymax = cx - r, cy - r, cx + r, cy + r
+        candidates = np.flatnonzero(
+            (parties != z.party) & (legs.t0_s < z.active_end_s) & (legs.t1_s > z.active_start_s)
+            & (np.minimum(legs.x0_m, x1) <= xmax) & (np.maximum(legs.x0_m, x1) >= xmin)
+            & (np.minimum(legs.y0_m, y1) <= ymax) & (np.maximum(legs.y0_m, y1) >= ymin))
+        if zone.ring is not None:
+            inside = polygon_pieces(legs, candidates, zone.ring, zone.shape)
+        else:
+            assert zone.center is not None and zone.radius_m is not None
+            inside = circle_pieces(legs, candidates, zone.center, zone.radius_m)
+        pieces = zone_pieces(legs, candidates, inside, z.floor_m, z.ceiling_m,
+                             z.active_start_s, z.active_end_s)
+        for episode in _leg_episodes(spec, world, pieces.leg, pieces.start_s, pieces.end_s,
+                                     other_party=z.party, zone=z.id):
+            informed = world.hotline.informed(episode.party, z.id, episode.start_s)
+            episodes.append(replace(episode, informed=informed))
+    return episodes
+
+
+def _leg_episodes(spec: RuleSpec, world: World, leg: np.ndarray, start_s: np.ndarray,
+                  end_s: np.ndarray, other_party: str, zone: str) -> list[Episode]:
+    """Merge one aircraft's pieces (over its legs) into episodes positioned at their start."""
+    legs, flights = world.legs, world.flights
+    order, episode = merge_pieces(legs.flight[leg], start_s, end_s)
+    out = []
+    for members in _groups(order, episode):
+        first = members[0]
+        x, y = legs.position(leg[first:first + 1], start_s[first:first + 1])
+        flight = flights[legs.flight[leg[first]]]
+        out.append(Episode(
+            rule=spec.id, type=spec.type, party=flight.party, aircraft=flight.id,
+            other_party=other_party, other_aircraft="", zone=zone,
+            start_s=float(start_s[first]), end_s=float(np.max(end_s[members])),
+            min_distance_m=None, min_time_s=None, x_m=float(x[0]), y_m=float(y[0]),
+            lon=np.nan, lat=np.nan, informed=None))
+    return out
+
+
+def _groups(order: np.ndarray, episode: np.ndarray) -> list[np.ndarray]:
+    """Split piece indices (in ``order``) into one array per episode number."""
+    if len(order) == 0:
+        return []
+    cuts = np.flatnonzero(np.diff(episode)) + 1
+    return np.split(order, cuts)

@@ -1,0 +1,970 @@
+"""Scenario loading: parse YAML, fill defaults, validate, and return frozen typed objects.
+
+One pipeline (``load_scenario``): read the file safely, apply ``--set`` overrides, then
+walk the document once, filling every default into a copy (which becomes the run
+folder's ``scenario.yaml``) and collecting *every* problem with its key path, so that
+``deconflict validate`` can list them all at once. Geometry that needs the local frame
+(polygon validity, lane offsets) is checked later by ``sim.geo``.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+import difflib
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+
+from sim.gazetteer import builtin_centerlines, builtin_places
+from sim.units import Kind, QuantityError, accepted_forms, format_si, parse_quantity
+
+# ---------------------------------------------------------------------------- errors
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One thing wrong with a scenario: where (file and key path) and what."""
+
+    file: str
+    path: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.file}: {self.path}" if self.path else self.file
+        return f"{where}: {self.message}"
+
+
+class ScenarioError(Exception):
+    """A scenario that cannot be run; carries every problem found."""
+
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("\n".join(str(p) for p in self.problems))
+
+
+# ---------------------------------------------------------------------------- model
+
+MISSING: Any = object()
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceRef:
+    """A point named by the gazetteer or the scenario's ``places``."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class LonLat:
+    """A point in WGS84 degrees."""
+
+    lon: float
+    lat: float
+
+
+@dataclass(frozen=True, slots=True)
+class FramePoint:
+    """A point in the scenario's local frame, metres east and north of its centre."""
+
+    x_m: float
+    y_m: float
+
+
+Point = PlaceRef | LonLat | FramePoint
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """The local plane; ``center`` None means the corridor centerline's midpoint."""
+
+    center: Point | None
+
+
+@dataclass(frozen=True, slots=True)
+class Corridor:
+    """The corridor: a built-in centerline name or a list of points, and its half width."""
+
+    centerline: str | tuple[Point, ...]
+    half_width_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class Lane:
+    """A party's lane: the centerline offset sideways (positive: left going downstream)."""
+
+    id: str
+    party: str
+    offset_m: float
+    direction: Literal["downstream", "upstream"]
+
+
+@dataclass(frozen=True, slots=True)
+class Party:
+    """A party (a side). Sortie generation settings arrive with the traffic issue."""
+
+    id: str
+
+
+@dataclass(frozen=True, slots=True)
+class FlightSpec:
+    """An explicit flight, flown exactly as written."""
+
+    id: str
+    party: str
+    depart_s: float
+    speed_mps: float
+    altitude_m: float
+    route: tuple[Point, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class PolygonArea:
+    """A polygon zone area; the ring closes itself."""
+
+    points: tuple[Point, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CircleArea:
+    """A circular zone area."""
+
+    center: Point
+    radius_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneSpec:
+    """A zone owned by a party, active in a time window between a floor and a ceiling."""
+
+    id: str
+    party: str
+    area: PolygonArea | CircleArea
+    floor_m: float
+    ceiling_m: float  # math.inf: no ceiling
+    active_start_s: float
+    active_end_s: float
+    declare: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MinSeparationSpec:
+    """Two aircraft closer than ``horizontal_m`` (and, if given, than ``vertical_m``)."""
+
+    id: str
+    horizontal_m: float
+    vertical_m: float | None
+    between: tuple[str, str] | None
+    type: str = "min_separation"
+
+
+@dataclass(frozen=True, slots=True)
+class LaneDisciplineSpec:
+    """An aircraft inside the corridor farther than ``tolerance_m`` from its party's lane."""
+
+    id: str
+    tolerance_m: float
+    type: str = "lane_discipline"
+
+
+@dataclass(frozen=True, slots=True)
+class ZoneIncursionSpec:
+    """An aircraft inside an active zone owned by another party."""
+
+    id: str
+    type: str = "zone_incursion"
+
+
+RuleSpec = MinSeparationSpec | LaneDisciplineSpec | ZoneIncursionSpec
+
+
+@dataclass(frozen=True, slots=True)
+class HotlineSpec:
+    """The hotline between the parties' duty officers (SPEC §8)."""
+
+    enabled: bool
+    first_call_s: float
+    interval_s: float
+    latency_s: float
+    loss: float
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario: every default filled, every value in SI units."""
+
+    name: str
+    file: str
+    seed: int
+    duration_s: float
+    start: str | None
+    frame: Frame
+    places: Mapping[str, Point]
+    corridor: Corridor | None
+    lanes: tuple[Lane, ...]
+    parties: Mapping[str, Party]
+    flights: tuple[FlightSpec, ...]
+    zones: tuple[ZoneSpec, ...]
+    rules: tuple[RuleSpec, ...]
+    hotline: HotlineSpec
+    resolved: Mapping[str, Any] = field(repr=False)
+
+    def resolved_yaml(self) -> str:
+        """Return the scenario as run, defaults filled, as YAML text."""
+        return yaml.safe_dump(dict(self.resolved), sort_keys=False, allow_unicode=True,
+                              default_flow_style=None, width=100)
+
+
+# ---------------------------------------------------------------------------- YAML reading
+
+
+class _StrictLoader(yaml.SafeLoader):
+    """A safe loader (no object construction) that refuses duplicate keys."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False
+                       ) -> dict[Any, Any]:
+    seen: dict[Any, yaml.Node] = {}
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        try:
+            duplicate = key in seen
+        except TypeError:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"a key must be a plain value, not {type(key).__name__}",
+                key_node.start_mark) from None
+        if duplicate:
+            raise yaml.constructor.ConstructorError(
+                "while reading a mapping", node.start_mark,
+                f"duplicate key {key!r} (each key may appear once)", key_node.start_mark)
+        seen[key] = key_node
+    return loader.construct_mapping(node, deep=deep)  # type: ignore[no-untyped-call]
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: str | Path) -> Any:
+    """Read a YAML file safely; raise ScenarioError naming the file on any problem."""
+    name = str(path)
+    try:
+        data = Path(path).read_bytes()
+    except FileNotFoundError:
+        raise ScenarioError([Problem(name, "", "no such file")]) from None
+    except IsADirectoryError:
+        raise ScenarioError([Problem(name, "", "is a folder, not a scenario file")]) from None
+    except OSError as exc:
+        raise ScenarioError([Problem(name, "", f"cannot be read ({exc.strerror})")]) from None
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise ScenarioError([Problem(name, "", f"is not UTF-8 text (byte {exc.start}); "
+                                     "save the scenario as UTF-8")]) from None
+    try:
+        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ScenarioError([Problem(name, where, f"not valid YAML: {problem}")]) from None
+    except RecursionError:
+        raise ScenarioError([Problem(name, "", "nested too deeply to be a scenario")]) from None
+
+
+# ---------------------------------------------------------------------------- overrides
+
+_SEGMENT = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
+
+
+def _split_key_path(key: str) -> list[str | int]:
+    parts: list[str | int] = []
+    pos = 0
+    for match in _SEGMENT.finditer(key):
+        if match.start() != pos and key[pos:match.start()] != ".":
+            raise ValueError(f"cannot read key path {key!r}")
+        name, index = match.groups()
+        parts.append(int(index) if index is not None else (int(name) if name.isdigit() else name))
+        pos = match.end()
+    if pos != len(key) or not parts:
+        raise ValueError(f"cannot read key path {key!r}")
+    return parts
+
+
+def apply_override(document: Any, assignment: str) -> Any:
+    """Apply one ``KEY.PATH=YAML_VALUE`` override to a scenario document (a copy is returned).
+
+    Lists are indexed with ``[2]`` or ``.2``; a list of items with ids can also be indexed
+    by id, for example ``rules.agreed_spacing.horizontal``.
+
+    Raises:
+        ValueError: the assignment cannot be read or its path does not fit the document.
+    """
+    if "=" not in assignment:
+        raise ValueError(f"--set {assignment!r}: expected KEY=VALUE, such as "
+                         "hotline.latency=\"2 h\"")
+    key, _, text = assignment.partition("=")
+    try:
+        parts = _split_key_path(key.strip())
+    except ValueError as exc:
+        raise ValueError(f"--set {assignment!r}: {exc}; write a dotted key path such as "
+                         "parties.russia.compliance or rules[0].horizontal") from None
+    try:
+        value = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.YAMLError:
+        raise ValueError(f"--set {assignment!r}: the value is not valid YAML; quote text "
+                         "values, such as hotline.latency=\"2 h\"") from None
+    root = copy.deepcopy(document) if document is not None else {}
+    if not isinstance(root, dict):
+        raise ValueError(f"--set {assignment!r}: the scenario is not a mapping")
+    node: Any = root
+    for depth, part in enumerate(parts):
+        last = depth == len(parts) - 1
+        where = key_path(parts[: depth + 1])
+        if isinstance(node, dict):
+            if last:
+                node[part] = value
+            else:
+                if part not in node or node[part] is None:
+                    node[part] = {}
+                node = node[part]
+        elif isinstance(node, list):
+            index = _list_index(node, part)
+            if index is None:
+                raise ValueError(f"--set {assignment!r}: {where} does not exist "
+                                 f"(the list has {len(node)} items)")
+            if last:
+                node[index] = value
+            else:
+                node = node[index]
+        else:
+            raise ValueError(f"--set {assignment!r}: {key_path(parts[:depth])} is not a mapping "
+                             "or a list, so it has no key " + repr(part))
+    return root
+
+
+def _list_index(items: list[Any], part: str | int) -> int | None:
+    if isinstance(part, int):
+        return part if 0 <= part < len(items) else None
+    for i, item in enumerate(items):
+        if isinstance(item, dict) and item.get("id") == part:
+            return i
+    return None
+
+
+def key_path(parts: Sequence[str | int]) -> str:
+    """Write a key path as ``flights[2].speed``."""
+    out = ""
+    for part in parts:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+# ---------------------------------------------------------------------------- the reader
+
+_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]{0,63}$")
+ID_FORM = ("an id of letters, digits, '_', '.' or '-' (at most 64, starting with a letter "
+           "or digit), such as C1 or coalition")
+POINT_FORM = ("write a point as a place name (raqqa), [lon, lat] in degrees ([39.0, 35.9]) "
+              "or {x: \"10 nmi\", y: \"-4 nmi\"} in the frame")
+RULE_TYPES = ("min_separation", "lane_discipline", "zone_incursion")
+TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places", "corridor",
+            "lanes", "parties", "flights", "zones", "rules", "hotline")
+DEFAULT_DURATION = "1 d"
+DEFAULT_HALF_WIDTH = "40 mi"
+HOTLINE_DEFAULTS: dict[str, Any] = {"enabled": True, "first_call": "6 h", "interval": "24 h",
+                                    "latency": "30 min", "loss": 0.0}
+
+
+class _Reader:
+    """Walks a scenario document, fills defaults in place, and collects problems."""
+
+    def __init__(self, file: str, names: set[str]) -> None:
+        self.file = file
+        self.names = names  # known place names
+        self.problems: list[Problem] = []
+
+    def error(self, path: str, message: str) -> None:
+        self.problems.append(Problem(self.file, path, message))
+
+    def mapping(self, value: Any, path: str, allowed: Sequence[str], what: str
+                ) -> dict[str, Any] | None:
+        if not isinstance(value, dict):
+            self.error(path, f"expected {what} (a mapping of keys), got {_describe(value)}")
+            return None
+        for key in value:
+            if not isinstance(key, str):
+                self.error(path, f"key {key!r} is not text; keys are names such as "
+                                 f"{allowed[0] if allowed else 'id'}")
+            elif key not in allowed:
+                hint = difflib.get_close_matches(key, allowed, n=1)
+                suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+                self.error(_join(path, key), f"unknown key; {suggestion}"
+                                             f"accepted keys: {', '.join(allowed)}")
+        return value
+
+    def quantity(self, node: dict[str, Any], key: str, path: str, kind: Kind, *,
+                 default: Any = MISSING, minimum: float | None = None,
+                 strict_minimum: bool = False) -> float | None:
+        where = _join(path, key)
+        if key not in node or node[key] is None:
+            if default is MISSING:
+                self.error(where, f"required; {accepted_forms(kind)}")
+                return None
+            node[key] = default
+            if default is None:
+                return None
+        try:
+            value = parse_quantity(node[key], kind).si
+        except QuantityError as exc:
+            self.error(where, str(exc))
+            return None
+        if minimum is not None and (value < minimum or (strict_minimum and value == minimum)):
+            bound = "greater than" if strict_minimum else "at least"
+            self.error(where, f"{node[key]!r} must be {bound} {format_si(minimum, kind)}; "
+                              f"{accepted_forms(kind)}")
+            return None
+        return value
+
+    def identifier(self, value: Any, path: str) -> str | None:
+        if isinstance(value, str) and _ID.match(value):
+            return value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            self.error(path, f"{value!r} is a number; quote it to make it an id, "
+                             f"such as \"{value}\"")
+            return None
+        self.error(path, f"{_describe(value)} is not a valid id; {ID_FORM}")
+        return None
+
+    def party(self, value: Any, path: str, parties: Mapping[str, Party]) -> str | None:
+        name = self.identifier(value, path)
+        if name is None:
+            return None
+        if name not in parties:
+            known = ", ".join(parties) or "none are defined"
+            self.error(path, f"unknown party {name!r}; it must be a key of parties ({known})")
+            return None
+        return name
+
+    def point(self, value: Any, path: str, allow_names: bool = True) -> Point | None:
+        if isinstance(value, str):
+            if not allow_names:
+                self.error(path, "a place must be defined by coordinates, not by another "
+                                 "name; write [lon, lat] or {x: ..., y: ...}")
+                return None
+            if value not in self.names:
+                hint = difflib.get_close_matches(value, sorted(self.names), n=3)
+                suggestion = f" (did you mean {', '.join(hint)}?)" if hint else ""
+                self.error(path, f"unknown place {value!r}{suggestion}; use a built-in place, "
+                                 "add it under places:, or " + POINT_FORM.split("as ", 1)[1])
+                return None
+            return PlaceRef(value)
+        if isinstance(value, list):
+            if len(value) != 2 or not all(_is_number(v) for v in value):
+                self.error(path, f"expected [lon, lat], two numbers in degrees; {POINT_FORM}")
+                return None
+            lon, lat = float(value[0]), float(value[1])
+            if not (math.isfinite(lon) and math.isfinite(lat)) or not (
+                    -180.0 <= lon <= 180.0 and -90.0 <= lat <= 90.0):
+                self.error(path, f"[{value[0]}, {value[1]}] is not [lon, lat]: lon must lie in "
+                                 "-180..180 and lat in -90..90 degrees, e.g. [39.0, 35.9]")
+                return None
+            return LonLat(lon, lat)
+        if isinstance(value, dict):
+            node = self.mapping(value, path, ("x", "y"), "a frame point")
+            if node is None:
+                return None
+            x = self.quantity(node, "x", path, "distance")
+            y = self.quantity(node, "y", path, "distance")
+            return None if x is None or y is None else FramePoint(x, y)
+        self.error(path, f"{_describe(value)} is not a point; {POINT_FORM}")
+        return None
+
+    def points(self, value: Any, path: str, minimum: int, what: str) -> tuple[Point, ...] | None:
+        if not isinstance(value, list) or len(value) < minimum:
+            self.error(path, f"expected {what}: a list of at least {minimum} points; "
+                             f"{POINT_FORM}")
+            return None
+        result = [self.point(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        if any(p is None for p in result):
+            return None
+        return tuple(p for p in result if p is not None)
+
+    def boolean(self, node: dict[str, Any], key: str, path: str, default: bool) -> bool:
+        value = node.setdefault(key, default)
+        if value is None:
+            node[key] = value = default
+        if not isinstance(value, bool):
+            self.error(_join(path, key), f"{_describe(value)} is not true or false")
+            return default
+        return value
+
+    def items(self, value: Any, path: str, what: str) -> list[Any]:
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.error(path, f"expected a list of {what}, got {_describe(value)}")
+            return []
+        return value
+
+    def unique(self, ids: list[tuple[str | None, str]], what: str) -> None:
+        seen: dict[str, str] = {}
+        for ident, path in ids:
+            if ident is None:
+                continue
+            if ident in seen:
+                self.error(path, f"duplicate {what} id {ident!r} (also at {seen[ident]}); "
+                                 "ids must be unique")
+            else:
+                seen[ident] = path
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    text = repr(value)
+    if len(text) > 40:
+        text = text[:37] + "..."
+    return f"{type(value).__name__} {text}"
+
+
+# ---------------------------------------------------------------------------- the pipeline
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
+                  seed: int | None = None, duration: str | None = None) -> Scenario:
+    """Load, override, default and validate a scenario file.
+
+    Args:
+        path: the YAML file.
+        overrides: ``KEY=VALUE`` assignments, applied before validation (``--set``).
+        seed: replaces the file's ``seed``.
+        duration: replaces the file's ``duration`` (a duration text such as ``"7 d"``).
+
+    Raises:
+        ScenarioError: listing every problem found, each naming the file and key path.
+    """
+    document = read_yaml(path)
+    name = str(path)
+    problems: list[Problem] = []
+    for assignment in overrides:
+        try:
+            document = apply_override(document, assignment)
+        except ValueError as exc:
+            problems.append(Problem(name, "", str(exc)))
+    if problems:
+        raise ScenarioError(problems)
+    if document is None:
+        document = {}
+    if isinstance(document, dict):
+        document = copy.deepcopy(document)
+        if seed is not None:
+            document["seed"] = seed
+        if duration is not None:
+            document["duration"] = duration
+    return parse_scenario(document, name, default_name=Path(path).stem)
+
+
+def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = "scenario"
+                   ) -> Scenario:
+    """Validate a scenario document (already read from YAML) into a Scenario.
+
+    The document is copied, never modified. Raises ScenarioError with every problem.
+    """
+    document = copy.deepcopy(document)
+    places_names = set(builtin_places())
+    if isinstance(document, dict) and isinstance(document.get("places"), dict):
+        places_names |= {k for k in document["places"] if isinstance(k, str)}
+    r = _Reader(file, places_names)
+    top = r.mapping(document, "", TOP_KEYS, "a scenario")
+    if top is None:
+        raise ScenarioError(r.problems)
+
+    # Order the resolved document like the contract, whatever order the file used.
+    name = top.setdefault("name", _slug(default_name))
+    if not isinstance(name, str) or not name.strip():
+        r.error("name", f"{_describe(name)} is not a scenario name; write text such as "
+                        "euphrates-dec2017")
+        name = _slug(default_name)
+    seed = top.setdefault("seed", 0)
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
+        r.error("seed", f"{_describe(seed)} is not a seed; write a whole number from 0 to "
+                        "2**63-1, such as seed: 7")
+        seed = 0
+    duration_s = r.quantity(top, "duration", "", "duration", default=DEFAULT_DURATION,
+                            minimum=0.0, strict_minimum=True)
+    start = _read_start(r, top)
+
+    places: dict[str, Point] = {}
+    for pname, value in (r.mapping(top.get("places") or {}, "places",
+                                   tuple(k for k in (top.get("places") or {})
+                                         if isinstance(k, str)), "places") or {}).items():
+        where = _join("places", str(pname))
+        if r.identifier(pname, where) is None:
+            continue
+        point = r.point(value, where, allow_names=False)
+        if point is not None:
+            places[pname] = point
+
+    corridor = _read_corridor(r, top)
+    frame = _read_frame(r, top, corridor)
+    parties = _read_parties(r, top)
+    lanes = _read_lanes(r, top, parties, corridor)
+    flights = _read_flights(r, top, parties)
+    zones = _read_zones(r, top, parties, duration_s)
+    rules = _read_rules(r, top, parties, lanes)
+    hotline = _read_hotline(r, top)
+
+    if r.problems:
+        raise ScenarioError(r.problems)
+    assert duration_s is not None
+    resolved = {k: top[k] for k in TOP_KEYS if k in top}
+    return Scenario(name=name, file=file, seed=seed, duration_s=duration_s, start=start,
+                    frame=frame, places=places, corridor=corridor, lanes=lanes,
+                    parties=parties, flights=flights, zones=zones, rules=rules,
+                    hotline=hotline, resolved=resolved)
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text).strip("-.")
+    return slug or "scenario"
+
+
+def _read_start(r: _Reader, top: dict[str, Any]) -> str | None:
+    value = top.get("start")
+    if value is None:
+        return None
+    if isinstance(value, dt.datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=dt.timezone.utc)
+        text = value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        top["start"] = text
+        return text
+    if isinstance(value, dt.date):
+        text = f"{value.isoformat()}T00:00:00Z"
+        top["start"] = text
+        return text
+    if isinstance(value, str):
+        try:
+            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+        except ValueError:
+            parsed = None
+        if parsed is not None:
+            return value
+    r.error("start", f"{_describe(value)} is not a date and time; write an ISO 8601 time "
+                     "such as 2017-12-01T00:00:00Z")
+    return None
+
+
+def _read_corridor(r: _Reader, top: dict[str, Any]) -> Corridor | None:
+    if top.get("corridor") is None:
+        top.pop("corridor", None)
+        return None
+    node = r.mapping(top["corridor"], "corridor", ("centerline", "half_width"), "the corridor")
+    if node is None:
+        return None
+    centerline: str | tuple[Point, ...] | None
+    raw = node.setdefault("centerline", "euphrates")
+    if isinstance(raw, str):
+        centerline = raw
+        if raw not in builtin_centerlines():
+            r.error("corridor.centerline", f"unknown centerline {raw!r}; use one of "
+                    f"{', '.join(builtin_centerlines())} or a list of points")
+            centerline = None
+    else:
+        centerline = r.points(raw, "corridor.centerline", 2, "a centerline")
+    half_width = r.quantity(node, "half_width", "corridor", "distance",
+                            default=DEFAULT_HALF_WIDTH, minimum=0.0, strict_minimum=True)
+    if centerline is None or half_width is None:
+        return None
+    return Corridor(centerline, half_width)
+
+
+def _read_frame(r: _Reader, top: dict[str, Any], corridor: Corridor | None) -> Frame:
+    node = r.mapping(top.get("frame") or {}, "frame", ("center",), "the frame") or {}
+    if "frame" in top and top["frame"] is None:
+        top["frame"] = node
+    value = node.get("center")
+    if value is None:
+        if corridor is not None and not isinstance(corridor.centerline, str) and any(
+                isinstance(p, FramePoint) for p in corridor.centerline):
+            r.error("frame.center", "required when corridor.centerline has {x, y} points, "
+                                    "since those are measured from it; write [lon, lat]")
+        return Frame(None)
+    point = r.point(value, "frame.center")
+    if isinstance(point, FramePoint):
+        r.error("frame.center", "the frame's centre cannot be given in the frame itself; "
+                                "write [lon, lat] or a place name")
+        point = None
+    return Frame(point)
+
+
+def _read_parties(r: _Reader, top: dict[str, Any]) -> dict[str, Party]:
+    raw = top.get("parties")
+    if raw is None:
+        top["parties"] = {}
+        return {}
+    node = r.mapping(raw, "parties", tuple(k for k in raw if isinstance(k, str))
+                     if isinstance(raw, dict) else (), "parties")
+    parties: dict[str, Party] = {}
+    for pid, settings in (node or {}).items():
+        where = _join("parties", str(pid))
+        if r.identifier(pid, where) is None:
+            continue
+        if settings is None:
+            node[pid] = settings = {}  # type: ignore[index]
+        if r.mapping(settings, where, (), "party settings") is not None:
+            parties[pid] = Party(pid)
+    return parties
+
+
+def _read_lanes(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
+                corridor: Corridor | None) -> tuple[Lane, ...]:
+    raw = top.get("lanes")
+    if raw is None:
+        return ()
+    node = r.mapping(raw, "lanes", tuple(k for k in raw if isinstance(k, str))
+                     if isinstance(raw, dict) else (), "lanes")
+    if node and corridor is None and "corridor" not in top:
+        r.error("lanes", "lanes are offsets of the corridor's centerline, so a corridor is "
+                         "needed; add corridor: {centerline: euphrates, half_width: \"40 mi\"}")
+    lanes = []
+    for lid, value in (node or {}).items():
+        where = _join("lanes", str(lid))
+        ident = r.identifier(lid, where)
+        lane = r.mapping(value, where, ("party", "offset", "direction"), "a lane")
+        if lane is None or ident is None:
+            continue
+        party = r.party(lane.get("party"), _join(where, "party"), parties)
+        offset = r.quantity(lane, "offset", where, "distance")
+        direction = lane.get("direction")
+        if direction not in ("downstream", "upstream"):
+            r.error(_join(where, "direction"), f"{_describe(direction)} is not a direction; "
+                                               "write downstream or upstream")
+            continue
+        if party is not None and offset is not None:
+            lanes.append(Lane(ident, party, offset, direction))
+    return tuple(lanes)
+
+
+def _read_flights(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party]
+                  ) -> tuple[FlightSpec, ...]:
+    flights = []
+    ids: list[tuple[str | None, str]] = []
+    keys = ("id", "party", "depart", "speed", "altitude", "route")
+    for i, value in enumerate(r.items(top.get("flights"), "flights", "flights")):
+        where = f"flights[{i}]"
+        node = r.mapping(value, where, keys, "a flight")
+        if node is None:
+            continue
+        ident = r.identifier(node.get("id"), _join(where, "id"))
+        ids.append((ident, _join(where, "id")))
+        party = r.party(node.get("party"), _join(where, "party"), parties)
+        depart = r.quantity(node, "depart", where, "duration", default="0 s", minimum=0.0)
+        speed = r.quantity(node, "speed", where, "speed", minimum=0.0, strict_minimum=True)
+        altitude = r.quantity(node, "altitude", where, "altitude")
+        route = r.points(node.get("route"), _join(where, "route"), 2, "a route")
+        if None in (ident, party, depart, speed, altitude, route):
+            continue
+        flights.append(FlightSpec(ident, party, depart, speed, altitude, route))  # type: ignore[arg-type]
+    r.unique(ids, "flight")
+    return tuple(flights)
+
+
+def _read_zones(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
+                duration_s: float | None) -> tuple[ZoneSpec, ...]:
+    zones = []
+    ids: list[tuple[str | None, str]] = []
+    keys = ("id", "party", "area", "floor", "ceiling", "active", "declare")
+    for i, value in enumerate(r.items(top.get("zones"), "zones", "zones")):
+        where = f"zones[{i}]"
+        node = r.mapping(value, where, keys, "a zone")
+        if node is None:
+            continue
+        ident = r.identifier(node.get("id"), _join(where, "id"))
+        ids.append((ident, _join(where, "id")))
+        party = r.party(node.get("party"), _join(where, "party"), parties)
+        area = _read_area(r, node.get("area"), _join(where, "area"))
+        floor = r.quantity(node, "floor", where, "altitude", default="0 ft")
+        ceiling = r.quantity(node, "ceiling", where, "altitude", default=None)
+        if floor is not None and ceiling is not None and ceiling <= floor:
+            r.error(_join(where, "ceiling"), f"{node['ceiling']!r} is not above the floor "
+                                             f"{node['floor']!r}; the ceiling must be higher")
+        active = _read_active(r, node, where, top.get("duration", DEFAULT_DURATION))
+        declare = r.boolean(node, "declare", where, True)
+        if None in (ident, party, area, floor, active):
+            continue
+        zones.append(ZoneSpec(ident, party, area, floor,  # type: ignore[arg-type]
+                              math.inf if ceiling is None else ceiling,
+                              active[0], active[1], declare))  # type: ignore[index]
+    r.unique(ids, "zone")
+    return tuple(zones)
+
+
+def _read_area(r: _Reader, value: Any, path: str) -> PolygonArea | CircleArea | None:
+    form = ('write area: {polygon: [point, point, point, ...]} or '
+            'area: {circle: {center: point, radius: "15 nmi"}}')
+    if not isinstance(value, dict) or len(value) != 1 or next(iter(value)) not in (
+            "polygon", "circle"):
+        r.error(path, f"expected a polygon or a circle; {form}")
+        return None
+    if "polygon" in value:
+        points = r.points(value["polygon"], _join(path, "polygon"), 3, "a polygon")
+        return None if points is None else PolygonArea(points)
+    node = r.mapping(value["circle"], _join(path, "circle"), ("center", "radius"), "a circle")
+    if node is None:
+        return None
+    center = r.point(node.get("center"), _join(path, "circle.center"))
+    radius = r.quantity(node, "radius", _join(path, "circle"), "distance", minimum=0.0,
+                        strict_minimum=True)
+    return None if center is None or radius is None else CircleArea(center, radius)
+
+
+def _read_active(r: _Reader, node: dict[str, Any], path: str, duration_text: Any
+                 ) -> tuple[float, float] | None:
+    where = _join(path, "active")
+    value = node.get("active")
+    if value is None:
+        node["active"] = value = ["0 s", duration_text]
+    form = 'write active: ["2 h", "8 h"] (start and end, from the scenario\'s start)'
+    if not isinstance(value, list) or len(value) != 2:
+        r.error(where, f"expected a start and an end; {form}")
+        return None
+    times = []
+    for i, text in enumerate(value):
+        try:
+            times.append(parse_quantity(text, "duration").si)
+        except QuantityError as exc:
+            r.error(f"{where}[{i}]", str(exc))
+            return None
+    if times[0] < 0 or times[1] <= times[0]:
+        r.error(where, f"the window {value!r} must start at or after 0 s and end after it "
+                       f"starts; {form}")
+        return None
+    return times[0], times[1]
+
+
+def _read_rules(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
+                lanes: tuple[Lane, ...]) -> tuple[RuleSpec, ...]:
+    rules: list[RuleSpec] = []
+    ids: list[tuple[str | None, str]] = []
+    for i, value in enumerate(r.items(top.get("rules"), "rules", "rules")):
+        where = f"rules[{i}]"
+        if not isinstance(value, dict):
+            r.mapping(value, where, (), "a rule")
+            continue
+        kind = value.get("type")
+        if kind not in RULE_TYPES:
+            hint = difflib.get_close_matches(str(kind), RULE_TYPES, n=1)
+            suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+            r.error(_join(where, "type"), f"{_describe(kind)} is not a rule type; "
+                                          f"{suggestion}use one of {', '.join(RULE_TYPES)}")
+            continue
+        ident = r.identifier(value.get("id"), _join(where, "id"))
+        ids.append((ident, _join(where, "id")))
+        rule = _RULE_READERS[kind](r, value, where, ident, parties, lanes)
+        if rule is not None:
+            rules.append(rule)
+    r.unique(ids, "rule")
+    return tuple(rules)
+
+
+def _read_min_separation(r: _Reader, node: dict[str, Any], where: str, ident: str | None,
+                         parties: Mapping[str, Party], lanes: tuple[Lane, ...]
+                         ) -> RuleSpec | None:
+    r.mapping(node, where, ("id", "type", "horizontal", "vertical", "between"), "a rule")
+    horizontal = r.quantity(node, "horizontal", where, "distance", minimum=0.0,
+                            strict_minimum=True)
+    vertical = r.quantity(node, "vertical", where, "distance", default=None, minimum=0.0,
+                          strict_minimum=True)
+    between = node.setdefault("between", None)
+    pair: tuple[str, str] | None = None
+    if between is not None:
+        if not isinstance(between, list) or len(between) != 2:
+            r.error(_join(where, "between"), "expected two parties, such as "
+                                             "between: [coalition, russia]")
+        else:
+            first = r.party(between[0], _join(where, "between[0]"), parties)
+            second = r.party(between[1], _join(where, "between[1]"), parties)
+            if first is not None and second is not None:
+                pair = (first, second)
+    if ident is None or horizontal is None or (between is not None and pair is None):
+        return None
+    return MinSeparationSpec(ident, horizontal, vertical, pair)
+
+
+def _read_lane_discipline(r: _Reader, node: dict[str, Any], where: str, ident: str | None,
+                          parties: Mapping[str, Party], lanes: tuple[Lane, ...]
+                          ) -> RuleSpec | None:
+    r.mapping(node, where, ("id", "type", "tolerance"), "a rule")
+    if not lanes:
+        r.error(where, "lane_discipline needs lanes; add lanes: {LANE_ID: {party: P, "
+                       "offset: \"+22.5 mi\", direction: downstream}}")
+        return None
+    if node.get("tolerance") is None:
+        spacing = _least_lane_spacing(lanes)
+        if spacing is None:
+            r.error(_join(where, "tolerance"), "required when lanes of two parties are not "
+                    "both defined (its default is half the spacing between the lanes); "
+                    "write tolerance: \"22.5 mi\"")
+            return None
+        node["tolerance"] = format_si(spacing / 2.0, "distance")
+    tolerance = r.quantity(node, "tolerance", where, "distance", minimum=0.0)
+    if ident is None or tolerance is None:
+        return None
+    return LaneDisciplineSpec(ident, tolerance)
+
+
+def _least_lane_spacing(lanes: tuple[Lane, ...]) -> float | None:
+    spacings = [abs(a.offset_m - b.offset_m) for a in lanes for b in lanes
+                if a.party != b.party and a.offset_m != b.offset_m]
+    return min(spacings) if spacings else None
+
+
+def _read_zone_incursion(r: _Reader, node: dict[str, Any], where: str, ident: str | None,
+                         parties: Mapping[str, Party], lanes: tuple[Lane, ...]
+                         ) -> RuleSpec | None:
+    r.mapping(node, where, ("id", "type"), "a rule")
+    return None if ident is None else ZoneIncursionSpec(ident)
+
+
+_RULE_READERS = {
+    "min_separation": _read_min_separation,
+    "lane_discipline": _read_lane_discipline,
+    "zone_incursion": _read_zone_incursion,
+}
+
+
+def _read_hotline(r: _Reader, top: dict[str, Any]) -> HotlineSpec:
+    if top.get("hotline") is None:
+        top["hotline"] = {"enabled": False, **{k: v for k, v in HOTLINE_DEFAULTS.items()
+                                               if k != "enabled"}}
+    node = r.mapping(top["hotline"], "hotline", tuple(HOTLINE_DEFAULTS), "the hotline")
+    if node is None:
+        return HotlineSpec(False, 0.0, 1.0, 0.0, 0.0)
+    enabled = r.boolean(node, "enabled", "hotline", True)
+    first = r.quantity(node, "first_call", "hotline", "duration",
+                       default=HOTLINE_DEFAULTS["first_call"], minimum=0.0)
+    interval = r.quantity(node, "interval", "hotline", "duration",
+                          default=HOTLINE_DEFAULTS["interval"], minimum=0.0,
+                          strict_minimum=True)
+    latency = r.quantity(node, "latency", "hotline", "duration",
+                         default=HOTLINE_DEFAULTS["latency"], minimum=0.0)
+    loss = node.setdefault("loss", HOTLINE_DEFAULTS["loss"])
+    if not _is_number(loss) or not 0.0 <= float(loss) <= 1.0:
+        r.error("hotline.loss", f"{_describe(loss)} is not a probability; write a number "
+                                "from 0 to 1, such as loss: 0.05")
+        loss = 0.0
+    return HotlineSpec(enabled, first or 0.0, interval or 1.0, latency or 0.0, float(loss))

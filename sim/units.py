@@ -1,0 +1,138 @@
+"""Quantities with units: parsing of scenario strings such as ``"45 mi"`` into SI values.
+
+This is the one place that knows unit names and conversion constants. Everything else
+in ``sim`` works in SI (metres, seconds, metres per second) and says so in its names.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["distance", "altitude", "speed", "duration"]
+
+METRE = 1.0
+KILOMETRE = 1000.0
+FOOT = 0.3048
+STATUTE_MILE = 1609.344
+NAUTICAL_MILE = 1852.0
+SECOND = 1.0
+MINUTE = 60.0
+HOUR = 3600.0
+DAY = 86400.0
+KNOT = NAUTICAL_MILE / HOUR
+FLIGHT_LEVEL = 100.0 * FOOT
+
+_DISTANCE_UNITS: dict[str, float] = {
+    "m": METRE,
+    "km": KILOMETRE,
+    "ft": FOOT,
+    "mi": STATUTE_MILE,
+    "nmi": NAUTICAL_MILE,
+    "NM": NAUTICAL_MILE,
+}
+_SPEED_UNITS: dict[str, float] = {
+    "m/s": 1.0,
+    "km/h": KILOMETRE / HOUR,
+    "kt": KNOT,
+    "kts": KNOT,
+    "mph": STATUTE_MILE / HOUR,
+}
+_DURATION_UNITS: dict[str, float] = {
+    "s": SECOND,
+    "min": MINUTE,
+    "h": HOUR,
+    "d": DAY,
+}
+UNITS: dict[Kind, dict[str, float]] = {
+    "distance": _DISTANCE_UNITS,
+    "altitude": _DISTANCE_UNITS,
+    "speed": _SPEED_UNITS,
+    "duration": _DURATION_UNITS,
+}
+EXAMPLES: dict[Kind, str] = {
+    "distance": '"45 mi", "5 nmi", "80 km", "1200.5 m" or "1000 ft"',
+    "altitude": '"FL250", "25000 ft" or "7600 m"',
+    "speed": '"450 kt", "800 km/h", "230 m/s" or "520 mph"',
+    "duration": '"90 s", "30 min", "6 h" or "7 d"',
+}
+SI_UNIT: dict[Kind, str] = {"distance": "m", "altitude": "m", "speed": "m/s", "duration": "s"}
+
+_QUANTITY = re.compile(
+    r"^\s*(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>[A-Za-z/]+)\s*$"
+)
+_FLIGHT_LEVEL = re.compile(r"^\s*FL\s*(?P<level>\d{1,3})\s*$")
+
+
+class QuantityError(ValueError):
+    """A value that is not a quantity of the expected kind; the message shows accepted forms."""
+
+
+@dataclass(frozen=True, slots=True)
+class Quantity:
+    """A parsed quantity: its SI value and the text it came from."""
+
+    si: float
+    text: str
+
+
+def accepted_forms(kind: Kind) -> str:
+    """Return a short phrase listing accepted spellings for a kind of quantity."""
+    return f"write a {kind} with a unit, such as {EXAMPLES[kind]}"
+
+
+def _unit_kind(unit: str) -> Kind | None:
+    for kind in ("distance", "speed", "duration"):
+        if unit in UNITS[kind]:  # type: ignore[index]
+            return kind  # type: ignore[return-value]
+    return None
+
+
+def parse_quantity(value: object, kind: Kind) -> Quantity:
+    """Parse ``value`` (a string such as ``"45 mi"``) as a quantity of ``kind``.
+
+    Raises:
+        QuantityError: the value is not a string, has no unit, an unknown unit, a unit of
+            another kind, or a number that is not finite. The message says which, and
+            shows accepted forms.
+    """
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise QuantityError(f"expected a {kind} text, got {type(value).__name__}; "
+                            f"{accepted_forms(kind)}")
+    if isinstance(value, (int, float)):
+        raise QuantityError(f"{value!r} has no unit; {accepted_forms(kind)}")
+    text = value
+    if kind == "altitude":
+        level = _FLIGHT_LEVEL.match(text)
+        if level:
+            return Quantity(int(level.group("level")) * FLIGHT_LEVEL, text.strip())
+    match = _QUANTITY.match(text)
+    if not match:
+        bare = text.strip()
+        try:
+            float(bare)
+        except ValueError:
+            raise QuantityError(f"{text!r} is not a number followed by a unit; "
+                                f"{accepted_forms(kind)}") from None
+        raise QuantityError(f"{text!r} has no unit; {accepted_forms(kind)}")
+    number = float(match.group("number"))
+    unit = match.group("unit")
+    factors = UNITS[kind]
+    if unit not in factors:
+        other = _unit_kind(unit)
+        if other is not None and not (kind == "altitude" and other == "distance"):
+            raise QuantityError(f"{text!r} is a {other}, not a {kind}; {accepted_forms(kind)}")
+        known = ", ".join(factors)
+        raise QuantityError(f"unknown unit {unit!r} in {text!r} (known: {known}); "
+                            f"{accepted_forms(kind)}")
+    si = number * factors[unit]
+    if not math.isfinite(si):
+        raise QuantityError(f"{text!r} is too large to be a {kind}; {accepted_forms(kind)}")
+    return Quantity(si, text.strip())
+
+
+def format_si(value: float, kind: Kind) -> str:
+    """Write an SI value as a quantity string that parses back to exactly the same float."""
+    return f"{value!r} {SI_UNIT[kind]}"

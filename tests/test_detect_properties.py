@@ -1,0 +1,338 @@
+"""Property tests of exact detection, against the sampling oracle in tests/oracle.py.
+
+The strategies come from ``sim.testing``, the module users property-test their own
+rules with. The oracle samples time every ``DT`` seconds; the product must agree with it
+within that resolution, and never be the one that is less precise.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import assume, given, settings
+from hypothesis import strategies as st
+
+from sim import testing as sst
+from sim.detect import Legs, separation_pieces, within_radius
+from sim.motion import FlightPlan
+from tests import oracle
+
+DT = 0.25
+EPS = 1e-6
+LOS = {"id": "los", "type": "min_separation", "horizontal": "5 nmi", "vertical": "1000 ft"}
+HORIZONTAL_ONLY = {"id": "h", "type": "min_separation", "horizontal": "10 km"}
+NMAC = {"id": "nmac", "type": "min_separation", "horizontal": "500 ft", "vertical": "100 ft"}
+FT = 0.3048
+
+
+def rule_limits(rule: dict) -> tuple[float, float | None]:
+    from sim.units import parse_quantity
+    vertical = rule.get("vertical")
+    return (parse_quantity(rule["horizontal"], "distance").si,
+            None if vertical is None else parse_quantity(vertical, "distance").si)
+
+
+def episodes_of(run, rule_id: str):
+    return [e for e in run.episodes if e.rule == rule_id]
+
+
+def well_separated(intervals: list[tuple[float, float]], resolution: float) -> bool:
+    """Can a sampler at this resolution see these intervals as they are?"""
+    if any(e - s <= resolution for s, e in intervals):
+        return False
+    return all(b[0] - a[1] > resolution for a, b in zip(intervals, intervals[1:]))
+
+
+def assert_matches_oracle(product, sampled, dt: float) -> None:
+    """Each sampled episode lies inside a product episode that starts at most dt before it
+    and ends at most dt after it; with well-separated episodes the counts agree too."""
+    intervals = [(e.start_s, e.end_s) for e in product]
+    for s in sampled:
+        inside = [e for e in product if e.start_s <= s.start_s + EPS and s.end_s <= e.end_s + EPS]
+        assert inside, f"sampled episode {s} is not inside any exact episode {intervals}"
+        e = inside[0]
+        assert s.start_s - e.start_s <= dt + EPS
+        assert e.end_s - s.end_s <= dt + EPS
+    if well_separated(intervals, 3 * dt):
+        assert len(product) == len(sampled), (intervals, sampled)
+
+
+# ---------------------------------------------------------------------------- separation
+
+
+@settings(max_examples=120, deadline=None)
+@given(pair=sst.encounters(), rule=st.sampled_from([LOS, HORIZONTAL_ONLY, NMAC]))
+def test_separation_agrees_with_sampling_oracle(pair, rule):
+    a, b = pair
+    run = sst.run_plans(pair, rules=[rule])
+    product = episodes_of(run, rule["id"])
+    horizontal, vertical = rule_limits(rule)
+    sampled = oracle.separation_episodes(sst.vertices(a), sst.vertices(b), horizontal,
+                                         vertical, DT)
+    assert_matches_oracle(product, sampled, DT)
+    relative_speed = a.speed_mps + b.speed_mps
+    for episode in product:
+        times = np.append(oracle.sample_times(episode.start_s, episode.end_s, DT),
+                          episode.min_time_s)
+        sampled_d = oracle.distance_series(sst.vertices(a), sst.vertices(b), times)
+        # the exact minimum is never above any sampled distance in the episode ...
+        assert episode.min_distance_m <= np.nanmin(sampled_d) + EPS
+        # ... and is the distance at the reported time
+        assert abs(sampled_d[-1] - episode.min_distance_m) <= 1e-6 * max(1.0, horizontal)
+        assert episode.min_distance_m < horizontal
+        assert np.nanmin(sampled_d) - episode.min_distance_m <= relative_speed * DT / 2 + EPS
+        assert episode.start_s <= episode.min_time_s <= episode.end_s
+
+
+@settings(max_examples=80, deadline=None)
+@given(pair=sst.encounters())
+def test_separation_is_symmetric_in_the_pair(pair):
+    a, b = pair
+    forward = sst.run_plans([a, b], rules=[LOS]).episodes
+    # Swap which aircraft is which party and listed first: the same encounter.
+    swapped = (FlightPlan(a.id, b.party, a.depart_s, a.speed_mps, a.altitude_m, a.route_xy),
+               FlightPlan(b.id, a.party, b.depart_s, b.speed_mps, b.altitude_m, b.route_xy))
+    backward = sst.run_plans(swapped[::-1], rules=[LOS]).episodes
+    assert [(e.aircraft, e.other_aircraft, e.start_s, e.end_s, e.min_distance_m)
+            for e in forward] == [(e.aircraft, e.other_aircraft, e.start_s, e.end_s,
+                                   e.min_distance_m) for e in backward]
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=sst.encounters())
+def test_narrow_phase_does_not_depend_on_pair_order(pair):
+    run = sst.run_plans(pair, rules=[LOS])
+    legs = run.legs
+    i, j = np.meshgrid(np.arange(len(legs)), np.arange(len(legs)))
+    i, j = i.ravel(), j.ravel()
+    different = legs.flight[i] != legs.flight[j]
+    ij = separation_pieces(legs, i[different], j[different], 9260.0, 304.8)
+    ji = separation_pieces(legs, j[different], i[different], 9260.0, 304.8)
+    np.testing.assert_array_equal(ij.start_s, ji.start_s)
+    np.testing.assert_array_equal(ij.end_s, ji.end_s)
+    np.testing.assert_allclose(ij.min_distance_m, ji.min_distance_m, rtol=0, atol=1e-9)
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=sst.encounters(), angle=st.floats(0, 2 * math.pi),
+       shift=st.tuples(st.floats(-50_000, 50_000), st.floats(-50_000, 50_000)))
+def test_invariant_under_rotation_and_translation(pair, angle, shift):
+    c, s = math.cos(angle), math.sin(angle)
+    rotation = np.array([[c, -s], [s, c]])
+
+    def moved(plan: FlightPlan) -> FlightPlan:
+        return FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, plan.altitude_m,
+                          plan.route_xy @ rotation.T + np.array(shift))
+
+    before = sst.run_plans(pair, rules=[LOS]).episodes
+    after = sst.run_plans([moved(p) for p in pair], rules=[LOS]).episodes
+    # Rotation changes rounding only; episodes that graze the threshold may flicker.
+    assume(all(e.min_distance_m < 9259.0 for e in before + after))
+    assume(well_separated([(e.start_s, e.end_s) for e in before], 1e-3))
+    assert len(before) == len(after)
+    for x, y in zip(before, after, strict=True):
+        assert x.start_s == pytest.approx(y.start_s, abs=1e-4)
+        assert x.end_s == pytest.approx(y.end_s, abs=1e-4)
+        assert x.min_distance_m == pytest.approx(y.min_distance_m, abs=1e-4)
+
+
+@settings(max_examples=40, deadline=None)
+@given(plans=st.lists(sst.tracks(), min_size=3, max_size=6), data=st.data())
+def test_listing_order_does_not_change_the_result(plans, data):
+    plans = [FlightPlan(f"F{k}", ("blue", "red")[k % 2], p.depart_s, p.speed_mps, p.altitude_m,
+                        p.route_xy) for k, p in enumerate(plans)]
+    shuffled = data.draw(st.permutations(plans))
+    assert sst.run_plans(plans, rules=[HORIZONTAL_ONLY]).episodes == sst.run_plans(
+        shuffled, rules=[HORIZONTAL_ONLY]).episodes
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=sst.encounters(), small=st.floats(500.0, 20_000.0), factor=st.floats(1.0, 4.0))
+def test_time_in_conflict_is_monotone_in_the_threshold(pair, small, factor):
+    def time_in_conflict(horizontal: float) -> float:
+        rule = {"id": "h", "type": "min_separation", "horizontal": f"{horizontal!r} m"}
+        return sum(e.end_s - e.start_s for e in sst.run_plans(pair, rules=[rule]).episodes)
+
+    assert time_in_conflict(small * factor) >= time_in_conflict(small) - 1e-9
+
+
+@settings(max_examples=60, deadline=None)
+@given(speed=sst.speeds_mps, heading=st.floats(0, 2 * math.pi),
+       offset=st.floats(0.0, 20_000.0), lead=st.floats(-30_000.0, 30_000.0))
+def test_parallel_at_equal_speed_is_all_or_nothing(speed, heading, offset, lead):
+    u = np.array([math.cos(heading), math.sin(heading)])
+    n = np.array([-u[1], u[0]])
+    a_route = np.array([-50_000 * u, 50_000 * u])
+    b_route = a_route + offset * n + lead * u
+    a = FlightPlan("A", "blue", 0.0, speed, 7000.0, a_route)
+    b = FlightPlan("B", "red", 0.0, speed, 7000.0, b_route)
+    episodes = sst.run_plans([a, b], rules=[HORIZONTAL_ONLY]).episodes
+    distance = math.hypot(offset, lead)
+    assume(abs(distance - 10_000.0) > 1e-3)  # exactly on the threshold: rounding decides
+    if distance < 10_000.0:
+        assert len(episodes) == 1
+        assert episodes[0].start_s == 0.0
+        assert episodes[0].end_s == pytest.approx(100_000.0 / speed)
+        assert episodes[0].min_distance_m == pytest.approx(distance, abs=1e-6)
+    else:
+        assert episodes == ()
+
+
+def test_moving_apart_starts_at_the_beginning_and_ends_at_the_threshold():
+    a = FlightPlan("A", "blue", 0.0, 100.0, 5000.0, np.array([[0.0, 0.0], [-20_000.0, 0.0]]))
+    b = FlightPlan("B", "red", 0.0, 100.0, 5000.0, np.array([[1000.0, 0.0], [21_000.0, 0.0]]))
+    (episode,) = sst.run_plans([a, b], rules=[HORIZONTAL_ONLY]).episodes
+    assert (episode.start_s, episode.end_s) == (0.0, 45.0)
+    assert (episode.min_distance_m, episode.min_time_s) == (1000.0, 0.0)
+
+
+def test_zero_length_legs_and_repeated_waypoints_change_nothing():
+    plain = FlightPlan("A", "blue", 0.0, 100.0, 5000.0, np.array([[-10_000.0, 0.0],
+                                                                  [10_000.0, 0.0]]))
+    repeated = FlightPlan("A", "blue", 0.0, 100.0, 5000.0, np.array(
+        [[-10_000.0, 0.0], [-10_000.0, 0.0], [0.0, 0.0], [0.0, 0.0], [10_000.0, 0.0]]))
+    other = FlightPlan("B", "red", 0.0, 100.0, 5000.0, np.array([[0.0, -10_000.0],
+                                                                 [0.0, 10_000.0]]))
+    first = sst.run_plans([plain, other], rules=[HORIZONTAL_ONLY]).episodes
+    second = sst.run_plans([repeated, other], rules=[HORIZONTAL_ONLY]).episodes
+    assert [(e.start_s, e.end_s, e.min_distance_m) for e in first] == \
+        [(e.start_s, e.end_s, e.min_distance_m) for e in second]
+    assert len(first) == 1
+
+
+@settings(max_examples=60, deadline=None)
+@given(pair=sst.encounters(turn=True, max_miss_m=2_000.0))
+def test_a_conflict_across_a_turn_is_one_episode(pair):
+    a, b = pair
+    turn_s = a.waypoint_times()[1]
+    run = sst.run_plans(pair, rules=[HORIZONTAL_ONLY])
+    holding = [e for e in run.episodes if e.start_s < turn_s < e.end_s]
+    # At the turn the two are at most ~2.8 km apart, inside the 10 km threshold, and
+    # the episode spans the waypoint instead of splitting there.
+    assert len(holding) == 1
+    assert not any(abs(e.end_s - turn_s) < 1e-3 or abs(e.start_s - turn_s) < 1e-3
+                   for e in run.episodes)
+
+
+@pytest.mark.parametrize(("lateral_ft", "vertical_ft", "expected"), [
+    (400.0, 50.0, 1),      # both conditions: a near mid-air collision
+    (400.0, 150.0, 0),     # close laterally only
+    (600.0, 0.0, 0),       # co-altitude but not close laterally
+    (499.9, 99.9, 1),
+])
+def test_nmac_needs_both_conditions_at_once(lateral_ft, vertical_ft, expected):
+    a = FlightPlan("A", "blue", 0.0, 200.0, 5000.0, np.array([[-20_000.0, 0.0],
+                                                              [20_000.0, 0.0]]))
+    b = FlightPlan("B", "red", 0.0, 200.0, 5000.0 + vertical_ft * FT, np.array(
+        [[20_000.0, lateral_ft * FT], [-20_000.0, lateral_ft * FT]]))
+    episodes = sst.run_plans([a, b], rules=[NMAC]).episodes
+    assert len(episodes) == expected
+
+
+def test_exactly_at_the_vertical_limit_is_not_a_conflict():
+    # 100 m and 5000/5100 m are exact in binary, so this is the boundary itself.
+    rule = {"id": "v", "type": "min_separation", "horizontal": "150 m", "vertical": "100 m"}
+    a = FlightPlan("A", "blue", 0.0, 200.0, 5000.0, np.array([[-20_000.0, 0.0],
+                                                              [20_000.0, 0.0]]))
+    b = FlightPlan("B", "red", 0.0, 200.0, 5100.0, np.array([[20_000.0, 0.0],
+                                                             [-20_000.0, 0.0]]))
+    assert sst.run_plans([a, b], rules=[rule]).episodes == ()
+    b_lower = FlightPlan("B", "red", 0.0, 200.0, 5099.5, b.route_xy)
+    assert len(sst.run_plans([a, b_lower], rules=[rule]).episodes) == 1
+
+
+def test_tangent_pass_exactly_at_the_threshold_is_not_a_conflict():
+    lo, hi = within_radius(np.array([-10_000.0]), np.array([5000.0]), np.array([200.0]),
+                           np.array([0.0]), 5000.0)
+    assert lo[0] > hi[0]
+
+
+def test_legs_of_one_pair_meeting_at_a_waypoint_share_the_instant():
+    legs = Legs(np.array([0, 0, 1]), np.array([0.0, 10.0, 0.0]), np.array([10.0, 20.0, 20.0]),
+                np.array([0.0, 1000.0, 0.0]), np.array([0.0, 0.0, 50.0]), np.zeros(3),
+                np.array([100.0, 100.0, 100.0]), np.zeros(3), np.zeros(3))
+    pieces = separation_pieces(legs, np.array([0, 1]), np.array([2, 2]), 100.0, None)
+    assert pieces.end_s[0] == pieces.start_s[1] == 10.0
+
+
+# ---------------------------------------------------------------------------- zones
+
+
+@settings(max_examples=100, deadline=None)
+@given(track=sst.tracks(party="red", ident="R1"), zone=sst.zones(party="blue"))
+def test_zone_incursions_agree_with_sampling_oracle(track, zone):
+    rule = {"id": "zones", "type": "zone_incursion"}
+    run = sst.run_plans([track], rules=[rule], zones=[zone])
+    z = run.geography.zones[0]
+    area = ({"polygon": z.ring[:-1].tolist()} if z.ring is not None
+            else {"circle": (z.center, z.radius_m)})
+    sampled = oracle.zone_episodes(sst.vertices(track), area, z.spec.floor_m,
+                                   None if math.isinf(z.spec.ceiling_m) else z.spec.ceiling_m,
+                                   (z.spec.active_start_s, z.spec.active_end_s), DT)
+    assert_matches_oracle(list(run.episodes), sampled, DT)
+    assert all(e.zone == "Z1" and e.other_party == "blue" and e.informed is False
+               for e in run.episodes)
+
+
+def test_own_zones_are_never_incursions():
+    track = FlightPlan("B1", "blue", 0.0, 100.0, 5000.0, np.array([[-50_000.0, 0.0],
+                                                                   [50_000.0, 0.0]]))
+    zone = {"id": "Z1", "party": "blue", "area": {"circle": {"center": {"x": "0 m", "y": "0 m"},
+                                                             "radius": "10 km"}}}
+    run = sst.run_plans([track], rules=[{"id": "z", "type": "zone_incursion"}], zones=[zone])
+    assert run.episodes == ()
+
+
+def test_flying_along_a_polygon_edge_is_not_inside():
+    square = [{"x": f"{x} m", "y": f"{y} m"} for x, y in
+              [(-10_000, -10_000), (10_000, -10_000), (10_000, 10_000), (-10_000, 10_000)]]
+    zone = {"id": "Z1", "party": "blue", "area": {"polygon": square}}
+    along = FlightPlan("R1", "red", 0.0, 100.0, 5000.0, np.array([[-20_000.0, -10_000.0],
+                                                                  [20_000.0, -10_000.0]]))
+    through = FlightPlan("R2", "red", 0.0, 100.0, 5000.0, np.array([[-20_000.0, 0.0],
+                                                                    [20_000.0, 0.0]]))
+    run = sst.run_plans([along, through], rules=[{"id": "z", "type": "zone_incursion"}],
+                        zones=[zone])
+    assert [(e.aircraft, e.start_s, e.end_s) for e in run.episodes] == [("R2", 100.0, 300.0)]
+
+
+# ---------------------------------------------------------------------------- lanes
+
+
+@st.composite
+def lane_worlds(draw):
+    """A wiggly custom centerline with two lanes, and one aircraft of each party."""
+    n = draw(st.integers(2, 6))
+    xs = np.linspace(-80_000.0, 80_000.0, n)
+    ys = [draw(st.floats(-15_000.0, 15_000.0)) for _ in range(n)]
+    centerline = [{"x": f"{float(x)!r} m", "y": f"{float(y)!r} m"} for x, y in zip(xs, ys, strict=True)]
+    spacing = draw(st.floats(4_000.0, 40_000.0))
+    lanes = {"north": {"party": "blue", "offset": f"{spacing / 2!r} m",
+                       "direction": "downstream"},
+             "south": {"party": "red", "offset": f"{-spacing / 2!r} m",
+                       "direction": "upstream"}}
+    corridor = {"centerline": centerline, "half_width": f"{draw(st.floats(10e3, 60e3))!r} m"}
+    plans = [draw(sst.tracks(party="blue", ident="B1")), draw(sst.tracks(party="red", ident="R1"))]
+    tolerance = draw(st.one_of(st.none(), st.floats(500.0, 20_000.0)))
+    rule = {"id": "lanes", "type": "lane_discipline"}
+    if tolerance is not None:
+        rule["tolerance"] = f"{tolerance!r} m"
+    return plans, corridor, lanes, rule
+
+
+@settings(max_examples=80, deadline=None)
+@given(world=lane_worlds())
+def test_lane_discipline_agrees_with_sampling_oracle(world):
+    plans, corridor, lanes, rule = world
+    run = sst.run_plans(plans, rules=[rule], corridor=corridor, lanes=lanes)
+    geography = run.geography
+    tolerance = run.scenario.rules[0].tolerance_m
+    for plan in plans:
+        own = [part for g in geography.lanes_of(plan.party) for part in g.line.parts]
+        sampled = oracle.lane_episodes(sst.vertices(plan), geography.centerline.parts[0],
+                                       geography.half_width_m, own, tolerance, DT)
+        product = [e for e in run.episodes if e.aircraft == plan.id]
+        assert_matches_oracle(product, sampled, DT)
+        assert all(e.other_party == ("red" if plan.party == "blue" else "blue") for e in product)
