@@ -50,7 +50,8 @@ class Legs:
 
     def altitude(self, leg: np.ndarray, t_s: np.ndarray) -> np.ndarray:
         """Return the altitude of legs ``leg`` at absolute times ``t_s``."""
-        return self.z0_m[leg] + self.vz_mps[leg] * (t_s - self.t0_s[leg])
+        altitude: np.ndarray = self.z0_m[leg] + self.vz_mps[leg] * (t_s - self.t0_s[leg])
+        return altitude
 
     def select(self, mask: np.ndarray) -> Legs:
         """Return the legs where ``mask`` holds."""
@@ -156,7 +157,7 @@ class PairStats:
 
 
 def overlapping_pair_count(legs: Legs) -> int:
-    """Count pairs of legs (any flights, self excluded) whose times overlap, without listing them."""
+    """Count the pairs of legs (self excluded) whose times overlap, without listing them."""
     if len(legs) < 2:
         return 0
     starts = np.sort(legs.t0_s)
@@ -301,8 +302,9 @@ def _absolute(legs: Legs, leg: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> Le
 def _leg_boxes(legs: Legs) -> np.ndarray:
     x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
     y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
-    return shapely.box(np.minimum(legs.x0_m, x1), np.minimum(legs.y0_m, y1),
-                       np.maximum(legs.x0_m, x1), np.maximum(legs.y0_m, y1))
+    boxes: np.ndarray = shapely.box(np.minimum(legs.x0_m, x1), np.minimum(legs.y0_m, y1),
+                                    np.maximum(legs.x0_m, x1), np.maximum(legs.y0_m, y1))
+    return boxes
 
 
 def near_segments(legs: Legs, boxes: np.ndarray, segments: np.ndarray, radius: float,

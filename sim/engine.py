@@ -6,7 +6,7 @@ scenario -> traffic (plans) -> SimPy environment (flying processes, hotline offi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import simpy
@@ -57,7 +57,6 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     flights = tuple(_flight_record(plan, scenario.duration_s) for plan in plans)
     world = World(geography, flights, legs, hotline)
     episodes = [e for spec in scenario.rules for e in detect(spec, world)]
-    episodes = _locate(episodes, geography)
     episodes.sort(key=Episode.sort_key)
     return Run(scenario, geography, plans, flights, legs, tuple(episodes), hotline)
 
@@ -68,13 +67,3 @@ def _flight_record(plan: FlightPlan, duration_s: float) -> FlightRecord:
     depart = float(times[0])
     return FlightRecord(plan.id, plan.party, depart, max(land, depart),
                         max(0.0, land - depart))
-
-
-def _locate(episodes: list[Episode], geography: Geography) -> list[Episode]:
-    """Fill in lon/lat of every episode's position in one vectorised call."""
-    if not episodes:
-        return episodes
-    lon, lat = geography.frame.to_lonlat(np.array([e.x_m for e in episodes]),
-                                         np.array([e.y_m for e in episodes]))
-    return [replace(e, lon=float(lo), lat=float(la))
-            for e, lo, la in zip(episodes, np.atleast_1d(lon), np.atleast_1d(lat), strict=True)]

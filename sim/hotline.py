@@ -92,7 +92,7 @@ def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[s
     links = {(a, b): Link(env, spec.latency_s, spec.loss, rng)
              for a in parties for b in parties if a != b}
     pending: dict[int, Message] = {}
-    for (sender, recipient), link in links.items():
+    for (_, recipient), link in links.items():
         env.process(_listen(env, link, recipient, hotline, pending))
     env.process(_calls(env, times, parties, zones, links, hotline, pending))
     return hotline

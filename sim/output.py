@@ -1,4 +1,4 @@
-"""The run folder (SPEC §10): summary.json, events.csv and scenario.yaml, written whole or not at all.
+"""The run folder (SPEC §10): summary.json, events.csv and scenario.yaml, whole or not at all.
 
 Files are written into a hidden sibling folder first and renamed into place in one
 step; with ``--force`` an existing folder is moved aside only once the new one is
@@ -15,7 +15,6 @@ import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
 
 from sim.engine import Run
 from sim.metrics import summarize
@@ -47,7 +46,8 @@ def write_run(run: Run, out: Path, force: bool = False) -> Path:
     files = {
         "summary.json": json.dumps(summarize(run), indent=2, allow_nan=False) + "\n",
         "events.csv": events_csv(run.episodes),
-        "scenario.yaml": run.scenario.resolved_yaml(),
+        "scenario.yaml": run.scenario.resolved_yaml(
+            (run.geography.frame.center_lon, run.geography.frame.center_lat)),
     }
     write_folder(out, files, force)
     return out
@@ -96,16 +96,21 @@ def events_csv(episodes: Iterable[Episode]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
     writer.writerow(EVENT_COLUMNS)
-    for episode in episodes:
-        writer.writerow([_cell(getattr(episode, column)) for column in EVENT_COLUMNS])
+    writer.writerows(_row(e) for e in episodes)
     return buffer.getvalue()
 
 
-def _cell(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float):
-        return repr(value)
-    return str(value)
+def _row(e: Episode) -> list[str]:
+    """One episode's cells, in the order of ``EVENT_COLUMNS``."""
+    return [e.rule, e.type, e.party, e.aircraft, e.other_party, e.other_aircraft, e.zone,
+            repr(e.start_s), repr(e.end_s), _number(e.min_distance_m), _number(e.min_time_s),
+            repr(e.x_m), repr(e.y_m), repr(e.lon), repr(e.lat), _flag(e.informed),
+            repr(e.duration_s), _number(e.vertical_m)]
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")

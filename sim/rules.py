@@ -84,31 +84,37 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     pieces = separation_pieces(legs, i[allowed], j[allowed], spec.horizontal_m, spec.vertical_m)
     fi, fj = legs.flight[pieces.leg_i], legs.flight[pieces.leg_j]
     order, episode = merge_pieces(fi * len(flights) + fj, pieces.start_s, pieces.end_s)
-    episodes = []
-    for members in _groups(order, episode):
-        first = members[0]
-        closest = members[np.argmin(pieces.min_distance_m[members])]
-        t = pieces.min_time_s[closest]
-        li, lj = pieces.leg_i[closest:closest + 1], pieces.leg_j[closest:closest + 1]
-        xi, yi = legs.position(li, np.array([t]))
-        xj, yj = legs.position(lj, np.array([t]))
-        vertical = float(legs.altitude(lj, np.array([t]))[0] - legs.altitude(li, np.array([t]))[0])
-        a, b = flights[fi[first]], flights[fj[first]]
-        episodes.append(Episode(
-            rule=spec.id, type=spec.type, party=a.party, aircraft=a.id, other_party=b.party,
-            other_aircraft=b.id, zone="", start_s=float(pieces.start_s[first]),
-            end_s=float(np.max(pieces.end_s[members])),
-            min_distance_m=float(pieces.min_distance_m[closest]), min_time_s=float(t),
-            x_m=float((xi[0] + xj[0]) / 2), y_m=float((yi[0] + yj[0]) / 2), lon=np.nan,
-            lat=np.nan, informed=None, vertical_m=abs(vertical)))
-    return episodes
+    if len(order) == 0:
+        return []
+    first = _firsts(episode)
+    # The closest piece of each episode: sort by (episode, distance), take each group's head.
+    closest = order[np.lexsort((pieces.min_distance_m[order], episode))[first]]
+    start = pieces.start_s[order][first]
+    end = np.maximum.reduceat(pieces.end_s[order], first)
+    t = pieces.min_time_s[closest]
+    li, lj = pieces.leg_i[closest], pieces.leg_j[closest]
+    xi, yi = legs.position(li, t)
+    xj, yj = legs.position(lj, t)
+    x, y = (xi + xj) / 2.0, (yi + yj) / 2.0
+    lon, lat = world.geography.frame.to_lonlat(x, y)
+    vertical = np.abs(legs.altitude(lj, t) - legs.altitude(li, t))
+    a_flight, b_flight = legs.flight[li].tolist(), legs.flight[lj].tolist()
+    return [Episode(rule=spec.id, type=spec.type, party=flights[a].party, aircraft=flights[a].id,
+                    other_party=flights[b].party, other_aircraft=flights[b].id, zone="",
+                    start_s=s0, end_s=s1, min_distance_m=d, min_time_s=tm, x_m=px, y_m=py,
+                    lon=lo, lat=la, informed=None, vertical_m=dz)
+            for a, b, s0, s1, d, tm, px, py, lo, la, dz in zip(
+                a_flight, b_flight, start.tolist(), end.tolist(),
+                pieces.min_distance_m[closest].tolist(), t.tolist(), x.tolist(), y.tolist(),
+                np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), vertical.tolist(),
+                strict=True)]
 
 
 @register("lane_discipline")
 def lane_discipline(spec: RuleSpec, world: World) -> list[Episode]:
     """Episodes of an aircraft inside the corridor and off its party's lane."""
     assert isinstance(spec, LaneDisciplineSpec)
-    geo, legs, flights = world.geography, world.legs, world.flights
+    geo, legs = world.geography, world.legs
     if geo.centerline is None:
         return []
     parties = world.party_of_flight
@@ -170,23 +176,23 @@ def _leg_episodes(spec: RuleSpec, world: World, leg: np.ndarray, start_s: np.nda
     """Merge one aircraft's pieces (over its legs) into episodes positioned at their start."""
     legs, flights = world.legs, world.flights
     order, episode = merge_pieces(legs.flight[leg], start_s, end_s)
-    out = []
-    for members in _groups(order, episode):
-        first = members[0]
-        x, y = legs.position(leg[first:first + 1], start_s[first:first + 1])
-        flight = flights[legs.flight[leg[first]]]
-        out.append(Episode(
-            rule=spec.id, type=spec.type, party=flight.party, aircraft=flight.id,
-            other_party=other_party, other_aircraft="", zone=zone,
-            start_s=float(start_s[first]), end_s=float(np.max(end_s[members])),
-            min_distance_m=None, min_time_s=None, x_m=float(x[0]), y_m=float(y[0]),
-            lon=np.nan, lat=np.nan, informed=None))
-    return out
-
-
-def _groups(order: np.ndarray, episode: np.ndarray) -> list[np.ndarray]:
-    """Split piece indices (in ``order``) into one array per episode number."""
     if len(order) == 0:
         return []
-    cuts = np.flatnonzero(np.diff(episode)) + 1
-    return np.split(order, cuts)
+    first = _firsts(episode)
+    head = order[first]
+    end = np.maximum.reduceat(end_s[order], first)
+    x, y = legs.position(leg[head], start_s[head])
+    lon, lat = world.geography.frame.to_lonlat(x, y)
+    return [Episode(rule=spec.id, type=spec.type, party=flights[f].party, aircraft=flights[f].id,
+                    other_party=other_party, other_aircraft="", zone=zone, start_s=s0, end_s=s1,
+                    min_distance_m=None, min_time_s=None, x_m=px, y_m=py, lon=lo, lat=la,
+                    informed=None)
+            for f, s0, s1, px, py, lo, la in zip(
+                legs.flight[leg[head]].tolist(), start_s[head].tolist(), end.tolist(),
+                x.tolist(), y.tolist(), np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(),
+                strict=True)]
+
+
+def _firsts(episode: np.ndarray) -> np.ndarray:
+    """Positions where each episode's run begins in an array of sorted episode numbers."""
+    return np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])

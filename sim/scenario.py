@@ -214,16 +214,31 @@ class Scenario:
     hotline: HotlineSpec
     resolved: Mapping[str, Any] = field(repr=False)
 
-    def resolved_yaml(self) -> str:
-        """Return the scenario as run, defaults filled, as YAML text."""
-        return yaml.safe_dump(dict(self.resolved), sort_keys=False, allow_unicode=True,
-                              default_flow_style=None, width=100)
+    def resolved_yaml(self, frame_center: tuple[float, float] | None = None) -> str:
+        """Return the scenario as run, defaults filled, as YAML text.
+
+        ``frame_center`` (lon, lat) fills in the frame's centre when the scenario left it
+        to be computed, so that the file pins the very same frame.
+        """
+        document = dict(self.resolved)
+        if frame_center is not None and self.frame.center is None:
+            frame = dict(document.get("frame") or {})
+            frame["center"] = [float(frame_center[0]), float(frame_center[1])]
+            document["frame"] = frame
+            document = {k: document[k] for k in TOP_KEYS if k in document}
+        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
+        return yaml.dump(document, Dumper=dumper, sort_keys=False,
+                         allow_unicode=True, default_flow_style=None, width=100)
 
 
 # ---------------------------------------------------------------------------- YAML reading
 
 
-class _StrictLoader(yaml.SafeLoader):
+# libyaml's parser when PyYAML has it (several times faster on large scenarios).
+_SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _StrictLoader(_SafeLoader):  # type: ignore[misc,valid-type]
     """A safe loader (no object construction) that refuses duplicate keys."""
 
 
@@ -231,7 +246,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
                        ) -> dict[Any, Any]:
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+        key = loader.construct_object(key_node, deep=True)
         try:
             duplicate = key in seen
         except TypeError:
@@ -243,7 +258,8 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
                 "while reading a mapping", node.start_mark,
                 f"duplicate key {key!r} (each key may appear once)", key_node.start_mark)
         seen[key] = key_node
-    return loader.construct_mapping(node, deep=deep)  # type: ignore[no-untyped-call]
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
+    return mapping
 
 
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)

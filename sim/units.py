@@ -84,9 +84,10 @@ def accepted_forms(kind: Kind) -> str:
 
 
 def _unit_kind(unit: str) -> Kind | None:
-    for kind in ("distance", "speed", "duration"):
-        if unit in UNITS[kind]:  # type: ignore[index]
-            return kind  # type: ignore[return-value]
+    kinds: tuple[Kind, ...] = ("distance", "speed", "duration")
+    for kind in kinds:
+        if unit in UNITS[kind]:
+            return kind
     return None
 
 

@@ -1,0 +1,95 @@
+"""Golden runs: each shipped hand-made scenario at its seed, against checked-in outputs.
+
+The expected episodes of scenarios/encounters.yaml are also worked out by hand here (the
+scenario's comments explain the geometry), so the golden files are not merely "what the
+code printed once". Regenerate the files after an intended change with
+``UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py`` and review the diff.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+GOLDEN = Path(__file__).resolve().parent / "golden"
+FT = 0.3048
+MI = 1609.344
+
+
+@pytest.fixture(scope="module")
+def encounters_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("golden") / "encounters"
+    assert main(["run", str(ROOT / "scenarios" / "encounters.yaml"), "--out", str(out)]) == 0
+    return out
+
+
+@pytest.mark.parametrize("name", ["events.csv", "summary.json"])
+def test_encounters_matches_golden_files(encounters_run, name):
+    expected = GOLDEN / "encounters" / name
+    if os.environ.get("UPDATE_GOLDEN"):
+        shutil.copy(encounters_run / name, expected)
+    assert (encounters_run / name).read_text() == expected.read_text()
+
+
+def rows(run: Path) -> list[dict[str, str]]:
+    with open(run / "events.csv", newline="") as handle:
+        return list(csv.DictReader(handle))
+
+
+def find(run: Path, rule: str, aircraft: str, other: str = "") -> dict[str, str]:
+    (row,) = [r for r in rows(run) if r["rule"] == rule and r["aircraft"] == aircraft
+              and (r["other_aircraft"] == other or r["zone"] == other)]
+    return row
+
+
+def test_encounters_episodes_worked_out_by_hand(encounters_run):
+    run = encounters_run
+    # C1 and R1 fly opposite ways on lanes 40 km apart at 200 m/s each: closest 40 km at
+    # 500 s; within 45 mi while |200 km - 400 m/s t| < sqrt((45 mi)^2 - (40 km)^2).
+    half = math.sqrt((45 * MI) ** 2 - 40_000.0**2) / 400.0
+    r1 = find(run, "agreed_spacing", "C1", "R1")
+    assert float(r1["start_s"]) == pytest.approx(500.0 - half, abs=1e-9)
+    assert float(r1["end_s"]) == pytest.approx(500.0 + half, abs=1e-9)
+    assert (float(r1["min_distance_m"]), float(r1["min_time_s"])) == (40_000.0, 500.0)
+    # R2 meets C1 at (60 km, 20 km) at 800 s on perpendicular tracks: the pair closes at
+    # 200*sqrt(2) m/s, so each rule's episode is 800 s -/+ threshold / (200 sqrt 2).
+    closing = 200.0 * math.sqrt(2.0)
+    for rule, threshold in [("loss_of_separation", 5 * 1852.0), ("nmac", 500 * FT)]:
+        row = find(run, rule, "C1", "R2")
+        assert float(row["start_s"]) == pytest.approx(800.0 - threshold / closing, abs=1e-9)
+        assert float(row["end_s"]) == pytest.approx(800.0 + threshold / closing, abs=1e-9)
+        assert float(row["min_distance_m"]) == pytest.approx(0.0, abs=1e-6)
+        assert float(row["x_m"]) == pytest.approx(60_000.0)
+        assert float(row["y_m"]) == pytest.approx(20_000.0)
+        assert float(row["vertical_m"]) == pytest.approx(50 * FT)
+    # R2 appears (600 s) already within 45 mi of C1, and both land at 1000 s.
+    r2 = find(run, "agreed_spacing", "C1", "R2")
+    assert (float(r2["start_s"]), float(r2["end_s"])) == (600.0, 1000.0)
+    # R2 is more than 20 km (the default tolerance, half the spacing) from its lane
+    # once north of the river (700 s), until it leaves the corridor at y = 40 km (900 s).
+    lane = find(run, "opposite_tracks", "R2")
+    assert (float(lane["start_s"]), float(lane["end_s"])) == (700.0, 900.0)
+    assert (lane["other_party"], float(lane["x_m"]), float(lane["y_m"])) == ("coalition",
+                                                                             60_000.0, 0.0)
+    # Zones: the hotline call at 300 s delivers declarations at 600 s.
+    strike = find(run, "declared_zones", "R2", "STRIKE")
+    assert (float(strike["start_s"]), float(strike["end_s"]), strike["informed"]) == (
+        825.0, 925.0, "true")
+    tanker = find(run, "declared_zones", "R3", "TANKER")
+    assert (float(tanker["start_s"]), float(tanker["end_s"]), tanker["informed"]) == (
+        200.0, 350.0, "false")
+    patrol = find(run, "declared_zones", "C1", "PATROL")
+    assert (float(patrol["start_s"]), float(patrol["end_s"]), patrol["informed"]) == (
+        200.0, 300.0, "false")
+    # R1 flies over TANKER above its FL200 ceiling: no incursion.
+    assert not [r for r in rows(run) if r["aircraft"] == "R1" and r["zone"]]
+    # No loss of separation other than C1/R2, no NMAC other than C1/R2.
+    assert len([r for r in rows(run) if r["rule"] in ("loss_of_separation", "nmac")]) == 2

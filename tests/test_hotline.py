@@ -1,0 +1,86 @@
+"""The hotline of SPEC §8: calls, latency, loss, and when an incursion is informed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from sim import testing as sst
+from sim.engine import run
+from sim.metrics import summarize
+from sim.motion import FlightPlan
+from sim.scenario import parse_scenario
+
+ZONE = {"id": "Z1", "party": "blue",
+        "area": {"circle": {"center": {"x": "0 m", "y": "0 m"}, "radius": "10 km"}}}
+RULE = {"id": "zones", "type": "zone_incursion"}
+
+
+def run_with(hotline: dict, depart_s: float = 0.0, zones=(ZONE,), duration_s: float = 86_400.0):
+    # R1 enters the zone 100 s after departure (from 20 km west, at 100 m/s).
+    intruder = FlightPlan("R1", "red", depart_s, 100.0, 5000.0,
+                          np.array([[-20_000.0, 0.0], [20_000.0, 0.0]]))
+    document = sst.scenario_document([intruder], rules=[RULE], zones=list(zones),
+                                     duration_s=duration_s)
+    document["hotline"] = hotline
+    return run(parse_scenario(document))
+
+
+def test_with_no_loss_every_declaration_arrives_exactly_latency_later():
+    result = run_with({"first_call": "1 h", "interval": "6 h", "latency": "17 min"})
+    messages = result.hotline.messages
+    assert [m.sent_s for m in messages] == [3600.0 + 6 * 3600.0 * k for k in range(4)]
+    assert all(m.received_s == m.sent_s + 17 * 60 and not m.lost for m in messages)
+    assert {(m.sender, m.recipient, m.item) for m in messages} == {("blue", "red", "Z1")}
+    summary = summarize(result)["hotline"]
+    assert (summary["calls"], summary["declared"], summary["lost"]) == (4, 4, 0)
+
+
+def test_with_total_loss_nothing_arrives_and_nothing_is_informed():
+    result = run_with({"first_call": "0 s", "interval": "1 h", "latency": "0 s", "loss": 1.0},
+                      depart_s=7200.0)
+    assert all(m.lost and m.received_s is None for m in result.hotline.messages)
+    assert len(result.episodes) == 1 and result.episodes[0].informed is False
+    summary = summarize(result)["hotline"]
+    assert summary["lost"] == summary["declared"] == 24
+
+
+@pytest.mark.parametrize(("enters_at_s", "informed"), [
+    (1800.0 + 600.0 - 1.0, False),   # one second before the declaration arrives
+    (1800.0 + 600.0, True),          # exactly when it arrives: it had been received
+    (1800.0 + 600.0 + 1.0, True),
+])
+def test_informed_flips_exactly_at_the_arrival_time(enters_at_s, informed):
+    result = run_with({"first_call": "30 min", "interval": "24 h", "latency": "10 min"},
+                      depart_s=enters_at_s - 100.0)
+    (episode,) = result.episodes
+    assert episode.start_s == pytest.approx(enters_at_s, abs=1e-9)
+    assert episode.informed is informed
+
+
+def test_undeclared_zones_stay_secret():
+    secret = dict(ZONE, declare=False)
+    result = run_with({"first_call": "0 s"}, depart_s=3600.0, zones=[secret])
+    assert result.hotline.messages == []
+    assert result.episodes[0].informed is False
+
+
+def test_expired_zones_are_not_declared_again():
+    short = dict(ZONE, active=["0 s", "2 h"])
+    result = run_with({"first_call": "1 h", "interval": "1 h"}, zones=[short], duration_s=6 * 3600)
+    assert [m.sent_s for m in result.hotline.messages] == [3600.0]
+
+
+def test_loss_draws_are_reproducible_and_seeded():
+    hotline = {"first_call": "0 s", "interval": "1 h", "loss": 0.5}
+    first = [m.lost for m in run_with(hotline).hotline.messages]
+    second = [m.lost for m in run_with(hotline).hotline.messages]
+    assert first == second
+    assert 0 < sum(first) < len(first)
+
+
+def test_no_hotline_section_means_no_calls():
+    intruder = FlightPlan("R1", "red", 0.0, 100.0, 5000.0, np.array([[-20_000.0, 0.0],
+                                                                     [20_000.0, 0.0]]))
+    result = run(parse_scenario(sst.scenario_document([intruder], rules=[RULE], zones=[ZONE])))
+    assert result.hotline.calls == 0 and result.episodes[0].informed is False
