@@ -408,9 +408,8 @@ def polygon_pieces(legs: Legs, candidates: np.ndarray, ring: np.ndarray, shape: 
     return leg[inside], lo[inside], hi[inside]
 
 
-def zone_pieces(legs: Legs, candidates: np.ndarray, inside: tuple[np.ndarray, np.ndarray,
-                np.ndarray], floor_m: float, ceiling_m: float, active_start_s: float,
-                active_end_s: float) -> LegPieces:
+def zone_pieces(legs: Legs, inside: tuple[np.ndarray, np.ndarray, np.ndarray], floor_m: float,
+                ceiling_m: float, active_start_s: float, active_end_s: float) -> LegPieces:
     """Intersect inside-the-area intervals with the altitude band and the active window."""
     leg, lo, hi = inside
     zlo, zhi = between_bounds(legs.z0_m[leg], legs.vz_mps[leg], floor_m, ceiling_m)
@@ -436,18 +435,24 @@ def merge_pieces(key: np.ndarray, start_s: np.ndarray, end_s: np.ndarray
         return empty, empty
     order = np.lexsort((start_s, key))
     k, s, e = key[order], start_s[order], end_s[order]
-    reach = np.maximum.accumulate(e)  # pieces of one key never overlap; this is a guard
-    new = np.r_[True, (k[1:] != k[:-1]) | (s[1:] - reach[:-1] > MERGE_GAP_S)]
-    # The running maximum must restart with each key.
-    if np.any(k[1:] != k[:-1]):
-        reach = _segmented_max(e, np.r_[True, k[1:] != k[:-1]])
-        new = np.r_[True, (k[1:] != k[:-1]) | (s[1:] - reach[:-1] > MERGE_GAP_S)]
+    key_starts = np.r_[True, k[1:] != k[:-1]]
+    # Pieces of one key never overlap for the built-in rules, but merging against the
+    # running maximum end keeps this right for any rule.
+    reach = _segmented_max(e, key_starts)
+    new = key_starts | np.r_[True, s[1:] - reach[:-1] > MERGE_GAP_S]
     return order, np.cumsum(new) - 1
 
 
 def _segmented_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
-    """Running maximum of ``values`` restarting wherever ``starts`` is True."""
-    group = np.cumsum(starts) - 1
-    offset = (np.max(np.abs(values[np.isfinite(values)])) * 4.0 + 1.0) if len(values) else 1.0
-    lifted = values + group * offset
-    return np.maximum.accumulate(lifted) - group * offset
+    """Running maximum of ``values`` restarting wherever ``starts`` is True, exactly.
+
+    Works on the values' ranks (integers), lifted by group so one accumulate serves all
+    groups, then maps the ranks back: no floating-point offsets, nothing rounded.
+    """
+    n = len(values)
+    by_value = np.argsort(values, kind="stable")
+    rank = np.empty(n, np.int64)
+    rank[by_value] = np.arange(n)
+    lift = (np.cumsum(starts) - 1) * n
+    running: np.ndarray = values[by_value][np.maximum.accumulate(rank + lift) - lift]
+    return running

@@ -35,8 +35,9 @@ from sim.scenario import (
 
 WGS84 = Geod(ellps="WGS84")
 # Lanes are offset curves of the centerline; round joins are approximated by this many
-# segments per quarter circle. The lane *is* the resulting polyline: its distance is exact.
-LANE_QUAD_SEGMENTS = 8
+# segments per quarter circle (a 22.5 mi offset then stays within about 40 m of the true
+# offset at bends). The lane *is* the resulting polyline: distance to it is exact.
+LANE_QUAD_SEGMENTS = 32
 
 
 class LocalFrame:
@@ -105,6 +106,15 @@ class ZoneGeometry:
     center: tuple[float, float] | None
     radius_m: float | None
     shape: Polygon  # exact for polygons; a fine approximation of circles (pruning, plots)
+
+    @property
+    def bounds(self) -> tuple[float, float, float, float]:
+        """The area's exact bounding box (xmin, ymin, xmax, ymax)."""
+        if self.center is not None and self.radius_m is not None:
+            cx, cy = self.center
+            return cx - self.radius_m, cy - self.radius_m, cx + self.radius_m, cy + self.radius_m
+        xmin, ymin, xmax, ymax = self.shape.bounds
+        return xmin, ymin, xmax, ymax
 
 
 @dataclass(frozen=True, slots=True)

@@ -148,11 +148,7 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     episodes = []
     for zone in world.geography.zones:
         z = zone.spec
-        xmin, ymin, xmax, ymax = zone.shape.bounds
-        if zone.center is not None:  # the circle's own bounds, not its polygon's
-            cx, cy = zone.center
-            r = zone.radius_m or 0.0
-            xmin, ymin, xmax, ymax = cx - r, cy - r, cx + r, cy + r
+        xmin, ymin, xmax, ymax = zone.bounds
         candidates = np.flatnonzero(
             (parties != z.party) & (legs.t0_s < z.active_end_s) & (legs.t1_s > z.active_start_s)
             & (np.minimum(legs.x0_m, x1) <= xmax) & (np.maximum(legs.x0_m, x1) >= xmin)
@@ -162,8 +158,8 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
         else:
             assert zone.center is not None and zone.radius_m is not None
             inside = circle_pieces(legs, candidates, zone.center, zone.radius_m)
-        pieces = zone_pieces(legs, candidates, inside, z.floor_m, z.ceiling_m,
-                             z.active_start_s, z.active_end_s)
+        pieces = zone_pieces(legs, inside, z.floor_m, z.ceiling_m, z.active_start_s,
+                             z.active_end_s)
         for episode in _leg_episodes(spec, world, pieces.leg, pieces.start_s, pieces.end_s,
                                      other_party=z.party, zone=z.id):
             informed = world.hotline.informed(episode.party, z.id, episode.start_s)

@@ -391,6 +391,9 @@ RULE_TYPES = ("min_separation", "lane_discipline", "zone_incursion")
 TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places", "corridor",
             "lanes", "parties", "flights", "zones", "rules", "hotline")
 DEFAULT_DURATION = "1 d"
+# Limits that keep a run's memory and time bounded; see the README.
+MAX_DURATION_S = 1000 * 365.25 * 86_400.0
+MAX_HOTLINE_CALLS = 1_000_000
 DEFAULT_HALF_WIDTH = "40 mi"
 HOTLINE_DEFAULTS: dict[str, Any] = {"enabled": True, "first_call": "6 h", "interval": "24 h",
                                     "latency": "30 min", "loss": 0.0}
@@ -403,6 +406,9 @@ class _Reader:
         self.file = file
         self.names = names  # known place names
         self.problems: list[Problem] = []
+        # Sections that had errors: defaults derived from them are not computed (and not
+        # reported again as errors of their own).
+        self.broken: set[str] = set()
 
     def error(self, path: str, message: str) -> None:
         self.problems.append(Problem(self.file, path, message))
@@ -419,8 +425,9 @@ class _Reader:
             elif key not in allowed:
                 hint = difflib.get_close_matches(key, allowed, n=1)
                 suggestion = f"did you mean {hint[0]!r}? " if hint else ""
-                self.error(_join(path, key), f"unknown key; {suggestion}"
-                                             f"accepted keys: {', '.join(allowed)}")
+                accepted = (f"accepted keys: {', '.join(allowed)}" if allowed
+                            else f"{what} take no keys here")
+                self.error(_join(path, key), f"unknown key; {suggestion}{accepted}")
         return value
 
     def quantity(self, node: dict[str, Any], key: str, path: str, kind: Kind, *,
@@ -621,6 +628,12 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         seed = 0
     duration_s = r.quantity(top, "duration", "", "duration", default=DEFAULT_DURATION,
                             minimum=0.0, strict_minimum=True)
+    if duration_s is not None and duration_s > MAX_DURATION_S:
+        r.error("duration", f"{top['duration']!r} is longer than the longest run this tool "
+                            "takes (1000 years); write a shorter duration such as \"30 d\"")
+        duration_s = None
+    if duration_s is None:
+        r.broken.add("duration")
     start = _read_start(r, top)
 
     places: dict[str, Point] = {}
@@ -642,6 +655,11 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     zones = _read_zones(r, top, parties, duration_s)
     rules = _read_rules(r, top, parties, lanes)
     hotline = _read_hotline(r, top)
+    if hotline.enabled and duration_s is not None and duration_s > hotline.first_call_s and (
+            (duration_s - hotline.first_call_s) / hotline.interval_s > MAX_HOTLINE_CALLS):
+        r.error("hotline.interval", f"{top['hotline']['interval']!r} makes more than "
+                f"{MAX_HOTLINE_CALLS:,} calls in this run; write a longer interval such as "
+                "\"24 h\"")
 
     if r.problems:
         raise ScenarioError(r.problems)
@@ -757,6 +775,7 @@ def _read_lanes(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
         r.error("lanes", "lanes are offsets of the corridor's centerline, so a corridor is "
                          "needed; add corridor: {centerline: euphrates, half_width: \"40 mi\"}")
     lanes = []
+    problems_before = len(r.problems)
     for lid, value in (node or {}).items():
         where = _join("lanes", str(lid))
         ident = r.identifier(lid, where)
@@ -772,6 +791,8 @@ def _read_lanes(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
             continue
         if party is not None and offset is not None:
             lanes.append(Lane(ident, party, offset, direction))
+    if len(r.problems) > problems_before:
+        r.broken.add("lanes")
     return tuple(lanes)
 
 
@@ -853,6 +874,8 @@ def _read_active(r: _Reader, node: dict[str, Any], path: str, duration_text: Any
     where = _join(path, "active")
     value = node.get("active")
     if value is None:
+        if "duration" in r.broken:  # already reported; the whole run is the window
+            return 0.0, math.inf
         node["active"] = value = ["0 s", duration_text]
     form = 'write active: ["2 h", "8 h"] (start and end, from the scenario\'s start)'
     if not isinstance(value, list) or len(value) != 2:
@@ -925,6 +948,8 @@ def _read_lane_discipline(r: _Reader, node: dict[str, Any], where: str, ident: s
                           parties: Mapping[str, Party], lanes: tuple[Lane, ...]
                           ) -> RuleSpec | None:
     r.mapping(node, where, ("id", "type", "tolerance"), "a rule")
+    if "lanes" in r.broken:  # the default tolerance depends on lanes already in error
+        return None
     if not lanes:
         r.error(where, "lane_discipline needs lanes; add lanes: {LANE_ID: {party: P, "
                        "offset: \"+22.5 mi\", direction: downstream}}")

@@ -62,7 +62,7 @@ def assert_matches_oracle(product, sampled, dt: float) -> None:
 # ---------------------------------------------------------------------------- separation
 
 
-@settings(max_examples=120, deadline=None)
+@settings(deadline=None)
 @given(pair=sst.encounters(), rule=st.sampled_from([LOS, HORIZONTAL_ONLY, NMAC]))
 def test_separation_agrees_with_sampling_oracle(pair, rule):
     a, b = pair
@@ -86,7 +86,7 @@ def test_separation_agrees_with_sampling_oracle(pair, rule):
         assert episode.start_s <= episode.min_time_s <= episode.end_s
 
 
-@settings(max_examples=80, deadline=None)
+@settings(deadline=None)
 @given(pair=sst.encounters())
 def test_separation_is_symmetric_in_the_pair(pair):
     a, b = pair
@@ -100,7 +100,7 @@ def test_separation_is_symmetric_in_the_pair(pair):
                                    e.min_distance_m) for e in backward]
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(pair=sst.encounters())
 def test_narrow_phase_does_not_depend_on_pair_order(pair):
     run = sst.run_plans(pair, rules=[LOS])
@@ -115,7 +115,7 @@ def test_narrow_phase_does_not_depend_on_pair_order(pair):
     np.testing.assert_allclose(ij.min_distance_m, ji.min_distance_m, rtol=0, atol=1e-9)
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(pair=sst.encounters(), angle=st.floats(0, 2 * math.pi),
        shift=st.tuples(st.floats(-50_000, 50_000), st.floats(-50_000, 50_000)))
 def test_invariant_under_rotation_and_translation(pair, angle, shift):
@@ -138,7 +138,7 @@ def test_invariant_under_rotation_and_translation(pair, angle, shift):
         assert x.min_distance_m == pytest.approx(y.min_distance_m, abs=1e-4)
 
 
-@settings(max_examples=40, deadline=None)
+@settings(deadline=None)
 @given(plans=st.lists(sst.tracks(), min_size=3, max_size=6), data=st.data())
 def test_listing_order_does_not_change_the_result(plans, data):
     plans = [FlightPlan(f"F{k}", ("blue", "red")[k % 2], p.depart_s, p.speed_mps, p.altitude_m,
@@ -148,7 +148,7 @@ def test_listing_order_does_not_change_the_result(plans, data):
         shuffled, rules=[HORIZONTAL_ONLY]).episodes
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(pair=sst.encounters(), small=st.floats(500.0, 20_000.0), factor=st.floats(1.0, 4.0))
 def test_time_in_conflict_is_monotone_in_the_threshold(pair, small, factor):
     def time_in_conflict(horizontal: float) -> float:
@@ -158,7 +158,7 @@ def test_time_in_conflict_is_monotone_in_the_threshold(pair, small, factor):
     assert time_in_conflict(small * factor) >= time_in_conflict(small) - 1e-9
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(speed=sst.speeds_mps, heading=st.floats(0, 2 * math.pi),
        offset=st.floats(0.0, 20_000.0), lead=st.floats(-30_000.0, 30_000.0))
 def test_parallel_at_equal_speed_is_all_or_nothing(speed, heading, offset, lead):
@@ -202,7 +202,7 @@ def test_zero_length_legs_and_repeated_waypoints_change_nothing():
     assert len(first) == 1
 
 
-@settings(max_examples=60, deadline=None)
+@settings(deadline=None)
 @given(pair=sst.encounters(turn=True, max_miss_m=2_000.0))
 def test_a_conflict_across_a_turn_is_one_episode(pair):
     a, b = pair
@@ -260,7 +260,7 @@ def test_legs_of_one_pair_meeting_at_a_waypoint_share_the_instant():
 # ---------------------------------------------------------------------------- zones
 
 
-@settings(max_examples=100, deadline=None)
+@settings(deadline=None)
 @given(track=sst.tracks(party="red", ident="R1"), zone=sst.zones(party="blue"))
 def test_zone_incursions_agree_with_sampling_oracle(track, zone):
     rule = {"id": "zones", "type": "zone_incursion"}
@@ -322,7 +322,7 @@ def lane_worlds(draw):
     return plans, corridor, lanes, rule
 
 
-@settings(max_examples=80, deadline=None)
+@settings(deadline=None)
 @given(world=lane_worlds())
 def test_lane_discipline_agrees_with_sampling_oracle(world):
     plans, corridor, lanes, rule = world
