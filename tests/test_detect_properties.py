@@ -42,7 +42,7 @@ def well_separated(intervals: list[tuple[float, float]], resolution: float) -> b
     """Can a sampler at this resolution see these intervals as they are?"""
     if any(e - s <= resolution for s, e in intervals):
         return False
-    return all(b[0] - a[1] > resolution for a, b in zip(intervals, intervals[1:]))
+    return all(b[0] - a[1] > resolution for a, b in zip(intervals, intervals[1:], strict=False))
 
 
 def assert_matches_oracle(product, sample, dt: float, window: tuple[float, float],
@@ -335,7 +335,8 @@ def lane_worlds(draw):
     n = draw(st.integers(2, 6))
     xs = np.linspace(-80_000.0, 80_000.0, n)
     ys = [draw(st.floats(-15_000.0, 15_000.0)) for _ in range(n)]
-    centerline = [{"x": f"{float(x)!r} m", "y": f"{float(y)!r} m"} for x, y in zip(xs, ys, strict=True)]
+    centerline = [{"x": f"{float(x)!r} m", "y": f"{float(y)!r} m"}
+                  for x, y in zip(xs, ys, strict=True)]
     spacing = draw(st.floats(4_000.0, 40_000.0))
     lanes = {"north": {"party": "blue", "offset": f"{spacing / 2!r} m",
                        "direction": "downstream"},
