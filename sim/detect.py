@@ -19,6 +19,11 @@ import numpy as np
 import shapely
 
 MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
+# An episode shorter than this (0.25 mm of flight at 250 m/s) is a rounding artefact of two
+# boundaries that coincide (say the corridor's edge and a lane's tolerance), not an event.
+MIN_EPISODE_S = 1e-6
+CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
+MAX_CHUNKS = 4_000_000  # leg pieces in the broad phase at the most (about 0.5 GB)
 _EMPTY = (np.inf, -np.inf)
 
 
@@ -182,6 +187,10 @@ def candidate_leg_pairs(legs: Legs, reach_m: float) -> tuple[np.ndarray, np.ndar
     # A bucket long enough for a chunk to move about one reach (at least 20 km), so each
     # grown box covers at most 2 x 2 cells of a grid whose cell is chunk travel + reach.
     bucket_s = float(np.clip(max(reach_m, 20_000.0) / v_max, 10.0, 3600.0))
+    # Bound the number of chunks (memory) whatever the durations: long, slow legs get
+    # longer buckets, hence larger cells; the result is the same, only coarser pruning.
+    total_s = float(np.sum(legs.t1_s - legs.t0_s))
+    bucket_s = max(bucket_s, total_s / max(MAX_CHUNKS - 2 * n, 1))
     cell_m = v_max * bucket_s + reach_m
     half = reach_m / 2.0
 
@@ -386,7 +395,10 @@ def polygon_pieces(legs: Legs, candidates: np.ndarray, ring: np.ndarray, shape: 
     with np.errstate(divide="ignore", invalid="ignore"):
         tau = (wx * ey - wy * ex) / denom
         u = (wx * vy - wy * vx) / denom
-        crossing = (denom != 0.0) & (u >= 0.0) & (u <= 1.0)
+        # A leg through a corner meets both edges at u = 0 or 1, which rounding can push
+        # just outside [0, 1] on both. Extra cuts are harmless (each piece is classified by
+        # its midpoint), a missing one is not, so the test is generous.
+        crossing = (denom != 0.0) & (u >= -CUT_SLACK) & (u <= 1.0 + CUT_SLACK)
         # Legs running along an edge: the edge's ends cut the leg.
         vv = vx * vx + vy * vy
         collinear = (denom == 0.0) & (wx * vy - wy * vx == 0.0)
@@ -441,6 +453,19 @@ def merge_pieces(key: np.ndarray, start_s: np.ndarray, end_s: np.ndarray
     reach = _segmented_max(e, key_starts)
     new = key_starts | np.r_[True, s[1:] - reach[:-1] > MERGE_GAP_S]
     return order, np.cumsum(new) - 1
+
+
+def episode_bounds(order: np.ndarray, episode: np.ndarray, start_s: np.ndarray,
+                   end_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end of each merged episode, and which to keep (long enough to count).
+
+    Returns (first, start, end, keep): ``first[k]`` is where episode k's pieces begin in
+    ``order``; ``keep`` drops episodes shorter than ``MIN_EPISODE_S``.
+    """
+    first = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])
+    start = start_s[order][first]
+    end = np.maximum.reduceat(end_s[order], first)
+    return first, start, end, end - start >= MIN_EPISODE_S
 
 
 def _segmented_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 import shapely
+import shapely.errors
 from pyproj import Geod, Transformer
 from shapely.geometry import LineString, MultiLineString, Polygon
 from shapely.validation import explain_validity
@@ -38,6 +39,7 @@ WGS84 = Geod(ellps="WGS84")
 # segments per quarter circle (a 22.5 mi offset then stays within about 40 m of the true
 # offset at bends). The lane *is* the resulting polyline: distance to it is exact.
 LANE_QUAD_SEGMENTS = 32
+MAX_FRAME_M = 1.0e7  # the local plane is used within 10,000 km of its centre
 
 
 class LocalFrame:
@@ -201,9 +203,12 @@ def build_geography(scenario: Scenario) -> Geography:
         out = np.empty((len(points), 2))
         for i, point in enumerate(points):
             out[i] = resolve_point(point, scenario, frame)
-        if not np.all(np.isfinite(out)):
-            problems.append(Problem(file, path, "a point does not project into the frame "
-                                                "(too far from its centre); move frame.center"))
+        far = ~np.all(np.isfinite(out) & (np.abs(out) <= MAX_FRAME_M), axis=1)
+        if np.any(far):
+            problems.append(Problem(file, f"{path}[{int(np.argmax(far))}]", "the point is "
+                                    "more than 10000 km from the frame's centre, where the "
+                                    "local plane means nothing; move it or frame.center"))
+            out[far] = 0.0
         return out
 
     centerline = corridor_shape = None
@@ -215,16 +220,25 @@ def build_geography(scenario: Scenario) -> Geography:
         if isinstance(raw, str):
             lonlat = np.array(builtin_centerlines()[raw])
             line_xy = np.column_stack(frame.to_xy(lonlat[:, 0], lonlat[:, 1]))
+            if not np.all(np.isfinite(line_xy) & (np.abs(line_xy) <= MAX_FRAME_M)):
+                problems.append(Problem(file, "frame.center", "the corridor's centerline is "
+                                        "more than 10000 km from the frame's centre; move "
+                                        "frame.center nearer"))
+                line_xy = np.zeros((0, 2))
         else:
             line_xy = xy(raw, "corridor.centerline")
         centerline = Polyline.from_parts([line_xy])
         if len(centerline.segments) == 0:
-            problems.append(Problem(file, "corridor.centerline", "the centerline has no "
-                                    "length: give at least two different points"))
+            if not problems:
+                problems.append(Problem(file, "corridor.centerline", "the centerline has no "
+                                        "length: give at least two different points"))
         else:
             corridor_shape = centerline.geometry().buffer(half_width, quad_segs=16)
             for lane in scenario.lanes:
-                geometry = _offset(centerline, lane.offset_m)
+                try:
+                    geometry = _offset(centerline, lane.offset_m)
+                except shapely.errors.GEOSException:
+                    geometry = None
                 if geometry is None:
                     problems.append(Problem(file, f"lanes.{lane.id}.offset", "the lane "
                                             "vanishes at this offset from the centerline; "

@@ -20,6 +20,8 @@ from sim.engine import Run
 from sim.metrics import summarize
 from sim.records import EVENT_COLUMNS, Episode
 
+MAX_NAME = 200  # leaves room for the hidden ".NAME.partial-PID" beside it within 255 bytes
+
 
 class OutputError(Exception):
     """The run folder cannot be written where asked (exit code 2)."""
@@ -33,11 +35,18 @@ def default_run_dir(run: Run) -> Path:
 
 def check_target(out: Path, force: bool) -> None:
     """Refuse a target that is a file, or a non-empty folder without ``force``."""
-    if out.exists() and not out.is_dir():
-        raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-    if out.is_dir() and any(out.iterdir()) and not force:
-        raise OutputError(f"{out}: the folder is not empty; use --force to replace it, or "
-                          "choose another --out")
+    if len(out.name) > MAX_NAME:
+        raise OutputError(f"{out}: the folder name is longer than {MAX_NAME} characters; "
+                          "choose a shorter --out (or scenario name)")
+    try:
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"{out}: exists and is not a folder; choose another --out")
+        if out.is_dir() and any(out.iterdir()) and not force:
+            raise OutputError(f"{out}: the folder is not empty; use --force to replace it, "
+                              "or choose another --out")
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot be used as the run folder ({exc.strerror or exc}); "
+                          "choose another --out") from None
 
 
 def write_run(run: Run, out: Path, force: bool = False) -> Path:
@@ -57,9 +66,11 @@ def write_folder(out: Path, files: dict[str, str], force: bool) -> None:
     """Write ``files`` (name -> text) as the folder ``out``, whole or not at all."""
     out = Path(out)
     parent = out.parent if str(out.parent) else Path(".")
+    created = [p for p in [parent, *parent.parents] if not p.exists()]
     try:
         parent.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
+        _remove_empty(created)
         raise OutputError(f"{parent}: cannot create the folder ({exc.strerror})") from None
     partial = parent / f".{out.name}.partial-{os.getpid()}"
     old = parent / f".{out.name}.old-{os.getpid()}"
@@ -79,16 +90,32 @@ def write_folder(out: Path, files: dict[str, str], force: bool) -> None:
                 out.rmdir()
         partial.rename(out)
     except OSError as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        if old.exists() and not out.exists():
-            old.rename(out)
+        _restore(partial, old, out)
+        _remove_empty(created)
         raise OutputError(f"{out}: cannot write the run folder ({exc.strerror or exc})") from None
     except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        if old.exists() and not out.exists():
-            old.rename(out)
+        _restore(partial, old, out)
         raise
     shutil.rmtree(old, ignore_errors=True)
+
+
+def _restore(partial: Path, old: Path, out: Path) -> None:
+    """After a failed write: drop the partial folder and put the previous run back."""
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        if old.exists() and not out.exists():
+            old.rename(out)
+    except OSError:
+        pass
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders this write created (deepest first), if they are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
 
 
 def events_csv(episodes: Iterable[Episode]) -> str:

@@ -16,6 +16,7 @@ from sim.detect import (
     PairStats,
     candidate_leg_pairs,
     circle_pieces,
+    episode_bounds,
     lane_pieces,
     merge_pieces,
     overlapping_pair_count,
@@ -86,11 +87,10 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     order, episode = merge_pieces(fi * len(flights) + fj, pieces.start_s, pieces.end_s)
     if len(order) == 0:
         return []
-    first = _firsts(episode)
+    first, start, end, keep = episode_bounds(order, episode, pieces.start_s, pieces.end_s)
     # The closest piece of each episode: sort by (episode, distance), take each group's head.
-    closest = order[np.lexsort((pieces.min_distance_m[order], episode))[first]]
-    start = pieces.start_s[order][first]
-    end = np.maximum.reduceat(pieces.end_s[order], first)
+    closest = order[np.lexsort((pieces.min_distance_m[order], episode))[first]][keep]
+    start, end = start[keep], end[keep]
     t = pieces.min_time_s[closest]
     li, lj = pieces.leg_i[closest], pieces.leg_j[closest]
     xi, yi = legs.position(li, t)
@@ -174,21 +174,16 @@ def _leg_episodes(spec: RuleSpec, world: World, leg: np.ndarray, start_s: np.nda
     order, episode = merge_pieces(legs.flight[leg], start_s, end_s)
     if len(order) == 0:
         return []
-    first = _firsts(episode)
-    head = order[first]
-    end = np.maximum.reduceat(end_s[order], first)
-    x, y = legs.position(leg[head], start_s[head])
+    first, start, end, keep = episode_bounds(order, episode, start_s, end_s)
+    head, start, end = order[first][keep], start[keep], end[keep]
+    x, y = legs.position(leg[head], start)
     lon, lat = world.geography.frame.to_lonlat(x, y)
     return [Episode(rule=spec.id, type=spec.type, party=flights[f].party, aircraft=flights[f].id,
                     other_party=other_party, other_aircraft="", zone=zone, start_s=s0, end_s=s1,
                     min_distance_m=None, min_time_s=None, x_m=px, y_m=py, lon=lo, lat=la,
                     informed=None)
             for f, s0, s1, px, py, lo, la in zip(
-                legs.flight[leg[head]].tolist(), start_s[head].tolist(), end.tolist(),
+                legs.flight[leg[head]].tolist(), start.tolist(), end.tolist(),
                 x.tolist(), y.tolist(), np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(),
                 strict=True)]
 
-
-def _firsts(episode: np.ndarray) -> np.ndarray:
-    """Positions where each episode's run begins in an array of sorted episode numbers."""
-    return np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])

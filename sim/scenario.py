@@ -14,11 +14,13 @@ import datetime as dt
 import difflib
 import math
 import re
+import reprlib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+import numpy as np
 import yaml
 
 from sim.gazetteer import builtin_centerlines, builtin_places
@@ -239,13 +241,25 @@ _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _StrictLoader(_SafeLoader):  # type: ignore[misc,valid-type]
-    """A safe loader (no object construction) that refuses duplicate keys."""
+    """A safe loader (no object construction) that refuses duplicate keys.
+
+    Unquoted dates stay text (the scenario parses ``start`` itself), so a malformed date
+    is a scenario error with a key path rather than a failure inside the YAML library.
+    """
+
+
+_StrictLoader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in _SafeLoader.yaml_implicit_resolvers.items()}
 
 
 def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False
                        ) -> dict[Any, Any]:
+    # Duplicates among the keys written here; keys merged in with << may be overridden.
     seen: dict[Any, yaml.Node] = {}
     for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":
+            continue
         key = loader.construct_object(key_node, deep=True)
         try:
             duplicate = key in seen
@@ -258,6 +272,7 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
                 "while reading a mapping", node.start_mark,
                 f"duplicate key {key!r} (each key may appear once)", key_node.start_mark)
         seen[key] = key_node
+    loader.flatten_mapping(node)  # YAML merge keys (<<: *defaults)
     mapping: dict[Any, Any] = loader.construct_mapping(node, deep=deep)
     return mapping
 
@@ -281,8 +296,17 @@ def read_yaml(path: str | Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(name, "", f"is not UTF-8 text (byte {exc.start}); "
                                      "save the scenario as UTF-8")]) from None
+    return parse_yaml(text, name)
+
+
+def parse_yaml(text: str, name: str) -> Any:
+    """Parse YAML text safely; raise ScenarioError naming ``name`` on any problem."""
+    depth = _bracket_depth(text)
+    if depth > MAX_NESTING:
+        raise ScenarioError([Problem(name, "", f"nested {depth} levels deep; a scenario needs "
+                                     f"at most {MAX_NESTING}")])
     try:
-        return yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else ""
@@ -290,6 +314,47 @@ def read_yaml(path: str | Path) -> Any:
         raise ScenarioError([Problem(name, where, f"not valid YAML: {problem}")]) from None
     except RecursionError:
         raise ScenarioError([Problem(name, "", "nested too deeply to be a scenario")]) from None
+    except Exception as exc:  # noqa: BLE001 - a safe loader's constructors fail on bad
+        # explicit tags (!!int abc, !!timestamp foo) in many ways; each is bad input here.
+        raise ScenarioError([Problem(name, "", f"not valid YAML ({type(exc).__name__}: "
+                                     f"{exc}); remove the explicit !!tag or quote the "
+                                     "value")]) from None
+    problem = _shape_problem(document)
+    if problem:
+        raise ScenarioError([Problem(name, "", problem)])
+    return document
+
+
+MAX_NESTING = 32
+MAX_NODES = 5_000_000
+
+
+def _bracket_depth(text: str) -> int:
+    """The deepest nesting of flow brackets, found before the parser could recurse on it."""
+    if "[" not in text and "{" not in text:
+        return 0
+    codes = np.frombuffer(text.encode("utf-8"), np.uint8)
+    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
+             - np.isin(codes, (ord("]"), ord("}"))).astype(np.int64))
+    return int(np.max(np.cumsum(steps), initial=0))
+
+
+def _shape_problem(document: Any) -> str | None:
+    """Refuse documents nested too deeply or too large, counting shared (aliased) parts once."""
+    stack = [(document, 0)]
+    seen: set[int] = set()
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, (dict, list)) or id(node) in seen:
+            continue
+        seen.add(id(node))
+        if depth >= MAX_NESTING:
+            return f"nested more than {MAX_NESTING} levels deep; a scenario needs far fewer"
+        if len(seen) > MAX_NODES:
+            return f"more than {MAX_NODES:,} lists and mappings; too large to be a scenario"
+        children = node.values() if isinstance(node, dict) else node
+        stack.extend((child, depth + 1) for child in children)
+    return None
 
 
 # ---------------------------------------------------------------------------- overrides
@@ -330,10 +395,11 @@ def apply_override(document: Any, assignment: str) -> Any:
         raise ValueError(f"--set {assignment!r}: {exc}; write a dotted key path such as "
                          "parties.russia.compliance or rules[0].horizontal") from None
     try:
-        value = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
-    except yaml.YAMLError:
-        raise ValueError(f"--set {assignment!r}: the value is not valid YAML; quote text "
-                         "values, such as hotline.latency=\"2 h\"") from None
+        value = parse_yaml(text, "--set")
+    except ScenarioError as exc:
+        raise ValueError(f"--set {assignment!r}: the value is not valid YAML "
+                         f"({exc.problems[0].message}); quote text values, such as "
+                         "hotline.latency=\"2 h\"") from None
     root = copy.deepcopy(document) if document is not None else {}
     if not isinstance(root, dict):
         raise ValueError(f"--set {assignment!r}: the scenario is not a mapping")
@@ -392,8 +458,19 @@ TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places
             "lanes", "parties", "flights", "zones", "rules", "hotline")
 DEFAULT_DURATION = "1 d"
 # Limits that keep a run's memory and time bounded; see the README.
-MAX_DURATION_S = 1000 * 365.25 * 86_400.0
 MAX_HOTLINE_CALLS = 1_000_000
+MAX_HOTLINE_MESSAGES = 2_000_000
+MIN_DURATION_S = 1.0
+MIN_SPEED_MPS = 0.1
+# The largest magnitude a value of each kind may have: beyond these a value is a typo,
+# and the geometry would no longer mean anything (half the Earth's circumference, the
+# edge of the atmosphere, Mach 30).
+MAGNITUDE_LIMITS: dict[Kind, tuple[float, str]] = {
+    "distance": (2.0e7, "20000 km"),
+    "altitude": (1.0e5, "100 km"),
+    "speed": (1.0e4, "10 km/s"),
+    "duration": (1000 * 365.25 * 86_400.0, "1000 years"),
+}
 DEFAULT_HALF_WIDTH = "40 mi"
 HOTLINE_DEFAULTS: dict[str, Any] = {"enabled": True, "first_call": "6 h", "interval": "24 h",
                                     "latency": "30 min", "loss": 0.0}
@@ -446,6 +523,11 @@ class _Reader:
         except QuantityError as exc:
             self.error(where, str(exc))
             return None
+        limit, limit_text = MAGNITUDE_LIMITS[kind]
+        if abs(value) > limit:
+            self.error(where, f"{node[key]!r} is beyond any sensible {kind} (at most "
+                              f"{limit_text}); {accepted_forms(kind)}")
+            return None
         if minimum is not None and (value < minimum or (strict_minimum and value == minimum)):
             bound = "greater than" if strict_minimum else "at least"
             self.error(where, f"{node[key]!r} must be {bound} {format_si(minimum, kind)}; "
@@ -454,7 +536,7 @@ class _Reader:
         return value
 
     def identifier(self, value: Any, path: str) -> str | None:
-        if isinstance(value, str) and _ID.match(value):
+        if isinstance(value, str) and _ID.fullmatch(value):
             return value
         if isinstance(value, (int, float)) and not isinstance(value, bool):
             self.error(path, f"{value!r} is a number; quote it to make it an id, "
@@ -554,13 +636,14 @@ def _is_number(value: Any) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
+_SHORT = reprlib.Repr()
+_SHORT.maxlevel, _SHORT.maxlist, _SHORT.maxdict, _SHORT.maxstring, _SHORT.maxother = 2, 4, 3, 30, 30
+
+
 def _describe(value: Any) -> str:
     if value is None:
         return "nothing (null)"
-    text = repr(value)
-    if len(text) > 40:
-        text = text[:37] + "..."
-    return f"{type(value).__name__} {text}"
+    return f"{type(value).__name__} {_SHORT.repr(value)}"
 
 
 # ---------------------------------------------------------------------------- the pipeline
@@ -617,10 +700,14 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
 
     # Order the resolved document like the contract, whatever order the file used.
     name = top.setdefault("name", _slug(default_name))
-    if not isinstance(name, str) or not name.strip():
-        r.error("name", f"{_describe(name)} is not a scenario name; write text such as "
-                        "euphrates-dec2017")
+    if not isinstance(name, str) or not name.strip() or len(name) > 100 or "\n" in name:
+        r.error("name", f"{_describe(name)} is not a scenario name; write one line of text "
+                        "(at most 100 characters) such as euphrates-dec2017")
         name = _slug(default_name)
+    description = top.get("description")
+    if description is not None and not isinstance(description, str):
+        r.error("description", f"{_describe(description)} is not text; write "
+                               "description: \"what the scenario is for\"")
     seed = top.setdefault("seed", 0)
     if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed < 2**63:
         r.error("seed", f"{_describe(seed)} is not a seed; write a whole number from 0 to "
@@ -628,9 +715,9 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         seed = 0
     duration_s = r.quantity(top, "duration", "", "duration", default=DEFAULT_DURATION,
                             minimum=0.0, strict_minimum=True)
-    if duration_s is not None and duration_s > MAX_DURATION_S:
-        r.error("duration", f"{top['duration']!r} is longer than the longest run this tool "
-                            "takes (1000 years); write a shorter duration such as \"30 d\"")
+    if duration_s is not None and duration_s < MIN_DURATION_S:
+        r.error("duration", f"{top['duration']!r} is shorter than the shortest run this tool "
+                            "takes (1 s); write a duration such as \"7 d\"")
         duration_s = None
     if duration_s is None:
         r.broken.add("duration")
@@ -648,18 +735,21 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
             places[pname] = point
 
     corridor = _read_corridor(r, top)
-    frame = _read_frame(r, top, corridor)
+    frame = _read_frame(r, top, corridor, places)
     parties = _read_parties(r, top)
     lanes = _read_lanes(r, top, parties, corridor)
     flights = _read_flights(r, top, parties)
     zones = _read_zones(r, top, parties, duration_s)
     rules = _read_rules(r, top, parties, lanes)
     hotline = _read_hotline(r, top)
-    if hotline.enabled and duration_s is not None and duration_s > hotline.first_call_s and (
-            (duration_s - hotline.first_call_s) / hotline.interval_s > MAX_HOTLINE_CALLS):
-        r.error("hotline.interval", f"{top['hotline']['interval']!r} makes more than "
-                f"{MAX_HOTLINE_CALLS:,} calls in this run; write a longer interval such as "
-                "\"24 h\"")
+    if hotline.enabled and duration_s is not None and duration_s > hotline.first_call_s:
+        calls = (duration_s - hotline.first_call_s) / hotline.interval_s
+        messages = calls * sum(z.declare for z in zones) * max(len(parties) - 1, 0)
+        if calls > MAX_HOTLINE_CALLS or messages > MAX_HOTLINE_MESSAGES:
+            r.error("hotline.interval", f"{top['hotline']['interval']!r} makes {calls:,.0f} "
+                    f"calls ({messages:,.0f} declarations) in this run, more than "
+                    f"{MAX_HOTLINE_CALLS:,} calls or {MAX_HOTLINE_MESSAGES:,} declarations; "
+                    "write a longer interval such as \"24 h\"")
 
     if r.problems:
         raise ScenarioError(r.problems)
@@ -672,7 +762,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
 
 
 def _slug(text: str) -> str:
-    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text).strip("-.")
+    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text).strip("-.")[:100]
     return slug or "scenario"
 
 
@@ -726,18 +816,22 @@ def _read_corridor(r: _Reader, top: dict[str, Any]) -> Corridor | None:
     return Corridor(centerline, half_width)
 
 
-def _read_frame(r: _Reader, top: dict[str, Any], corridor: Corridor | None) -> Frame:
+def _read_frame(r: _Reader, top: dict[str, Any], corridor: Corridor | None,
+                places: Mapping[str, Point]) -> Frame:
     node = r.mapping(top.get("frame") or {}, "frame", ("center",), "the frame") or {}
     if "frame" in top and top["frame"] is None:
         top["frame"] = node
     value = node.get("center")
     if value is None:
         if corridor is not None and not isinstance(corridor.centerline, str) and any(
-                isinstance(p, FramePoint) for p in corridor.centerline):
+                isinstance(p, FramePoint) or (isinstance(p, PlaceRef) and isinstance(
+                    places.get(p.name), FramePoint)) for p in corridor.centerline):
             r.error("frame.center", "required when corridor.centerline has {x, y} points, "
                                     "since those are measured from it; write [lon, lat]")
         return Frame(None)
     point = r.point(value, "frame.center")
+    if isinstance(point, PlaceRef) and isinstance(places.get(point.name), FramePoint):
+        point = places[point.name]
     if isinstance(point, FramePoint):
         r.error("frame.center", "the frame's centre cannot be given in the frame itself; "
                                 "write [lon, lat] or a place name")
@@ -810,7 +904,7 @@ def _read_flights(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party]
         ids.append((ident, _join(where, "id")))
         party = r.party(node.get("party"), _join(where, "party"), parties)
         depart = r.quantity(node, "depart", where, "duration", default="0 s", minimum=0.0)
-        speed = r.quantity(node, "speed", where, "speed", minimum=0.0, strict_minimum=True)
+        speed = r.quantity(node, "speed", where, "speed", minimum=MIN_SPEED_MPS)
         altitude = r.quantity(node, "altitude", where, "altitude")
         route = r.points(node.get("route"), _join(where, "route"), 2, "a route")
         if None in (ident, party, depart, speed, altitude, route):
