@@ -61,6 +61,8 @@ def fly(env: simpy.Environment, index: int, plan: FlightPlan, log: FlightLog
         ) -> Generator[simpy.Event, Any, None]:
     """The flying process: wait for departure, then fly each leg, recording it as begun."""
     times = plan.waypoint_times()
+    # Delays are taken against absolute waypoint times; SimPy's clock may run a rounding
+    # error ahead of a time it just reached, hence the max(0, ...) (repeated waypoints).
     if times[0] > env.now:
         yield env.timeout(times[0] - env.now)
     for k in range(len(times) - 1):
@@ -72,7 +74,7 @@ def fly(env: simpy.Environment, index: int, plan: FlightPlan, log: FlightLog
         log.altitude_m.append(plan.altitude_m)
         # Absolute waypoint times, not accumulated delays, so a leg ends exactly when the
         # next begins.
-        yield env.timeout(times[k + 1] - env.now)
+        yield env.timeout(max(0.0, times[k + 1] - env.now))
 
 
 def start_flights(env: simpy.Environment, plans: Sequence[FlightPlan], log: FlightLog) -> None:

@@ -11,6 +11,7 @@ import math
 
 import numpy as np
 import pytest
+import shapely
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
@@ -46,13 +47,14 @@ def well_separated(intervals: list[tuple[float, float]], resolution: float) -> b
 
 
 def assert_matches_oracle(product, sample, dt: float, window: tuple[float, float],
-                          tracks) -> None:
+                          tracks, exempt_s: tuple[float, ...] = ()) -> None:
     """The exact episodes agree with the sampler at every sampled instant.
 
     ``sample(merge_gap_s)`` runs the oracle. With no merging (gap 0), its episodes are the runs of
     samples where the condition holds, so at each sample time "holds" must equal "inside
-    an exact episode", except within rounding of an exact episode's end, or at a vertex
-    instant (sampled exactly) lying on a boundary that the exact solver merged across.
+    an exact episode", except within rounding of an exact episode's end, or at an isolated
+    instant on a boundary that the exact solver rightly merged across (a turn or a
+    polygon corner touching the boundary: touching intervals are one episode).
     With well-separated episodes, the counts agree too.
     """
     exact = [(e.start_s, e.end_s) for e in product]
@@ -70,12 +72,15 @@ def assert_matches_oracle(product, sample, dt: float, window: tuple[float, float
     for start, end in exact:
         inside |= (times > start) & (times < end)
         edge |= (np.abs(times - start) <= EPS) | (np.abs(times - end) <= EPS)
-    vertex = np.isin(times, np.concatenate([oracle.as_track(t)[:, 0] for t in tracks]))
-    wrong = (sampled != inside) & ~edge & ~(inside & vertex)
+    neighbours = np.r_[False, sampled[:-1]] & np.r_[sampled[1:], False]
+    touching = np.isin(np.round(times, 6), np.round(exempt_s, 6))
+    wrong = (sampled != inside) & ~edge & ~(inside & ~sampled & neighbours) & ~touching
     assert not wrong.any(), (f"disagree at t={times[wrong][:5]}: sampled "
                              f"{sampled[wrong][:5]}, exact episodes {exact}")
     if well_separated(exact, 3 * dt):
-        assert len(product) == len(sample(None)), (exact, sample(None))
+        merged = [s for s in sample(None) if not (
+            s.start_s == s.end_s and np.any(np.abs(np.subtract(exempt_s, s.start_s)) < 1e-6))]
+        assert len(product) == len(merged), (exact, merged)
 
 
 def span(track) -> tuple[float, float]:
@@ -377,3 +382,57 @@ def test_lane_discipline_agrees_with_sampling_oracle(world):
                 vt, geography.centerline.parts[0], geography.half_width_m, own, tolerance, DT,
                 gap), DT, span(vt), [vt])
         assert all(e.other_party == ("red" if plan.party == "blue" else "blue") for e in product)
+
+
+@settings(deadline=None)
+@given(ring=sst.polygons(), corner=st.integers(0, 8), heading=st.floats(0, 2 * math.pi),
+       before=st.floats(1_000.0, 30_000.0), after=st.floats(1_000.0, 30_000.0))
+def test_legs_through_polygon_corners_agree_with_sampling_oracle(ring, corner, heading, before,
+                                                                after):
+    vertex = ring[corner % len(ring)]
+    u = np.array([math.cos(heading), math.sin(heading)])
+    track = FlightPlan("R1", "red", 0.0, 200.0, 5000.0, np.array([vertex - before * u,
+                                                                 vertex + after * u]))
+    zone = {"id": "Z1", "party": "blue",
+            "area": {"polygon": [{"x": f"{x!r} m", "y": f"{y!r} m"} for x, y in ring.tolist()]}}
+    run = sst.run_plans([track], rules=[{"id": "z", "type": "zone_incursion"}], zones=[zone])
+    z = run.geography.zones[0]
+    vt = sst.vertices(track)
+    assert_matches_oracle(
+        list(run.episodes),
+        lambda gap: oracle.zone_episodes(vt, {"polygon": z.ring[:-1].tolist()}, 0.0, None,
+                                         None, DT, gap), DT, span(vt), [vt],
+        exempt_s=(before / 200.0,))  # at the corner itself only rounding decides
+    for episode in run.episodes:  # an episode begins where the aircraft is on the boundary
+        assert z.shape.exterior.distance(shapely.Point(episode.x_m, episode.y_m)) < 1e-6 or \
+            episode.start_s == 0.0
+
+
+@settings(deadline=None)
+@given(angle=st.floats(-0.5, 0.5), x=st.floats(-50_000.0, 50_000.0), heading=st.floats(0, 6.28))
+def test_no_slivers_where_the_corridor_edge_is_the_tolerance_boundary(angle, x, heading):
+    # Lanes at +-20 km with the default tolerance (20 km) and a 40 km half width: the
+    # corridor's edge is exactly the tolerance boundary, so the condition never holds
+    # beyond the lane side... and rounding must not invent episodes there.
+    c, s = math.cos(angle), math.sin(angle)
+    ends = [(-100_000.0 * c, -100_000.0 * s), (100_000.0 * c, 100_000.0 * s)]
+    corridor = {"centerline": [{"x": f"{a!r} m", "y": f"{b!r} m"} for a, b in ends],
+                "half_width": "40 km"}
+    lanes = {"up": {"party": "blue", "offset": "+20 km", "direction": "downstream"},
+             "down": {"party": "red", "offset": "-20 km", "direction": "upstream"}}
+    start = np.array([x * c - 80_000.0 * s, x * s + 80_000.0 * c])
+    end = start + 160_000.0 * np.array([math.cos(heading), math.sin(heading)])
+    plan = FlightPlan("B1", "blue", 0.0, 200.0, 5000.0, np.array([start, end]))
+    run = sst.run_plans([plan], rules=[{"id": "lanes", "type": "lane_discipline"}],
+                        corridor=corridor, lanes=lanes)
+    assert all(e.end_s - e.start_s > 1e-3 for e in run.episodes), run.episodes
+
+
+def test_repeated_waypoints_after_an_odd_departure_do_not_trip_the_clock():
+    # SimPy's clock can run 5e-13 s ahead of a waypoint time it just reached; a repeated
+    # waypoint then asked for a negative delay (found by hypothesis).
+    plan = FlightPlan("R1", "red", 1.528483374998217, 96.375, 3000.0, np.array(
+        [[0.0, 0.0], [0.0, 0.0], [0.0, -89742.0], [77964.0, 100000.0], [77964.0, 100000.0]]))
+    other = FlightPlan("B1", "blue", 0.0, 50.0, 3000.0, np.array([[0.0, 0.0], [1000.0, 0.0]]))
+    run = sst.run_plans([plan, other], rules=[HORIZONTAL_ONLY])
+    assert len(run.legs) == 3
