@@ -14,28 +14,16 @@ import numpy as np
 import pytest
 import shapely
 
-try:  # run from the repo root, tests/ importable as a package or namespace
-    from tests.oracle import (
-        SampledEpisode,
-        distance_series,
-        lane_episodes,
-        polyline_distance,
-        sample_times,
-        separation_episodes,
-        track_state,
-        zone_episodes,
-    )
-except ImportError:  # tests/ itself on sys.path (pytest's default rootdir-less import)
-    from oracle import (  # type: ignore[no-redef,unused-ignore]
-        SampledEpisode,
-        distance_series,
-        lane_episodes,
-        polyline_distance,
-        sample_times,
-        separation_episodes,
-        track_state,
-        zone_episodes,
-    )
+from tests.oracle import (
+    SampledEpisode,
+    distance_series,
+    lane_episodes,
+    polyline_distance,
+    sample_times,
+    separation_episodes,
+    track_state,
+    zone_episodes,
+)
 
 NAN = math.nan
 
