@@ -675,7 +675,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
     if document is None:
         document = {}
     if isinstance(document, dict):
-        document = copy.deepcopy(document)
+        document = dict(document)  # parse_scenario copies deeply; top-level keys change here
         if seed is not None:
             document["seed"] = seed
         if duration is not None:
@@ -698,7 +698,6 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     if top is None:
         raise ScenarioError(r.problems)
 
-    # Order the resolved document like the contract, whatever order the file used.
     name = top.setdefault("name", _slug(default_name))
     if not isinstance(name, str) or not name.strip() or len(name) > 100 or "\n" in name:
         r.error("name", f"{_describe(name)} is not a scenario name; write one line of text "
@@ -723,23 +722,13 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         r.broken.add("duration")
     start = _read_start(r, top)
 
-    places: dict[str, Point] = {}
-    for pname, value in (r.mapping(top.get("places") or {}, "places",
-                                   tuple(k for k in (top.get("places") or {})
-                                         if isinstance(k, str)), "places") or {}).items():
-        where = _join("places", str(pname))
-        if r.identifier(pname, where) is None:
-            continue
-        point = r.point(value, where, allow_names=False)
-        if point is not None:
-            places[pname] = point
-
+    places = _read_places(r, top)
     corridor = _read_corridor(r, top)
     frame = _read_frame(r, top, corridor, places)
     parties = _read_parties(r, top)
     lanes = _read_lanes(r, top, parties, corridor)
     flights = _read_flights(r, top, parties)
-    zones = _read_zones(r, top, parties, duration_s)
+    zones = _read_zones(r, top, parties)
     rules = _read_rules(r, top, parties, lanes)
     hotline = _read_hotline(r, top)
     if hotline.enabled and duration_s is not None and duration_s > hotline.first_call_s:
@@ -754,6 +743,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     if r.problems:
         raise ScenarioError(r.problems)
     assert duration_s is not None
+    # The resolved document in the contract's order, whatever order the file used.
     resolved = {k: top[k] for k in TOP_KEYS if k in top}
     return Scenario(name=name, file=file, seed=seed, duration_s=duration_s, start=start,
                     frame=frame, places=places, corridor=corridor, lanes=lanes,
@@ -790,6 +780,20 @@ def _read_start(r: _Reader, top: dict[str, Any]) -> str | None:
     r.error("start", f"{_describe(value)} is not a date and time; write an ISO 8601 time "
                      "such as 2017-12-01T00:00:00Z")
     return None
+
+
+def _read_places(r: _Reader, top: dict[str, Any]) -> dict[str, Point]:
+    raw = top.get("places") or {}
+    names = tuple(k for k in raw if isinstance(k, str)) if isinstance(raw, dict) else ()
+    places: dict[str, Point] = {}
+    for name, value in (r.mapping(raw, "places", names, "places") or {}).items():
+        where = _join("places", str(name))
+        if r.identifier(name, where) is None:
+            continue
+        point = r.point(value, where, allow_names=False)
+        if point is not None:
+            places[name] = point
+    return places
 
 
 def _read_corridor(r: _Reader, top: dict[str, Any]) -> Corridor | None:
@@ -914,8 +918,8 @@ def _read_flights(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party]
     return tuple(flights)
 
 
-def _read_zones(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
-                duration_s: float | None) -> tuple[ZoneSpec, ...]:
+def _read_zones(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party]
+                ) -> tuple[ZoneSpec, ...]:
     zones = []
     ids: list[tuple[str | None, str]] = []
     keys = ("id", "party", "area", "floor", "ceiling", "active", "declare")
