@@ -6,7 +6,7 @@ scenario -> traffic (plans) -> SimPy environment (flying processes, hotline offi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import simpy
@@ -56,9 +56,23 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     legs = log.to_legs(scenario.duration_s)
     flights = tuple(_flight_record(plan, scenario.duration_s) for plan in plans)
     world = World(geography, flights, legs, hotline)
-    episodes = [e for spec in scenario.rules for e in detect(spec, world)]
+    episodes = _tag_causes([e for spec in scenario.rules for e in detect(spec, world)], plans)
     episodes.sort(key=Episode.sort_key)
     return Run(scenario, geography, plans, flights, legs, tuple(episodes), hotline)
+
+
+def _tag_causes(episodes: list[Episode], plans: tuple[FlightPlan, ...]) -> list[Episode]:
+    """Tag each episode with the deviations whose time windows it overlaps."""
+    windows = {p.id: p.deviations for p in plans if p.deviations}
+    if not windows:
+        return episodes
+    tagged = []
+    for episode in episodes:
+        causes = {cause for aircraft in (episode.aircraft, episode.other_aircraft)
+                  for cause, start, end in windows.get(aircraft, ())
+                  if start < episode.end_s and episode.start_s < end}
+        tagged.append(replace(episode, cause=";".join(sorted(causes))) if causes else episode)
+    return tagged
 
 
 def _flight_record(plan: FlightPlan, duration_s: float) -> FlightRecord:

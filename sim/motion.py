@@ -22,6 +22,9 @@ class FlightPlan:
     speed_mps: float
     altitude_m: float
     route_xy: np.ndarray  # (k, 2)
+    aircraft: str = ""  # the aircraft type, for generated sorties
+    # Deviations from the rules the plan makes on purpose: (cause, start_s, end_s).
+    deviations: tuple[tuple[str, float, float], ...] = ()
 
     def waypoint_times(self) -> np.ndarray:
         """Times at which each waypoint is reached (instant turns, constant speed)."""

@@ -132,7 +132,7 @@ def _row(e: Episode) -> list[str]:
     return [e.rule, e.type, e.party, e.aircraft, e.other_party, e.other_aircraft, e.zone,
             repr(e.start_s), repr(e.end_s), _number(e.min_distance_m), _number(e.min_time_s),
             repr(e.x_m), repr(e.y_m), repr(e.lon), repr(e.lat), _flag(e.informed),
-            repr(e.duration_s), _number(e.vertical_m)]
+            repr(e.duration_s), _number(e.vertical_m), e.cause]
 
 
 def _number(value: float | None) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 EVENT_COLUMNS = (
     "rule", "type", "party", "aircraft", "other_party", "other_aircraft", "zone",
     "start_s", "end_s", "min_distance_m", "min_time_s", "x_m", "y_m", "lon", "lat",
-    "informed", "duration_s", "vertical_m",
+    "informed", "duration_s", "vertical_m", "cause",
 )
 
 
@@ -39,6 +39,7 @@ class Episode:
     lat: float
     informed: bool | None
     vertical_m: float | None = None
+    cause: str = ""  # the deliberate deviations (of either aircraft) the episode overlaps
 
     @property
     def duration_s(self) -> float:

@@ -107,10 +107,59 @@ class Lane:
 
 
 @dataclass(frozen=True, slots=True)
+class AircraftType:
+    """One kind of aircraft a party flies: cruise speed, altitude block, share of sorties."""
+
+    type: str
+    speed_mps: float
+    altitude_m: tuple[float, float]
+    share: float
+
+
+@dataclass(frozen=True, slots=True)
+class Mission:
+    """A mission area: where sorties work, how long, and the racetrack they fly there."""
+
+    area: Point
+    share: float
+    time_on_station_s: tuple[float, float]
+    racetrack_length_m: float
+    racetrack_width_m: float
+
+
+@dataclass(frozen=True, slots=True)
+class Deviation:
+    """One way a non-compliant sortie breaks the rules, with its relative weight."""
+
+    cause: str  # shortcut | drift
+    weight: float
+    length_m: tuple[float, float]  # how far along the lane the deviation lasts
+    beyond_m: tuple[float, float]  # drift: how far past the tolerance toward the river
+
+
+@dataclass(frozen=True, slots=True)
+class Sorties:
+    """How a party generates sorties: rate, daily profile, bases, aircraft, missions."""
+
+    per_day: float
+    daily_profile: tuple[float, ...]  # 24 hourly weights
+    bases: tuple[tuple[Point, float], ...]
+    aircraft: tuple[AircraftType, ...]
+    missions: tuple[Mission, ...]
+    lane: str | None
+    lane_entry_m: tuple[float, float]  # join the lane this far before the mission
+    lane_exit_m: tuple[float, float]  # leave it this far after
+    altitude_step_m: float
+
+
+@dataclass(frozen=True, slots=True)
 class Party:
-    """A party (a side). Sortie generation settings arrive with the traffic issue."""
+    """A party (a side): its sortie generation (None: explicit flights only) and behaviour."""
 
     id: str
+    sorties: Sorties | None = None
+    compliance: float = 1.0
+    deviations: tuple[Deviation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -727,6 +776,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     frame = _read_frame(r, top, corridor, places)
     parties = _read_parties(r, top)
     lanes = _read_lanes(r, top, parties, corridor)
+    parties = _read_party_settings(r, top, parties, lanes)
     flights = _read_flights(r, top, parties)
     zones = _read_zones(r, top, parties)
     rules = _read_rules(r, top, parties, lanes)
@@ -857,9 +907,228 @@ def _read_parties(r: _Reader, top: dict[str, Any]) -> dict[str, Party]:
             continue
         if settings is None:
             node[pid] = settings = {}  # type: ignore[index]
-        if r.mapping(settings, where, (), "party settings") is not None:
+        if r.mapping(settings, where, PARTY_KEYS, "party settings") is not None:
             parties[pid] = Party(pid)
     return parties
+
+
+PARTY_KEYS = ("sorties_per_day", "daily_profile", "bases", "aircraft", "missions", "lane",
+              "lane_entry", "lane_exit", "altitude_step", "compliance", "deviations")
+DEVIATION_DEFAULTS: dict[str, dict[str, Any]] = {
+    "shortcut": {"weight": 1.0, "length": ["30 km", "90 km"]},
+    "drift": {"weight": 1.0, "length": ["20 km", "60 km"], "beyond": ["2 km", "20 km"]},
+}
+
+
+def _read_party_settings(r: _Reader, top: dict[str, Any], parties: dict[str, Party],
+                         lanes: tuple[Lane, ...]) -> dict[str, Party]:
+    """Second pass over parties, once lanes are known: sorties, compliance, deviations."""
+    out = dict(parties)
+    for pid in parties:
+        node = top["parties"][pid]
+        where = _join("parties", pid)
+        compliance = node.setdefault("compliance", 1.0)
+        if not _is_number(compliance) or not 0.0 <= float(compliance) <= 1.0:
+            r.error(_join(where, "compliance"), f"{_describe(compliance)} is not a probability; "
+                    "write a number from 0 (never keeps the rules) to 1 (always), such as 0.9")
+            compliance = 1.0
+        deviations = _read_deviations(r, node, where)
+        sorties = _read_sorties(r, node, where, pid, lanes) if "sorties_per_day" in node \
+            else None
+        if sorties is None:
+            for key in PARTY_KEYS[1:9]:
+                if key in node:
+                    r.error(_join(where, key), "only used with sorties_per_day; add "
+                            "sorties_per_day: 40 or remove this key")
+        out[pid] = Party(pid, sorties, float(compliance), deviations)
+    return out
+
+
+def _read_range(r: _Reader, node: dict[str, Any], key: str, path: str, kind: Kind,
+                default: Any, minimum: float = 0.0) -> tuple[float, float] | None:
+    """A value or a [low, high] range of one kind of quantity."""
+    where = _join(path, key)
+    value = node.setdefault(key, default)
+    items = value if isinstance(value, list) else [value]
+    if len(items) not in (1, 2):
+        r.error(where, f"expected one {kind} or a [low, high] range; {accepted_forms(kind)}")
+        return None
+    holder = {str(i): v for i, v in enumerate(items)}
+    values = [r.quantity(holder, str(i), where, kind, minimum=minimum) for i in range(len(items))]
+    if any(v is None for v in values):
+        return None
+    low, high = values[0], values[-1]
+    assert low is not None and high is not None
+    if high < low:
+        r.error(where, f"the range {value!r} runs backwards; write [low, high]")
+        return None
+    return low, high
+
+
+def _read_share(r: _Reader, node: dict[str, Any], where: str) -> float | None:
+    share = node.setdefault("share", 1.0)
+    if not _is_number(share) or not 0.0 < float(share) < math.inf:
+        r.error(_join(where, "share"), f"{_describe(share)} is not a share; write a positive "
+                                       "number (shares are relative), such as share: 0.4")
+        return None
+    return float(share)
+
+
+def _read_deviations(r: _Reader, node: dict[str, Any], where: str) -> tuple[Deviation, ...]:
+    raw = node.setdefault("deviations", {})
+    path = _join(where, "deviations")
+    if raw is None:
+        node["deviations"] = raw = {}
+    table = r.mapping(raw, path, tuple(DEVIATION_DEFAULTS), "deviations")
+    if table is None:
+        return ()
+    for cause, default in DEVIATION_DEFAULTS.items():
+        if cause not in table:
+            table[cause] = dict(default)
+    deviations = []
+    for cause in DEVIATION_DEFAULTS:
+        here = _join(path, cause)
+        spec = r.mapping(table[cause], here, tuple(DEVIATION_DEFAULTS[cause]), "a deviation")
+        if spec is None:
+            continue
+        weight = spec.setdefault("weight", DEVIATION_DEFAULTS[cause]["weight"])
+        if not _is_number(weight) or not 0.0 <= float(weight) < math.inf:
+            r.error(_join(here, "weight"), f"{_describe(weight)} is not a weight; write a "
+                                           "number of 0 or more, such as weight: 1")
+            continue
+        length = _read_range(r, spec, "length", here, "distance",
+                             DEVIATION_DEFAULTS[cause]["length"])
+        beyond = (_read_range(r, spec, "beyond", here, "distance",
+                              DEVIATION_DEFAULTS[cause]["beyond"])
+                  if cause == "drift" else (0.0, 0.0))
+        if length is not None and beyond is not None:
+            deviations.append(Deviation(cause, float(weight), length, beyond))
+    if deviations and sum(d.weight for d in deviations) <= 0.0:
+        r.error(path, "every deviation has weight 0; give at least one a positive weight")
+    return tuple(deviations)
+
+
+def _read_sorties(r: _Reader, node: dict[str, Any], where: str, party: str,
+                  lanes: tuple[Lane, ...]) -> Sorties | None:
+    ok = True
+    per_day = node["sorties_per_day"]
+    if not _is_number(per_day) or not 0.0 <= float(per_day) <= 100_000.0:
+        r.error(_join(where, "sorties_per_day"), f"{_describe(per_day)} is not a rate; write "
+                "the mean number of sorties a day (0 to 100000), such as sorties_per_day: 40")
+        ok = False
+    profile = _read_profile(r, node, where)
+    bases = _read_bases(r, node, where)
+    aircraft = []
+    for i, value in enumerate(r.items(node.get("aircraft"), _join(where, "aircraft"),
+                                      "aircraft")):
+        here = f"{_join(where, 'aircraft')}[{i}]"
+        spec = r.mapping(value, here, ("type", "speed", "altitude", "share"), "an aircraft")
+        if spec is None:
+            continue
+        kind = spec.get("type")
+        if not isinstance(kind, str) or not kind.strip():
+            r.error(_join(here, "type"), "required: the aircraft type as text, such as Su-24")
+        speed = r.quantity(spec, "speed", here, "speed", minimum=MIN_SPEED_MPS)
+        altitude = _read_range(r, spec, "altitude", here, "altitude", MISSING, minimum=-1e3)
+        share = _read_share(r, spec, here)
+        if isinstance(kind, str) and kind.strip() and None not in (speed, altitude, share):
+            aircraft.append(AircraftType(kind, speed, altitude, share))  # type: ignore[arg-type]
+    if not aircraft:
+        r.error(_join(where, "aircraft"), "a party that generates sorties needs at least one "
+                "aircraft; write aircraft: [{type: Su-24, speed: \"430 kt\", "
+                "altitude: [FL150, FL250]}]")
+        ok = False
+    missions = []
+    for i, value in enumerate(r.items(node.get("missions"), _join(where, "missions"),
+                                      "missions")):
+        here = f"{_join(where, 'missions')}[{i}]"
+        spec = r.mapping(value, here, ("area", "share", "time_on_station", "racetrack"),
+                         "a mission")
+        if spec is None:
+            continue
+        area = r.point(spec.get("area"), _join(here, "area"))
+        share = _read_share(r, spec, here)
+        station = _read_range(r, spec, "time_on_station", here, "duration", "45 min")
+        track = spec.setdefault("racetrack", {"length": "40 km", "width": "10 km"})
+        shape = r.mapping(track, _join(here, "racetrack"), ("length", "width"), "a racetrack")
+        length = width = None
+        if shape is not None:
+            length = r.quantity(shape, "length", _join(here, "racetrack"), "distance",
+                                default="40 km", minimum=0.0, strict_minimum=True)
+            width = r.quantity(shape, "width", _join(here, "racetrack"), "distance",
+                               default="10 km", minimum=0.0, strict_minimum=True)
+        if None not in (area, share, station, length, width):
+            missions.append(Mission(area, share, station, length, width))  # type: ignore[arg-type]
+    if not missions:
+        r.error(_join(where, "missions"), "a party that generates sorties needs at least one "
+                "mission area; write missions: [{area: raqqa, time_on_station: \"45 min\"}]")
+        ok = False
+    lane = _read_party_lane(r, node, where, party, lanes)
+    entry = _read_range(r, node, "lane_entry", where, "distance", ["60 km", "150 km"])
+    exit_ = _read_range(r, node, "lane_exit", where, "distance", ["60 km", "150 km"])
+    step = r.quantity(node, "altitude_step", where, "distance", default="1000 ft", minimum=0.0)
+    if not ok or None in (profile, bases, entry, exit_, step, lane) or r.problems and any(
+            p.path.startswith(where + ".") for p in r.problems):
+        return None
+    return Sorties(float(per_day), profile, bases, tuple(aircraft), tuple(missions),  # type: ignore[arg-type]
+                   lane or None, entry, exit_, step)  # type: ignore[arg-type]
+
+
+def _read_profile(r: _Reader, node: dict[str, Any], where: str) -> tuple[float, ...] | None:
+    value = node.setdefault("daily_profile", "flat")
+    if value == "flat":
+        return (1.0,) * 24
+    if (isinstance(value, list) and len(value) == 24 and all(_is_number(v) and 0 <= v < math.inf
+                                                             for v in value)
+            and sum(value) > 0):
+        return tuple(float(v) for v in value)
+    r.error(_join(where, "daily_profile"), "expected flat, or 24 hourly weights (0 or more, "
+            "not all 0), one for each hour from the scenario's start: [1, 1, ..., 1]")
+    return None
+
+
+def _read_bases(r: _Reader, node: dict[str, Any], where: str
+                ) -> tuple[tuple[Point, float], ...] | None:
+    value = node.get("bases")
+    path = _join(where, "bases")
+    form = "write bases: [hmeimim, t4] or bases: {hmeimim: 3, t4: 1} (relative weights)"
+    pairs: list[tuple[Point, float]] = []
+    if isinstance(value, list) and value:
+        for i, item in enumerate(value):
+            point = r.point(item, f"{path}[{i}]")
+            if point is not None:
+                pairs.append((point, 1.0))
+        return tuple(pairs) if len(pairs) == len(value) else None
+    if isinstance(value, dict) and value:
+        for name, weight in value.items():
+            point = r.point(name, _join(path, str(name)))
+            if not _is_number(weight) or not 0.0 < float(weight) < math.inf:
+                r.error(_join(path, str(name)), f"{_describe(weight)} is not a weight; {form}")
+                point = None
+            if point is not None:
+                pairs.append((point, float(weight)))
+        return tuple(pairs) if len(pairs) == len(value) else None
+    r.error(path, f"a party that generates sorties needs bases; {form}")
+    return None
+
+
+def _read_party_lane(r: _Reader, node: dict[str, Any], where: str, party: str,
+                     lanes: tuple[Lane, ...]) -> str | None:
+    """The lane the party's sorties fly: given, or its only lane; "" when it has none."""
+    own = [lane.id for lane in lanes if lane.party == party]
+    value = node.get("lane")
+    if value is None:
+        if len(own) > 1:
+            r.error(_join(where, "lane"), f"the party has lanes {', '.join(own)}; say which "
+                    f"its sorties fly, such as lane: {own[0]}")
+            return None
+        node["lane"] = own[0] if own else None
+        return own[0] if own else ""
+    if value not in own:
+        r.error(_join(where, "lane"), f"{_describe(value)} is not a lane of {party}; use one "
+                f"of: {', '.join(own) or 'none (define lanes first)'}")
+        return None
+    return str(value)
 
 
 def _read_lanes(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],

@@ -1,16 +1,57 @@
 """Traffic: the flights a run will fly, as plans. Pure: ``(scenario, geography, rng) -> plans``.
 
-Explicit flights are flown exactly as written. Generated sorties (per-party sortie
-settings) are added here too, so every later stage sees one list of plans.
+Explicit flights are flown exactly as written. Parties with ``sorties_per_day`` also
+generate sorties:
+
+- **When**: a Poisson process over the run, its hourly rate following ``daily_profile``.
+- **What**: aircraft type by share, altitude uniform in the type's block (rounded to
+  ``altitude_step``), base by weight, mission by share, time on station uniform.
+- **Where** (a party with a lane): base -> a gate outside the corridor on the party's own
+  side -> the lane (joined ``lane_entry`` before the mission) -> along the lane in its
+  direction -> a racetrack on the lane abeam the mission area for the time on station
+  -> along the lane (``lane_exit`` past the mission) -> a gate -> base. Transits that
+  would cross the corridor go round it on a ring outside it. A compliant sortie is thus
+  never inside the corridor farther from its lane than the racetrack's half width or the
+  approach from the corridor's edge. (A party without a lane flies base -> racetrack at
+  the mission area -> base.)
+- **Deviations**: a sortie keeps the rules with probability ``compliance``; otherwise it
+  makes one deviation, chosen by weight: a ``shortcut`` (a stretch flown on the other
+  side of the river, on the mirror of its lane) or a ``drift`` (a stretch displaced
+  toward the river by the tolerance plus ``beyond``). Its time window is recorded so that
+  episodes can be tagged with their cause.
+
+Every sortie's random draws are made up front, in a fixed order and number, so that a
+change of one knob (say ``compliance``) changes only what that knob decides: common
+random numbers for calibration and sweeps.
 """
 
 from __future__ import annotations
 
-import numpy as np
+import math
+from dataclasses import dataclass
 
-from sim.geo import Geography
+import numpy as np
+import shapely
+from shapely.geometry import LineString, Point
+from shapely.ops import substring
+
+from sim.geo import Geography, LaneGeometry, resolve_point
 from sim.motion import FlightPlan
-from sim.scenario import Scenario
+from sim.scenario import (
+    Deviation,
+    LaneDisciplineSpec,
+    Party,
+    Problem,
+    Scenario,
+    ScenarioError,
+)
+from sim.units import HOUR
+
+GATE_MARGIN_M = 10_000.0  # gates and ring lie this far outside the corridor's edge
+# Sorties fly the lane simplified to within this distance of it: the lane's round joins
+# have a vertex every 2 km, which would make hundreds of legs a sortie for nothing.
+FLOWN_LANE_TOLERANCE_M = 100.0
+DRAWS = 12  # uniform numbers drawn per sortie, whatever it turns out to need
 
 
 def explicit_flights(scenario: Scenario, geography: Geography) -> list[FlightPlan]:
@@ -23,4 +64,256 @@ def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Genera
                  ) -> list[FlightPlan]:
     """Every flight of the run, ordered by id (the order of flight indices downstream)."""
     plans = explicit_flights(scenario, geography)
+    # One child stream per party, in party order: adding a party leaves the others' draws.
+    streams = rng.spawn(len(scenario.parties))
+    for party, stream in zip(scenario.parties.values(), streams, strict=True):
+        if party.sorties is not None:
+            plans += generate_sorties(scenario, geography, party, stream)
+    ids = [p.id for p in plans]
+    if len(set(ids)) != len(ids):
+        clash = sorted({i for i in ids if ids.count(i) > 1})[0]
+        raise ScenarioError([Problem(scenario.file, "flights", f"the id {clash!r} is also "
+                                     "a generated sortie's id (<party>-<number>); rename "
+                                     "the flight")])
     return sorted(plans, key=lambda plan: plan.id)
+
+
+def arrival_times(per_day: float, profile: tuple[float, ...], duration_s: float,
+                  rng: np.random.Generator) -> np.ndarray:
+    """Departure times of a Poisson process whose rate follows the hourly profile."""
+    hours = int(math.ceil(duration_s / HOUR))
+    weights = np.asarray(profile) / np.sum(profile) * 24.0
+    slot = np.minimum(HOUR, duration_s - np.arange(hours) * HOUR)
+    rate = per_day / 24.0 * weights[np.arange(hours) % 24] * slot / HOUR
+    counts = rng.poisson(rate)
+    starts = np.repeat(np.arange(hours) * HOUR, counts)
+    return np.sort(starts + rng.uniform(0.0, 1.0, counts.sum()) * np.repeat(slot, counts))
+
+
+def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
+                     rng: np.random.Generator) -> list[FlightPlan]:
+    """The sorties one party flies during the run."""
+    sorties = party.sorties
+    assert sorties is not None
+    departs = arrival_times(sorties.per_day, sorties.daily_profile, scenario.duration_s, rng)
+    draws = rng.uniform(0.0, 1.0, (len(departs), DRAWS))
+    router = _router(scenario, geography, party)
+    plans = []
+    for k, (depart, u) in enumerate(zip(departs, draws, strict=True)):
+        aircraft = sorties.aircraft[_pick([a.share for a in sorties.aircraft], u[0])]
+        low, high = aircraft.altitude_m
+        altitude = low + u[1] * (high - low)
+        if sorties.altitude_step_m > 0:
+            stepped = round(altitude / sorties.altitude_step_m) * sorties.altitude_step_m
+            altitude = stepped if low <= stepped <= high else altitude
+        base = sorties.bases[_pick([w for _, w in sorties.bases], u[2])][0]
+        mission = sorties.missions[_pick([m.share for m in sorties.missions], u[3])]
+        station_s = _between(mission.time_on_station_s, u[4])
+        deviation = None
+        if u[5] >= party.compliance and party.deviations:
+            deviation = party.deviations[_pick([d.weight for d in party.deviations], u[6])]
+        route, windows = router.route(
+            resolve_point(base, scenario, geography.frame),
+            resolve_point(mission.area, scenario, geography.frame),
+            mission.racetrack_length_m, mission.racetrack_width_m,
+            station_s * aircraft.speed_mps,
+            _between(sorties.lane_entry_m, u[7]), _between(sorties.lane_exit_m, u[8]),
+            deviation, u[9:12])
+        plan = FlightPlan(f"{party.id}-{k:05d}", party.id, float(depart), aircraft.speed_mps,
+                          float(altitude), route, aircraft.type)
+        times = plan.waypoint_times()
+        plans.append(FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps,
+                                plan.altitude_m, route, aircraft.type,
+                                tuple((cause, float(times[a]), float(times[b]))
+                                      for cause, a, b in windows)))
+    return plans
+
+
+def _pick(weights: list[float], u: float) -> int:
+    cumulative = np.cumsum(weights)
+    return int(min(np.searchsorted(cumulative, u * cumulative[-1], side="right"),
+                   len(weights) - 1))
+
+
+def _between(bounds: tuple[float, float], u: float) -> float:
+    return bounds[0] + u * (bounds[1] - bounds[0])
+
+
+@dataclass(frozen=True)
+class _Router:
+    """Builds routes for one party: its lane, the mirror lane, the ring round the corridor."""
+
+    lane: LineString | None  # in the party's direction of travel
+    mirror: LineString | None  # the lane's mirror across the river, same direction
+    centerline: LineString | None
+    half_width_m: float
+    ring: LineString | None  # a closed line outside the corridor
+    offset_m: float
+    tolerance_m: float
+
+    def route(self, base: tuple[float, float], area: tuple[float, float], track_length_m: float,
+              track_width_m: float, station_m: float, entry_m: float, exit_m: float,
+              deviation: Deviation | None, u: np.ndarray
+              ) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
+        """Waypoints (k, 2) and deviation windows as (cause, first index, last index)."""
+        if self.lane is None:
+            loop = _racetrack(LineString([base, area]), area, track_length_m, track_width_m)
+            return np.array([base, *_fly_loop(loop, station_m), base]), []
+        lane = self.lane
+        s_m = lane.project(Point(area))
+        s_a = max(0.0, s_m - track_length_m / 2.0)
+        s_b = min(lane.length, s_m + track_length_m / 2.0)
+        s_in, s_out = max(0.0, s_a - entry_m), min(lane.length, s_b + exit_m)
+        track = _racetrack(substring(lane, s_a, s_b), area, track_length_m, track_width_m)
+        before = _coords(substring(lane, s_in, s_a))
+        after = _coords(substring(lane, s_a, s_out))
+        windows: list[tuple[str, int, int]] = []
+        if deviation is not None:
+            before, after, shift = self._deviate(deviation, s_in, s_a, s_out, u)
+        gate_in = self._gate(before[0])
+        gate_out = self._gate(after[-1])
+        head = [*self._transit(base, gate_in), gate_in]
+        loop = _fly_loop(track, station_m)
+        path = head + before + loop + after + [gate_out, *self._transit(base, gate_out)[::-1],
+                                                 base]
+        if deviation is not None:
+            cause, first, last, in_after = shift
+            offset = len(head) + (len(before) + len(loop) if in_after else 0)
+            windows.append((cause, offset + first, offset + last))
+        return np.array(path, float), windows
+
+    def _deviate(self, deviation: Deviation, s_in: float, s_a: float, s_out: float,
+                 u: np.ndarray) -> tuple[list[tuple[float, float]], list[tuple[float, float]],
+                                         tuple[str, int, int, bool]]:
+        """The lane route before and after the racetrack with one stretch displaced.
+
+        The stretch lies on the longer of the two; the window runs from the last lane
+        point before it to the first lane point after it (waypoint indices).
+        """
+        assert self.lane is not None
+        displaced = self.mirror if deviation.cause == "shortcut" else self._drift_line(
+            _between(deviation.beyond_m, u[1]))
+        in_after = (s_out - s_a) > (s_a - s_in)
+        lo, hi = (s_a, s_out) if in_after else (s_in, s_a)
+        length = min(_between(deviation.length_m, u[0]), hi - lo)
+        start = lo + u[2] * (hi - lo - length)
+        head = _coords(substring(self.lane, lo, start))
+        stretch = _coords(substring(self.lane, start, start + length))
+        tail = _coords(substring(self.lane, start + length, hi))
+        if displaced is None:
+            moved = stretch
+        else:
+            moved = [_coords_of(displaced.interpolate(displaced.project(Point(p))))
+                     for p in stretch]
+        new = head + moved + tail
+        window = (deviation.cause, len(head) - 1, len(head) + len(moved), in_after)
+        unchanged = _coords(substring(self.lane, s_in, s_a) if in_after
+                            else substring(self.lane, s_a, s_out))
+        return (unchanged, new, window) if in_after else (new, unchanged, window)
+
+    def _drift_line(self, beyond_m: float) -> LineString | None:
+        """The lane displaced toward the river by the tolerance and ``beyond_m`` more."""
+        assert self.centerline is not None and self.lane is not None
+        toward_river = -math.copysign(1.0, self.offset_m) * (self.tolerance_m + beyond_m)
+        return _oriented(self.centerline.offset_curve(self.offset_m + toward_river, quad_segs=8,
+                                                      join_style="round"), self.lane)
+
+    def _gate(self, lane_point: tuple[float, float]) -> tuple[float, float]:
+        """The point of the ring nearest a lane point: outside the corridor, on that side."""
+        assert self.ring is not None
+        return _coords_of(self.ring.interpolate(self.ring.project(Point(lane_point))))
+
+    def _transit(self, base: tuple[float, float], gate: tuple[float, float]
+                 ) -> list[tuple[float, float]]:
+        """Waypoints between a base and a gate (exclusive) that keep out of the corridor."""
+        assert self.ring is not None and self.centerline is not None
+        if LineString([base, gate]).distance(self.centerline) > self.half_width_m + 1.0:
+            return []
+        ring, total = self.ring, self.ring.length
+        a, b = ring.project(Point(base)), ring.project(Point(gate))
+        if abs(b - a) <= total / 2.0:
+            along = _coords(substring(ring, a, b))
+        elif a < b:
+            along = _coords(substring(ring, a, 0.0)) + _coords(substring(ring, total, b))
+        else:
+            along = _coords(substring(ring, a, total)) + _coords(substring(ring, 0.0, b))
+        return along[:-1]
+
+
+def _router(scenario: Scenario, geography: Geography, party: Party) -> _Router:
+    sorties = party.sorties
+    assert sorties is not None
+    if not sorties.lane or geography.centerline is None:
+        return _Router(None, None, None, 0.0, None, 0.0, 0.0)
+    (lane,) = [g for g in geography.lanes if g.lane.id == sorties.lane]
+    centerline = geography.centerline.geometry()
+    half_width = geography.half_width_m or 0.0
+    line = _lane_line(lane)
+    mirror = _oriented(centerline.offset_curve(-lane.lane.offset_m, quad_segs=8,
+                                               join_style="round"), line)
+    # Simplified by a third of the margin, the ring stays well outside the corridor.
+    ring = shapely.simplify(centerline.buffer(half_width + GATE_MARGIN_M, quad_segs=4)
+                            .exterior, GATE_MARGIN_M / 3.0)
+    tolerances = [r.tolerance_m for r in scenario.rules if isinstance(r, LaneDisciplineSpec)]
+    tolerance = min(tolerances) if tolerances else abs(lane.lane.offset_m)
+    return _Router(line, mirror, centerline, half_width, LineString(ring.coords),
+                   lane.lane.offset_m, tolerance)
+
+
+def _lane_line(lane: LaneGeometry) -> LineString:
+    """The lane as one line in its direction of travel (downstream is the stored order)."""
+    parts = sorted(lane.line.parts, key=len, reverse=True)
+    coords = parts[0] if lane.lane.direction == "downstream" else parts[0][::-1]
+    return shapely.simplify(LineString(coords), FLOWN_LANE_TOLERANCE_M)
+
+
+def _oriented(curve: object, like: LineString) -> LineString | None:
+    """The longest part of an offset curve, oriented like ``like``."""
+    parts = list(getattr(curve, "geoms", [curve]))
+    parts = [p for p in parts if isinstance(p, LineString) and not p.is_empty]
+    if not parts:
+        return None
+    line = shapely.simplify(max(parts, key=lambda p: p.length), FLOWN_LANE_TOLERANCE_M)
+    start = Point(like.coords[0])
+    if line.project(start) > line.length / 2.0:
+        line = LineString(list(line.coords)[::-1])
+    return line
+
+
+def _racetrack(axis: LineString, center: tuple[float, float], length_m: float, width_m: float
+               ) -> LineString:
+    """A closed racetrack: along the axis on one side, back on the other."""
+    if axis.length < 1.0:  # no lane there to follow: a straight racetrack at the area
+        axis = LineString([(center[0] - length_m / 2.0, center[1]),
+                           (center[0] + length_m / 2.0, center[1])])
+    if axis.length > length_m:
+        mid = axis.project(Point(center))
+        axis = substring(axis, max(0.0, mid - length_m / 2.0), mid + length_m / 2.0)
+    # Few vertices: a racetrack is flown for hours, lap after lap. Simplifying the axis by
+    # a tenth of the width keeps the track within its width of the lane.
+    axis = shapely.simplify(axis, width_m / 10.0)
+    out = axis.offset_curve(width_m / 2.0, quad_segs=1, join_style="mitre", mitre_limit=2.0)
+    back = axis.offset_curve(-width_m / 2.0, quad_segs=1, join_style="mitre", mitre_limit=2.0)
+    if not (isinstance(out, LineString) and isinstance(back, LineString)):
+        out, back = axis, axis  # too tight to offset: fly it back and forth
+    start = axis.coords[0]
+    return LineString([start, *out.coords, *list(back.coords)[::-1], start])
+
+
+def _fly_loop(loop: LineString, distance_m: float) -> list[tuple[float, float]]:
+    """The racetrack's waypoints flown for ``distance_m`` (whole laps, then part of one)."""
+    laps = int(distance_m // loop.length) if loop.length > 0 else 0
+    points = _coords(loop)
+    path = points * laps
+    rest = distance_m - laps * loop.length
+    if rest > 0.0:
+        path += _coords(substring(loop, 0.0, rest))
+    return path or [points[0]]
+
+
+def _coords(line: object) -> list[tuple[float, float]]:
+    return [(float(x), float(y)) for x, y, *_ in getattr(line, "coords", [])]
+
+
+def _coords_of(point: Point) -> tuple[float, float]:
+    return float(point.x), float(point.y)
