@@ -346,6 +346,38 @@ def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np
                 tolerance_m: float) -> LegPieces:
     """Intervals in which legs are inside the corridor (closer than ``half_width_m`` to its
     centerline segments) and farther than ``tolerance_m`` from every lane segment."""
+    # Distance to a line changes no faster than the aircraft moves, so from the distances
+    # at a leg's ends (d0, d1) and its length L, the distance anywhere along it lies in
+    # [(d0 + d1 - L) / 2, (d0 + d1 + L) / 2]. Legs always near their lane, or always outside
+    # the corridor, can never be in violation and skip the exact solver.
+    length = np.hypot(legs.vx_mps, legs.vy_mps) * (legs.t1_s - legs.t0_s)
+    x1, y1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s), legs.y0_m + legs.vy_mps * (
+        legs.t1_s - legs.t0_s)
+    to_lane = _endpoint_distances(legs.x0_m, legs.y0_m, x1, y1, lanes)
+    to_center = _endpoint_distances(legs.x0_m, legs.y0_m, x1, y1, corridor)
+    may_violate = ((to_lane + length) / 2.0 > tolerance_m) & (
+        (to_center - length) / 2.0 < half_width_m)
+    index = np.flatnonzero(may_violate)
+    pieces = _lane_pieces_exact(legs.select(may_violate), corridor, half_width_m, lanes,
+                                tolerance_m)
+    return LegPieces(index[pieces.leg], pieces.start_s, pieces.end_s)
+
+
+def _endpoint_distances(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
+                        segments: np.ndarray) -> np.ndarray:
+    """Sum of both leg ends' distances to a set of segments (inf when there are none)."""
+    if len(segments) == 0:
+        return np.full(len(x0), np.inf)
+    lines = shapely.multilinestrings(shapely.linestrings(segments.reshape(-1, 2, 2)))
+    ends = shapely.points(np.concatenate([x0, x1]), np.concatenate([y0, y1]))
+    distance = shapely.distance(ends, lines)
+    total: np.ndarray = distance[: len(x0)] + distance[len(x0):]
+    return total
+
+
+def _lane_pieces_exact(legs: Legs, corridor: np.ndarray, half_width_m: float,
+                       lanes: np.ndarray, tolerance_m: float) -> LegPieces:
+    """The exact solution of ``lane_pieces`` for the given legs."""
     boxes = _leg_boxes(legs)
     c_leg, c_lo, c_hi = near_segments(legs, boxes, corridor, half_width_m)
     # "Farther than the tolerance" is strict: exactly at the tolerance is on the lane.

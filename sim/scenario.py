@@ -135,6 +135,9 @@ class Deviation:
     weight: float
     length_m: tuple[float, float]  # how far along the lane the deviation lasts
     beyond_m: tuple[float, float]  # drift: how far past the tolerance toward the river
+    miss_m: tuple[float, float] = (0.0, 0.0)  # close_approach: horizontal miss distance
+    vertical_m: float = 0.0  # close_approach: altitude within this much of the target's
+    reach_m: float = 0.0  # close_approach: how far it looks for a target
 
 
 @dataclass(frozen=True, slots=True)
@@ -917,6 +920,8 @@ PARTY_KEYS = ("sorties_per_day", "daily_profile", "bases", "aircraft", "missions
 DEVIATION_DEFAULTS: dict[str, dict[str, Any]] = {
     "shortcut": {"weight": 1.0, "length": ["30 km", "90 km"]},
     "drift": {"weight": 1.0, "length": ["20 km", "60 km"], "beyond": ["2 km", "20 km"]},
+    "close_approach": {"weight": 0.0, "miss": ["50 m", "3 km"], "vertical": "500 ft",
+                       "reach": "150 km"},
 }
 
 
@@ -995,6 +1000,17 @@ def _read_deviations(r: _Reader, node: dict[str, Any], where: str) -> tuple[Devi
         if not _is_number(weight) or not 0.0 <= float(weight) < math.inf:
             r.error(_join(here, "weight"), f"{_describe(weight)} is not a weight; write a "
                                            "number of 0 or more, such as weight: 1")
+            continue
+        if cause == "close_approach":
+            miss = _read_range(r, spec, "miss", here, "distance",
+                               DEVIATION_DEFAULTS[cause]["miss"])
+            vertical = r.quantity(spec, "vertical", here, "distance",
+                                  default=DEVIATION_DEFAULTS[cause]["vertical"], minimum=0.0)
+            reach = r.quantity(spec, "reach", here, "distance",
+                               default=DEVIATION_DEFAULTS[cause]["reach"], minimum=0.0)
+            if None not in (miss, vertical, reach):
+                deviations.append(Deviation(cause, float(weight), (0.0, 0.0), (0.0, 0.0),
+                                            miss, vertical, reach))  # type: ignore[arg-type]
             continue
         length = _read_range(r, spec, "length", here, "distance",
                              DEVIATION_DEFAULTS[cause]["length"])

@@ -66,9 +66,17 @@ def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Genera
     plans = explicit_flights(scenario, geography)
     # One child stream per party, in party order: adding a party leaves the others' draws.
     streams = rng.spawn(len(scenario.parties))
+    approaches: list[_Approach] = []
     for party, stream in zip(scenario.parties.values(), streams, strict=True):
         if party.sorties is not None:
-            plans += generate_sorties(scenario, geography, party, stream)
+            generated, pending = generate_sorties(scenario, geography, party, stream)
+            plans += generated
+            approaches += pending
+    # Close approaches aim at the other side's traffic as planned before any approach.
+    targets = list(plans)
+    by_id = {plan.id: k for k, plan in enumerate(plans)}
+    for approach in approaches:
+        plans[by_id[approach.plan.id]] = _approach(approach, targets)
     ids = [p.id for p in plans]
     if len(set(ids)) != len(ids):
         clash = sorted({i for i in ids if ids.count(i) > 1})[0]
@@ -90,15 +98,26 @@ def arrival_times(per_day: float, profile: tuple[float, ...], duration_s: float,
     return np.sort(starts + rng.uniform(0.0, 1.0, counts.sum()) * np.repeat(slot, counts))
 
 
+@dataclass(frozen=True)
+class _Approach:
+    """A sortie that will turn toward the other side's nearest aircraft at its racetrack."""
+
+    plan: FlightPlan
+    at_index: int  # the waypoint (racetrack start) where it turns
+    deviation: Deviation
+    u: tuple[float, float, float]
+
+
 def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
-                     rng: np.random.Generator) -> list[FlightPlan]:
-    """The sorties one party flies during the run."""
+                     rng: np.random.Generator) -> tuple[list[FlightPlan], list[_Approach]]:
+    """The sorties one party flies during the run, and those still to aim an approach."""
     sorties = party.sorties
     assert sorties is not None
     departs = arrival_times(sorties.per_day, sorties.daily_profile, scenario.duration_s, rng)
     draws = rng.uniform(0.0, 1.0, (len(departs), DRAWS))
     router = _router(scenario, geography, party)
     plans = []
+    approaches = []
     for k, (depart, u) in enumerate(zip(departs, draws, strict=True)):
         aircraft = sorties.aircraft[_pick([a.share for a in sorties.aircraft], u[0])]
         low, high = aircraft.altitude_m
@@ -112,13 +131,14 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
         deviation = None
         if u[5] >= party.compliance and party.deviations:
             deviation = party.deviations[_pick([d.weight for d in party.deviations], u[6])]
-        route, windows = router.route(
+        on_lane = deviation if deviation is None or deviation.cause != "close_approach" else None
+        route, windows, at_track = router.route(
             resolve_point(base, scenario, geography.frame),
             resolve_point(mission.area, scenario, geography.frame),
             mission.racetrack_length_m, mission.racetrack_width_m,
             station_s * aircraft.speed_mps,
             _between(sorties.lane_entry_m, u[7]), _between(sorties.lane_exit_m, u[8]),
-            deviation, u[9:12])
+            on_lane, u[9:12])
         plan = FlightPlan(f"{party.id}-{k:05d}", party.id, float(depart), aircraft.speed_mps,
                           float(altitude), route, aircraft.type)
         times = plan.waypoint_times()
@@ -126,7 +146,90 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
                                 plan.altitude_m, route, aircraft.type,
                                 tuple((cause, float(times[a]), float(times[b]))
                                       for cause, a, b in windows)))
-    return plans
+        if deviation is not None and deviation.cause == "close_approach":
+            approaches.append(_Approach(plans[-1], at_track, deviation,
+                                        (float(u[9]), float(u[10]), float(u[11]))))
+    return plans, approaches
+
+
+def _approach(approach: _Approach, targets: list[FlightPlan]) -> FlightPlan:
+    """Turn a sortie toward the nearest aircraft of another party, to pass it close.
+
+    At the racetrack's start (time t0, point p0) the sortie picks the nearest other-party
+    aircraft within reach and flies the constant-speed intercept: the earliest t >= t0
+    with |target(t) - p0| = v (t - t0), a quadratic on each of the target's legs. It aims
+    ``miss`` to one side of that point, at the target's altitude give or take
+    ``vertical``, then flies back to p0 and carries on. No target, no approach.
+    """
+    plan, k, deviation = approach.plan, approach.at_index, approach.deviation
+    times = plan.waypoint_times()
+    t0, p0 = float(times[k]), plan.route_xy[k]
+    best: tuple[float, FlightPlan] | None = None
+    for target in targets:
+        if target.party == plan.party:
+            continue
+        where = _position(target, t0)
+        if where is not None:
+            gap = float(np.hypot(*(where - p0)))
+            if gap <= deviation.reach_m and (best is None or gap < best[0]):
+                best = (gap, target)
+    if best is None:
+        return plan
+    target = best[1]
+    hit = _intercept(target, p0, t0, plan.speed_mps)
+    if hit is None:
+        return plan
+    t_hit, point, velocity = hit
+    side = 1.0 if approach.u[2] < 0.5 else -1.0
+    speed = float(np.hypot(*velocity))
+    normal = np.array([-velocity[1], velocity[0]]) / speed if speed > 0 else np.array([1.0, 0])
+    aim = point + side * _between(deviation.miss_m, approach.u[0]) * normal
+    altitude = target.altitude_m + (2.0 * approach.u[1] - 1.0) * deviation.vertical_m
+    route = np.vstack([plan.route_xy[:k + 1], aim, plan.route_xy[k:]])
+    moved = FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, float(altitude),
+                       route, plan.aircraft)
+    new_times = moved.waypoint_times()
+    window = ("close_approach", float(new_times[k]), float(new_times[k + 2]))
+    return FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, float(altitude),
+                      route, plan.aircraft, (*plan.deviations, window))
+
+
+def _position(plan: FlightPlan, t_s: float) -> np.ndarray | None:
+    times = plan.waypoint_times()
+    if not times[0] <= t_s <= times[-1]:
+        return None
+    k = min(int(np.searchsorted(times, t_s, side="right")) - 1, len(times) - 2)
+    span = times[k + 1] - times[k]
+    f = 0.0 if span <= 0 else (t_s - times[k]) / span
+    point: np.ndarray = plan.route_xy[k] + f * (plan.route_xy[k + 1] - plan.route_xy[k])
+    return point
+
+
+def _intercept(target: FlightPlan, p0: np.ndarray, t0: float, speed_mps: float
+               ) -> tuple[float, np.ndarray, np.ndarray] | None:
+    """The earliest time, point and target velocity at which a straight constant-speed
+    flight from p0 at t0 meets the target."""
+    times = target.waypoint_times()
+    for k in range(len(times) - 1):
+        ta, tb = float(times[k]), float(times[k + 1])
+        if tb <= t0 or tb <= ta:
+            continue
+        velocity = (target.route_xy[k + 1] - target.route_xy[k]) / (tb - ta)
+        w = target.route_xy[k] - velocity * ta - p0  # target(t) - p0 = w + velocity t
+        a = float(velocity @ velocity) - speed_mps**2
+        b = 2.0 * (float(w @ velocity) + speed_mps**2 * t0)
+        c = float(w @ w) - (speed_mps * t0) ** 2
+        if abs(a) < 1e-12:
+            roots = [-c / b] if b != 0 else []
+        else:
+            disc = b * b - 4 * a * c
+            if disc < 0:
+                continue
+            roots = sorted(((-b - math.sqrt(disc)) / (2 * a), (-b + math.sqrt(disc)) / (2 * a)))
+        for t in roots:
+            if max(ta, t0) <= t <= tb:
+                return t, w + velocity * t + p0, velocity
+    return None
 
 
 def _pick(weights: list[float], u: float) -> int:
@@ -154,11 +257,12 @@ class _Router:
     def route(self, base: tuple[float, float], area: tuple[float, float], track_length_m: float,
               track_width_m: float, station_m: float, entry_m: float, exit_m: float,
               deviation: Deviation | None, u: np.ndarray
-              ) -> tuple[np.ndarray, list[tuple[str, int, int]]]:
-        """Waypoints (k, 2) and deviation windows as (cause, first index, last index)."""
+              ) -> tuple[np.ndarray, list[tuple[str, int, int]], int]:
+        """Waypoints (k, 2), deviation windows as (cause, first index, last index), and the
+        index of the racetrack's first waypoint."""
         if self.lane is None:
             loop = _racetrack(LineString([base, area]), area, track_length_m, track_width_m)
-            return np.array([base, *_fly_loop(loop, station_m), base]), []
+            return np.array([base, *_fly_loop(loop, station_m), base]), [], 1
         lane = self.lane
         s_m = lane.project(Point(area))
         s_a = max(0.0, s_m - track_length_m / 2.0)
@@ -180,7 +284,7 @@ class _Router:
             cause, first, last, in_after = shift
             offset = len(head) + (len(before) + len(loop) if in_after else 0)
             windows.append((cause, offset + first, offset + last))
-        return np.array(path, float), windows
+        return np.array(path, float), windows, len(head) + len(before)
 
     def _deviate(self, deviation: Deviation, s_in: float, s_a: float, s_out: float,
                  u: np.ndarray) -> tuple[list[tuple[float, float]], list[tuple[float, float]],
