@@ -368,9 +368,11 @@ def _endpoint_distances(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.n
     """Sum of both leg ends' distances to a set of segments (inf when there are none)."""
     if len(segments) == 0:
         return np.full(len(x0), np.inf)
-    lines = shapely.multilinestrings(shapely.linestrings(segments.reshape(-1, 2, 2)))
+    tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
     ends = shapely.points(np.concatenate([x0, x1]), np.concatenate([y0, y1]))
-    distance = shapely.distance(ends, lines)
+    (which, _), nearest = tree.query_nearest(ends, return_distance=True, all_matches=False)
+    distance = np.empty(len(ends))
+    distance[which] = nearest
     total: np.ndarray = distance[: len(x0)] + distance[len(x0):]
     return total
 
