@@ -7,18 +7,28 @@ traceback, nothing written); 1 an internal error.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from sim import __version__
+from sim.calibrate import CalibrationError, calibrate
 from sim.engine import run as run_scenario
 from sim.geo import Geography, build_geography
 from sim.metrics import summarize
-from sim.output import OutputError, check_target, default_run_dir, write_run
-from sim.scenario import Scenario, ScenarioError, load_scenario
+from sim.output import (
+    OutputError,
+    check_target,
+    default_run_dir,
+    write_run,
+    write_text_atomically,
+)
+from sim.scenario import Scenario, ScenarioError, apply_override, load_scenario, read_yaml
 from sim.units import DAY, HOUR, QuantityError, parse_quantity
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -44,6 +54,22 @@ def _parser() -> argparse.ArgumentParser:
                      metavar="KEY=VALUE", help='override a key, e.g. hotline.latency="2 h"')
     run.add_argument("--force", action="store_true", help="replace a non-empty run folder")
 
+    calibrate = commands.add_parser(
+        "calibrate", help="find a party's compliance that gives a reported violation rate")
+    calibrate.add_argument("scenario", metavar="SCENARIO.yaml")
+    calibrate.add_argument("--rule", required=True, help="the rule id, e.g. opposite_tracks")
+    calibrate.add_argument("--party", required=True, help="the party whose knob is set")
+    calibrate.add_argument("--per-day", type=float, required=True, dest="per_day",
+                           help="the target: episodes a day the party takes part in")
+    calibrate.add_argument("--replications", type=int, default=10,
+                           help="seeded replications per trial value (default 10)")
+    calibrate.add_argument("--duration", help="replace the scenario's duration, e.g. \"7 d\"")
+    calibrate.add_argument("--set", dest="overrides", action="append", default=[],
+                           metavar="KEY=VALUE", help="override a key before calibrating")
+    calibrate.add_argument("--out", type=Path, help="the calibrated scenario (default "
+                           "<name>.calibrated.yaml in the current folder)")
+    calibrate.add_argument("--force", action="store_true", help="replace an existing --out")
+
     validate = commands.add_parser("validate", help="check a scenario and summarise it")
     validate.add_argument("scenario", metavar="SCENARIO.yaml")
     validate.add_argument("--set", dest="overrides", action="append", default=[],
@@ -57,8 +83,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "run":
             return _run(args)
+        if args.command == "calibrate":
+            return _calibrate(args)
         return _validate(args)
-    except (ScenarioError, OutputError, UsageError) as exc:
+    except (ScenarioError, OutputError, UsageError, CalibrationError) as exc:
         print(f"deconflict {args.command}: error:", file=sys.stderr)
         for line in str(exc).splitlines():
             print(f"  {line}", file=sys.stderr)
@@ -102,6 +130,35 @@ def _run(args: argparse.Namespace) -> int:
     for rule_id, rule in summary["rules"].items():
         print(f"  {rule_id:<24} {rule['type']:<16} {rule['episodes']:>6} episodes "
               f"({rule['per_day']:.2f} a day)")
+    return EXIT_OK
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    if not 0.0 <= args.per_day < math.inf or not 1 <= args.replications <= 10_000:
+        raise UsageError("--per-day must be 0 or more and --replications from 1 to 10000")
+    scenario, _ = _load(args)
+    out = args.out or Path(f"{Path(args.scenario).stem}.calibrated.yaml")
+    if out.exists() and not args.force:
+        raise OutputError(f"{out}: exists; use --force to replace it, or choose another --out")
+
+    def progress(compliance: float, rate: float) -> None:
+        print(f"  compliance {compliance:.4f}: {rate:.3f} a day", file=sys.stderr, flush=True)
+
+    found = calibrate(scenario, args.party, args.rule, args.per_day, args.replications,
+                      progress=progress)
+    line = (f"{found.party} compliance {found.compliance:.3f} (95% CI {found.compliance_low:.3f}"
+            f" to {found.compliance_high:.3f}) gives {found.rule} {found.rate_per_day:.2f} "
+            f"± {found.rate_half_width:.2f} a day (target {found.target_per_day:g}) over "
+            f"{found.replications} replications of {found.days:g} d")
+    document = apply_override(read_yaml(args.scenario), f"parties.{found.party}.compliance="
+                              f"{round(found.compliance, 4)!r}")
+    for assignment in args.overrides:
+        document = apply_override(document, assignment)
+    text = (f"# Calibrated by deconflict calibrate ({__version__}): {line}.\n"
+            + yaml.safe_dump(document, sort_keys=False, allow_unicode=True, width=100))
+    write_text_atomically(out, text)
+    print(line)
+    print(f"calibrated scenario: {out}")
     return EXIT_OK
 
 

@@ -99,6 +99,22 @@ def write_folder(out: Path, files: dict[str, str], force: bool) -> None:
     shutil.rmtree(old, ignore_errors=True)
 
 
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all (a temporary file beside it, then a rename)."""
+    path = Path(path)
+    partial = path.parent / f".{path.name}.partial-{os.getpid()}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+
+
 def _restore(partial: Path, old: Path, out: Path) -> None:
     """After a failed write: drop the partial folder and put the previous run back."""
     shutil.rmtree(partial, ignore_errors=True)

@@ -940,7 +940,7 @@ def _read_party_settings(r: _Reader, top: dict[str, Any], parties: dict[str, Par
         deviations = _read_deviations(r, node, where)
         sorties = _read_sorties(r, node, where, pid, lanes) if "sorties_per_day" in node \
             else None
-        if sorties is None:
+        if "sorties_per_day" not in node:
             for key in PARTY_KEYS[1:9]:
                 if key in node:
                     r.error(_join(where, key), "only used with sorties_per_day; add "
@@ -953,7 +953,12 @@ def _read_range(r: _Reader, node: dict[str, Any], key: str, path: str, kind: Kin
                 default: Any, minimum: float = 0.0) -> tuple[float, float] | None:
     """A value or a [low, high] range of one kind of quantity."""
     where = _join(path, key)
+    if node.get(key) is None and default is MISSING:
+        r.error(where, f"required; {accepted_forms(kind)}, or a [low, high] range")
+        return None
     value = node.setdefault(key, default)
+    if value is None:
+        node[key] = value = default
     items = value if isinstance(value, list) else [value]
     if len(items) not in (1, 2):
         r.error(where, f"expected one {kind} or a [low, high] range; {accepted_forms(kind)}")

@@ -261,7 +261,11 @@ class _Router:
         """Waypoints (k, 2), deviation windows as (cause, first index, last index), and the
         index of the racetrack's first waypoint."""
         if self.lane is None:
-            loop = _racetrack(LineString([base, area]), area, track_length_m, track_width_m)
+            heading = np.subtract(area, base)
+            norm = float(np.hypot(*heading)) or 1.0
+            half = heading / norm * track_length_m / 2.0
+            axis = LineString([np.subtract(area, half), np.add(area, half)])
+            loop = _racetrack(axis, area, track_length_m, track_width_m)
             return np.array([base, *_fly_loop(loop, station_m), base]), [], 1
         lane = self.lane
         s_m = lane.project(Point(area))
@@ -276,7 +280,7 @@ class _Router:
             before, after, shift = self._deviate(deviation, s_in, s_a, s_out, u)
         gate_in = self._gate(before[0])
         gate_out = self._gate(after[-1])
-        head = [*self._transit(base, gate_in), gate_in]
+        head = [base, *self._transit(base, gate_in), gate_in]
         loop = _fly_loop(track, station_m)
         path = head + before + loop + after + [gate_out, *self._transit(base, gate_out)[::-1],
                                                  base]

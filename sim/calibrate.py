@@ -1,0 +1,131 @@
+"""Calibration: find the compliance knob that gives a reported violation rate.
+
+The mean rate of a rule's episodes (those a party took part in) over seeded replications
+is a non-increasing function of the party's ``compliance``: the replications use the
+same seeds at every trial value (common random numbers), and a sortie deviates exactly
+when its own uniform draw is at or above the compliance, so raising the knob only ever
+removes deviations. Bisection finds where the mean crosses the target; the confidence
+interval of the rate there (Student t over replications) is carried back through the same
+function to an interval for the knob.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from sim.engine import run
+from sim.geo import Geography, build_geography
+from sim.scenario import Scenario
+from sim.units import DAY
+
+# Two-sided 95% Student t quantiles for 1..30 degrees of freedom.
+_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
+         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
+         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
+
+
+class CalibrationError(ValueError):
+    """The target cannot be reached by the knob (exit code 2)."""
+
+
+def t975(dof: int) -> float:
+    """The 97.5% quantile of Student's t (a 95% two-sided interval)."""
+    if dof < 1:
+        return math.inf
+    return _T975[dof - 1] if dof <= len(_T975) else 1.96 + 2.4 / dof
+
+
+def replication_seeds(seed: int, count: int) -> list[int]:
+    """Replication seeds spawned from a scenario's seed (the same list every time)."""
+    return [int(child.generate_state(1, np.uint32)[0])
+            for child in np.random.SeedSequence(seed).spawn(count)]
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """What calibration found: the knob, its interval, and the rate it gives."""
+
+    party: str
+    rule: str
+    target_per_day: float
+    compliance: float
+    compliance_low: float
+    compliance_high: float
+    rate_per_day: float
+    rate_half_width: float
+    replications: int
+    days: float
+    evaluations: int
+
+
+def episode_rate(scenario: Scenario, geography: Geography, party: str, rule: str,
+                 compliance: float, seeds: list[int]) -> np.ndarray:
+    """Episodes of ``rule`` a day that ``party`` took part in, one value per replication."""
+    parties = dict(scenario.parties)
+    parties[party] = replace(parties[party], compliance=compliance)
+    days = scenario.duration_s / DAY
+    rates = []
+    for seed in seeds:
+        result = run(replace(scenario, parties=parties, seed=seed), geography)
+        count = sum(1 for e in result.episodes if e.rule == rule and party in (
+            e.party, e.other_party if e.other_aircraft else e.party))
+        rates.append(count / days)
+    return np.array(rates)
+
+
+def calibrate(scenario: Scenario, party: str, rule: str, per_day: float,
+              replications: int = 10, resolution: float = 1e-3,
+              progress: Callable[[float, float], None] | None = None) -> Calibration:
+    """Find ``party``'s compliance at which ``rule`` happens ``per_day`` times a day.
+
+    Raises:
+        CalibrationError: the party generates no sorties, or the target lies outside the
+            rates that compliance 0 and 1 give.
+    """
+    if party not in scenario.parties or scenario.parties[party].sorties is None:
+        raise CalibrationError(f"--party {party}: not a party that generates sorties "
+                               f"(parties: {', '.join(scenario.parties)})")
+    if rule not in {r.id for r in scenario.rules}:
+        raise CalibrationError(f"--rule {rule}: no such rule (rules: "
+                               f"{', '.join(r.id for r in scenario.rules)})")
+    geography = build_geography(scenario)
+    seeds = replication_seeds(scenario.seed, replications)
+    cache: dict[float, np.ndarray] = {}
+
+    def rates(c: float) -> np.ndarray:
+        if c not in cache:
+            cache[c] = episode_rate(scenario, geography, party, rule, c, seeds)
+            if progress is not None:
+                progress(c, float(np.mean(cache[c])))
+        return cache[c]
+
+    def solve(target: float, step: float) -> float:
+        """The least compliance whose mean rate is at or below ``target``."""
+        low, high = 0.0, 1.0
+        while high - low > step:
+            middle = (low + high) / 2.0
+            if float(np.mean(rates(middle))) > target:
+                low = middle
+            else:
+                high = middle
+        return high
+
+    at_zero, at_one = float(np.mean(rates(0.0))), float(np.mean(rates(1.0)))
+    if not at_one <= per_day <= at_zero:
+        raise CalibrationError(
+            f"--per-day {per_day:g}: {party}'s compliance can only give {at_one:.2f} (always "
+            f"compliant) to {at_zero:.2f} (never) {rule} episodes a day in this scenario; "
+            "change the sortie rate or the deviations to reach it")
+    knob = solve(per_day, resolution)
+    sample = rates(knob)
+    half = t975(len(sample) - 1) * float(np.std(sample, ddof=1)) / math.sqrt(len(sample)) \
+        if len(sample) > 1 else math.inf
+    low = solve(per_day + half, resolution * 10) if math.isfinite(half) else 0.0
+    high = solve(per_day - half, resolution * 10) if math.isfinite(half) else 1.0
+    return Calibration(party, rule, per_day, knob, min(low, knob), max(high, knob),
+                       float(np.mean(sample)), half, replications,
+                       scenario.duration_s / DAY, len(cache))
