@@ -13,12 +13,14 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
+from concurrent.futures import Executor, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
 import numpy as np
 
 from sim.engine import run
-from sim.geo import Geography, build_geography
+from sim.geo import build_geography
 from sim.scenario import Scenario
 from sim.units import DAY
 
@@ -62,24 +64,33 @@ class Calibration:
     evaluations: int
 
 
-def episode_rate(scenario: Scenario, geography: Geography, party: str, rule: str,
-                 compliance: float, seeds: list[int]) -> np.ndarray:
-    """Episodes of ``rule`` a day that ``party`` took part in, one value per replication."""
+def replication_rate(scenario: Scenario, party: str, rule: str, compliance: float,
+                     seed: int) -> float:
+    """Episodes of ``rule`` a day that ``party`` took part in, in one replication.
+
+    A pure top-level function, so that a process pool can run replications in parallel.
+    """
     parties = dict(scenario.parties)
     parties[party] = replace(parties[party], compliance=compliance)
-    days = scenario.duration_s / DAY
-    rates = []
-    for seed in seeds:
-        result = run(replace(scenario, parties=parties, seed=seed), geography)
-        count = sum(1 for e in result.episodes if e.rule == rule and party in (
-            e.party, e.other_party if e.other_aircraft else e.party))
-        rates.append(count / days)
-    return np.array(rates)
+    result = run(replace(scenario, parties=parties, seed=seed))
+    count = sum(1 for e in result.episodes if e.rule == rule and party in (
+        e.party, e.other_party if e.other_aircraft else e.party))
+    return count / (scenario.duration_s / DAY)
+
+
+def episode_rate(scenario: Scenario, party: str, rule: str, compliance: float,
+                 seeds: list[int], pool: Executor | None = None) -> np.ndarray:
+    """Episodes of ``rule`` a day that ``party`` took part in, one value per replication."""
+    if pool is None:
+        return np.array([replication_rate(scenario, party, rule, compliance, s) for s in seeds])
+    jobs = [pool.submit(replication_rate, scenario, party, rule, compliance, s) for s in seeds]
+    return np.array([job.result() for job in jobs])
 
 
 def calibrate(scenario: Scenario, party: str, rule: str, per_day: float,
               replications: int = 10, resolution: float = 1e-3,
-              progress: Callable[[float, float], None] | None = None) -> Calibration:
+              progress: Callable[[float, float], None] | None = None,
+              workers: int = 1) -> Calibration:
     """Find ``party``'s compliance at which ``rule`` happens ``per_day`` times a day.
 
     Raises:
@@ -92,13 +103,20 @@ def calibrate(scenario: Scenario, party: str, rule: str, per_day: float,
     if rule not in {r.id for r in scenario.rules}:
         raise CalibrationError(f"--rule {rule}: no such rule (rules: "
                                f"{', '.join(r.id for r in scenario.rules)})")
-    geography = build_geography(scenario)
+    build_geography(scenario)  # geometry problems surface here, once, as input errors
     seeds = replication_seeds(scenario.seed, replications)
+    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+        return _calibrate(scenario, party, rule, per_day, seeds, resolution, progress, pool)
+
+
+def _calibrate(scenario: Scenario, party: str, rule: str, per_day: float, seeds: list[int],
+               resolution: float, progress: Callable[[float, float], None] | None,
+               pool: Executor | None) -> Calibration:
     cache: dict[float, np.ndarray] = {}
 
     def rates(c: float) -> np.ndarray:
         if c not in cache:
-            cache[c] = episode_rate(scenario, geography, party, rule, c, seeds)
+            cache[c] = episode_rate(scenario, party, rule, c, seeds, pool)
             if progress is not None:
                 progress(c, float(np.mean(cache[c])))
         return cache[c]
@@ -127,5 +145,5 @@ def calibrate(scenario: Scenario, party: str, rule: str, per_day: float,
     low = solve(per_day + half, resolution * 10) if math.isfinite(half) else 0.0
     high = solve(per_day - half, resolution * 10) if math.isfinite(half) else 1.0
     return Calibration(party, rule, per_day, knob, min(low, knob), max(high, knob),
-                       float(np.mean(sample)), half, replications,
+                       float(np.mean(sample)), half, len(seeds),
                        scenario.duration_s / DAY, len(cache))

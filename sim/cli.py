@@ -66,6 +66,8 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--duration", help="replace the scenario's duration, e.g. \"7 d\"")
     calibrate.add_argument("--set", dest="overrides", action="append", default=[],
                            metavar="KEY=VALUE", help="override a key before calibrating")
+    calibrate.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                           help="processes running replications (default: all cores)")
     calibrate.add_argument("--out", type=Path, help="the calibrated scenario (default "
                            "<name>.calibrated.yaml in the current folder)")
     calibrate.add_argument("--force", action="store_true", help="replace an existing --out")
@@ -145,7 +147,7 @@ def _calibrate(args: argparse.Namespace) -> int:
         print(f"  compliance {compliance:.4f}: {rate:.3f} a day", file=sys.stderr, flush=True)
 
     found = calibrate(scenario, args.party, args.rule, args.per_day, args.replications,
-                      progress=progress)
+                      progress=progress, workers=max(1, args.workers))
     line = (f"{found.party} compliance {found.compliance:.3f} (95% CI {found.compliance_low:.3f}"
             f" to {found.compliance_high:.3f}) gives {found.rule} {found.rate_per_day:.2f} "
             f"± {found.rate_half_width:.2f} a day (target {found.target_per_day:g}) over "
