@@ -327,9 +327,20 @@ class _Router:
                                                       join_style="round"), self.lane)
 
     def _gate(self, lane_point: tuple[float, float]) -> tuple[float, float]:
-        """The point of the ring nearest a lane point: outside the corridor, on that side."""
-        assert self.ring is not None
-        return _coords_of(self.ring.interpolate(self.ring.project(Point(lane_point))))
+        """A point outside the corridor abeam a lane point, on the lane's side of the river.
+
+        It lies on the line from the nearest point of the river through the lane point, so
+        the approach to the lane crosses the corridor's edge square on, never its round ends.
+        """
+        assert self.ring is not None and self.centerline is not None
+        point = Point(lane_point)
+        river = self.centerline.interpolate(self.centerline.project(point))
+        away = np.subtract(lane_point, (river.x, river.y))
+        norm = float(np.hypot(*away))
+        if norm == 0.0:  # a lane on the river itself: any nearby point of the ring will do
+            return _coords_of(self.ring.interpolate(self.ring.project(point)))
+        gate = np.array([river.x, river.y]) + away / norm * (self.half_width_m + GATE_MARGIN_M)
+        return float(gate[0]), float(gate[1])
 
     def _transit(self, base: tuple[float, float], gate: tuple[float, float]
                  ) -> list[tuple[float, float]]:
