@@ -132,6 +132,14 @@ def _run(args: argparse.Namespace) -> int:
     for rule_id, rule in summary["rules"].items():
         print(f"  {rule_id:<24} {rule['type']:<16} {rule['episodes']:>6} episodes "
               f"({rule['per_day']:.2f} a day)")
+    if summary["reported"]:
+        print("  simulated against reported (episodes a day):")
+        for item in summary["reported"]:
+            low, high = item["reported_per_day"]
+            band = f"{low:g}" if low == high else f"{low:g}-{high:g}"
+            who = f" ({item['party']})" if item["party"] else ""
+            print(f"    {item['rule'] + who:<32} {item['simulated_per_day']:>8.2f}   reported "
+                  f"{band:<10} {'within' if item['within'] else 'OUTSIDE'}  [{item['fact']}]")
     return EXIT_OK
 
 

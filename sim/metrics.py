@@ -28,6 +28,17 @@ def summarize(run: Run) -> dict[str, Any]:
         rules[spec.id] = {"type": spec.type, "episodes": len(mine), "by_party": by_party,
                           "per_day": round(len(mine) / days, 6)}
     messages = run.hotline.messages
+    reported = []
+    for item in scenario.reported:
+        count = sum(1 for e in run.episodes if e.rule == item.rule and (
+            item.party is None or item.party in (e.party, e.other_party if e.other_aircraft
+                                                 else e.party)))
+        simulated = count / days
+        reported.append({"rule": item.rule, "party": item.party,
+                         "simulated_per_day": round(simulated, 6),
+                         "reported_per_day": [item.low_per_day, item.high_per_day],
+                         "within": item.low_per_day <= simulated <= item.high_per_day,
+                         "fact": item.fact})
     return {
         "scenario": scenario.name,
         "seed": scenario.seed,
@@ -41,4 +52,5 @@ def summarize(run: Run) -> dict[str, Any]:
         "hotline": {"enabled": scenario.hotline.enabled, "calls": run.hotline.calls,
                     "declared": len(messages), "lost": sum(1 for m in messages if m.lost),
                     "complaints": 0},
+        "reported": reported,
     }

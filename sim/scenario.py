@@ -238,6 +238,17 @@ RuleSpec = MinSeparationSpec | LaneDisciplineSpec | ZoneIncursionSpec
 
 
 @dataclass(frozen=True, slots=True)
+class Reported:
+    """A reported rate to compare a rule's simulated rate with (episodes a day)."""
+
+    rule: str
+    party: str | None  # None: every episode of the rule
+    low_per_day: float
+    high_per_day: float
+    fact: str
+
+
+@dataclass(frozen=True, slots=True)
 class HotlineSpec:
     """The hotline between the parties' duty officers (SPEC §8)."""
 
@@ -267,6 +278,7 @@ class Scenario:
     rules: tuple[RuleSpec, ...]
     hotline: HotlineSpec
     resolved: Mapping[str, Any] = field(repr=False)
+    reported: tuple[Reported, ...] = ()
 
     def resolved_yaml(self, frame_center: tuple[float, float] | None = None) -> str:
         """Return the scenario as run, defaults filled, as YAML text.
@@ -507,7 +519,7 @@ POINT_FORM = ("write a point as a place name (raqqa), [lon, lat] in degrees ([39
               "or {x: \"10 nmi\", y: \"-4 nmi\"} in the frame")
 RULE_TYPES = ("min_separation", "lane_discipline", "zone_incursion")
 TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places", "corridor",
-            "lanes", "parties", "flights", "zones", "rules", "hotline")
+            "lanes", "parties", "flights", "zones", "rules", "hotline", "reported")
 DEFAULT_DURATION = "1 d"
 # Limits that keep a run's memory and time bounded; see the README.
 MAX_HOTLINE_CALLS = 1_000_000
@@ -784,6 +796,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     zones = _read_zones(r, top, parties)
     rules = _read_rules(r, top, parties, lanes)
     hotline = _read_hotline(r, top)
+    reported = _read_reported(r, top, parties, rules)
     if hotline.enabled and duration_s is not None and duration_s > hotline.first_call_s:
         calls = (duration_s - hotline.first_call_s) / hotline.interval_s
         messages = calls * sum(z.declare for z in zones) * max(len(parties) - 1, 0)
@@ -801,7 +814,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     return Scenario(name=name, file=file, seed=seed, duration_s=duration_s, start=start,
                     frame=frame, places=places, corridor=corridor, lanes=lanes,
                     parties=parties, flights=flights, zones=zones, rules=rules,
-                    hotline=hotline, resolved=resolved)
+                    hotline=hotline, resolved=resolved, reported=reported)
 
 
 def _slug(text: str) -> str:
@@ -1374,6 +1387,41 @@ _RULE_READERS = {
     "lane_discipline": _read_lane_discipline,
     "zone_incursion": _read_zone_incursion,
 }
+
+
+def _read_reported(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
+                   rules: tuple[RuleSpec, ...]) -> tuple[Reported, ...]:
+    """Reported rates to print beside the simulated ones."""
+    out = []
+    form = ("write reported: [{rule: opposite_tracks, party: russia, per_day: [5, 6], "
+            "fact: violations_per_day_seed}]")
+    for i, value in enumerate(r.items(top.get("reported"), "reported", "reported rates")):
+        where = f"reported[{i}]"
+        node = r.mapping(value, where, ("rule", "party", "per_day", "fact"), "a reported rate")
+        if node is None:
+            continue
+        rule = node.get("rule")
+        if rule not in {spec.id for spec in rules}:
+            r.error(_join(where, "rule"), f"{_describe(rule)} is not a rule id of this "
+                    f"scenario; {form}")
+            continue
+        party = node.setdefault("party", None)
+        if party is not None and r.party(party, _join(where, "party"), parties) is None:
+            continue
+        rate = node.get("per_day")
+        values: list[Any] = rate if isinstance(rate, list) else [rate]
+        numbers = [float(v) for v in values if _is_number(v)]
+        if not (1 <= len(values) <= 2 and len(numbers) == len(values)
+                and all(0 <= v < math.inf for v in numbers) and numbers[0] <= numbers[-1]):
+            r.error(_join(where, "per_day"), f"{_describe(rate)} is not a rate; write a number "
+                    f"of episodes a day or a [low, high] range; {form}")
+            continue
+        fact = node.setdefault("fact", "")
+        if not isinstance(fact, str):
+            r.error(_join(where, "fact"), "expected the id of a fact in seeds/facts.yaml")
+            continue
+        out.append(Reported(str(rule), party, numbers[0], numbers[-1], fact))
+    return tuple(out)
 
 
 def _read_hotline(r: _Reader, top: dict[str, Any]) -> HotlineSpec:

@@ -699,3 +699,38 @@ def test_valid_party_settings_are_read() -> None:
     result = run(parse_scenario(dict(document, duration="12 h")))
     causes = {c for p in result.plans if p.party == "russia" for c, _, _ in p.deviations}
     assert causes == {"drift"}
+
+
+def test_reported_rates_are_compared_in_the_summary(tmp_path):
+    import json
+
+    from sim.cli import main as cli_main
+
+    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
+    out = tmp_path / "run"
+    assert cli_main(["run", str(scenario), "--duration", "1 d", "--out", str(out)]) == 0
+    summary = json.loads((out / "summary.json").read_text())
+    (lanes, nmac) = summary["reported"]
+    russian = summary["rules"]["opposite_tracks"]["by_party"]["russia"]
+    assert lanes["simulated_per_day"] == pytest.approx(russian / 1.0)
+    assert lanes["reported_per_day"] == [5.0, 6.0] and lanes["fact"] == "violations_per_day_seed"
+    assert lanes["within"] == (5.0 <= russian <= 6.0)
+    assert nmac["party"] is None and nmac["reported_per_day"] == [0.01, 0.1]
+
+
+@pytest.mark.parametrize("bad", [
+    {"rule": "no_such_rule", "per_day": 5},
+    {"rule": "opposite_tracks", "party": "nobody", "per_day": 5},
+    {"rule": "opposite_tracks", "per_day": [6, 5]},
+    {"rule": "opposite_tracks", "per_day": "five"},
+])
+def test_bad_reported_rates_name_their_key(bad):
+    import yaml
+
+    from sim.scenario import ScenarioError, parse_scenario
+    scenario = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
+    document = yaml.safe_load(scenario.read_text())
+    document["reported"] = [bad]
+    with pytest.raises(ScenarioError) as error:
+        parse_scenario(document, "x.yaml")
+    assert any(p.path.startswith("reported[0]") for p in error.value.problems)
