@@ -73,8 +73,7 @@ def replication_rate(scenario: Scenario, party: str, rule: str, compliance: floa
     parties = dict(scenario.parties)
     parties[party] = replace(parties[party], compliance=compliance)
     result = run(replace(scenario, parties=parties, seed=seed))
-    count = sum(1 for e in result.episodes if e.rule == rule and party in (
-        e.party, e.other_party if e.other_aircraft else e.party))
+    count = sum(1 for e in result.episodes if e.rule == rule and e.involves(party))
     return count / (scenario.duration_s / DAY)
 
 

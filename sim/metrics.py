@@ -23,16 +23,14 @@ def summarize(run: Run) -> dict[str, Any]:
     rules: dict[str, Any] = {}
     for spec in scenario.rules:
         mine = [e for e in run.episodes if e.rule == spec.id]
-        by_party = {p: sum(1 for e in mine if p in (e.party, e.other_party if e.other_aircraft
-                                                   else e.party)) for p in parties}
+        by_party = {p: sum(1 for e in mine if e.involves(p)) for p in parties}
         rules[spec.id] = {"type": spec.type, "episodes": len(mine), "by_party": by_party,
                           "per_day": round(len(mine) / days, 6)}
     messages = run.hotline.messages
     reported = []
     for item in scenario.reported:
         count = sum(1 for e in run.episodes if e.rule == item.rule and (
-            item.party is None or item.party in (e.party, e.other_party if e.other_aircraft
-                                                 else e.party)))
+            item.party is None or e.involves(item.party)))
         simulated = count / days
         reported.append({"rule": item.rule, "party": item.party,
                          "simulated_per_day": round(simulated, 6),

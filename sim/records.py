@@ -41,6 +41,10 @@ class Episode:
     vertical_m: float | None = None
     cause: str = ""  # the deliberate deviations (of either aircraft) the episode overlaps
 
+    def involves(self, party: str) -> bool:
+        """Did ``party`` take part: either side of a separation, the violator otherwise."""
+        return party == self.party or (bool(self.other_aircraft) and party == self.other_party)
+
     @property
     def duration_s(self) -> float:
         """How long the episode lasted."""

@@ -28,7 +28,7 @@ random numbers for calibration and sweeps.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import shapely
@@ -142,10 +142,8 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
         plan = FlightPlan(f"{party.id}-{k:05d}", party.id, float(depart), aircraft.speed_mps,
                           float(altitude), route, aircraft.type)
         times = plan.waypoint_times()
-        plans.append(FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps,
-                                plan.altitude_m, route, aircraft.type,
-                                tuple((cause, float(times[a]), float(times[b]))
-                                      for cause, a, b in windows)))
+        plans.append(replace(plan, deviations=tuple((cause, float(times[a]), float(times[b]))
+                                                    for cause, a, b in windows)))
         if deviation is not None and deviation.cause == "close_approach":
             approaches.append(_Approach(plans[-1], at_track, deviation,
                                         (float(u[9]), float(u[10]), float(u[11]))))
@@ -185,13 +183,11 @@ def _approach(approach: _Approach, targets: list[FlightPlan]) -> FlightPlan:
     normal = np.array([-velocity[1], velocity[0]]) / speed if speed > 0 else np.array([1.0, 0])
     aim = point + side * _between(deviation.miss_m, approach.u[0]) * normal
     altitude = target.altitude_m + (2.0 * approach.u[1] - 1.0) * deviation.vertical_m
-    route = np.vstack([plan.route_xy[:k + 1], aim, plan.route_xy[k:]])
-    moved = FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, float(altitude),
-                       route, plan.aircraft)
+    moved = replace(plan, altitude_m=float(altitude),
+                    route_xy=np.vstack([plan.route_xy[:k + 1], aim, plan.route_xy[k:]]))
     new_times = moved.waypoint_times()
     window = ("close_approach", float(new_times[k]), float(new_times[k + 2]))
-    return FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, float(altitude),
-                      route, plan.aircraft, (*plan.deviations, window))
+    return replace(moved, deviations=(*plan.deviations, window))
 
 
 def _position(plan: FlightPlan, t_s: float) -> np.ndarray | None:
