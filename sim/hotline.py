@@ -1,10 +1,16 @@
-"""The hotline: duty officers exchanging declared zones over a link with latency and loss.
+"""The hotline: duty officers passing declared zones and complaints over a lossy link.
 
-Following SimPy's latency example, delay and loss live in the link (a Store behind a
-delay, with seeded loss), not in the officers: at each scheduled call every party's
-officer passes its declared zones to every other party; the link delivers each item
-``latency_s`` later or loses it with probability ``loss``; the receiving officer notes
-when each zone first reached its side.
+Each party has an officer. At every scheduled call (``first_call``, then every
+``interval``, at each offset of ``pattern``) every officer passes to every other party
+the zones it declares that it knows of and that have not ended; a party that learns of a
+pop-up work area after the last call may make an ad-hoc call for it. Following SimPy's
+latency example, delay and loss live in the link, not in the officers: each item reaches
+the other side ``latency`` later or is lost with probability ``loss``, and the listening
+officer notes when each zone first reached its side (what its planner can then avoid).
+
+Complaints (violations a side saw, passed at the next scheduled call) change nobody's
+flying in this model, so they are worked out once the flying is done, from the exact
+episodes, through the same latency and loss: ``complain``.
 """
 
 from __future__ import annotations
@@ -16,7 +22,11 @@ from typing import Any
 import numpy as np
 import simpy
 
-from sim.scenario import HotlineSpec, ZoneSpec
+from sim.records import Episode
+from sim.scenario import HotlineSpec, RuleSpec, ZoneSpec
+
+# Why a zone incursion was uninformed (or that it was not): events.csv's ``declaration``.
+RECEIVED, NOT_YET_RECEIVED, LOST, UNDECLARED = "received", "not_yet_received", "lost", "undeclared"
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,12 +34,23 @@ class Message:
     """One item said on the hotline: which call, who to whom, what, when sent and received."""
 
     call: int
+    kind: str  # scheduled | adhoc
     sender: str
     recipient: str
+    item_type: str  # zone | complaint
     item: str
     sent_s: float
     lost: bool
     received_s: float | None  # None: lost, or still on the way when the run ended
+
+
+@dataclass(frozen=True, slots=True)
+class Declarable:
+    """A zone a party will declare: from when it knows of it, and if it asks an ad-hoc call."""
+
+    zone: ZoneSpec
+    known_s: float
+    popup: bool = False  # a work area known after the last call before it: ad-hoc candidate
 
 
 class Link:
@@ -57,68 +78,160 @@ class Link:
         yield self.store.put(item)
 
 
+@dataclass(frozen=True, slots=True)
+class Call:
+    """A call made: its number, kind, who called (every officer, at a scheduled call), when."""
+
+    number: int
+    kind: str  # scheduled | adhoc
+    caller: str  # "" for a scheduled call, at which every officer speaks
+    at_s: float
+
+
 @dataclass(slots=True)
 class Hotline:
     """The state of the hotline during a run: calls made, messages, what each side knows."""
 
-    calls: int = 0
+    enabled: bool = False
+    call_log: list[Call] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
     # (receiving party, zone id) -> when that zone's declaration first arrived
     received: dict[tuple[str, str], float] = field(default_factory=dict)
+
+    @property
+    def calls(self) -> int:
+        """Calls made, scheduled and ad-hoc."""
+        return len(self.call_log)
+
+    def scheduled(self) -> list[Call]:
+        """The scheduled calls made, in order."""
+        return [c for c in self.call_log if c.kind == "scheduled"]
 
     def informed(self, party: str, zone_id: str, at_s: float) -> bool:
         """Had ``party`` received ``zone_id``'s declaration by ``at_s``?"""
         when = self.received.get((party, zone_id))
         return when is not None and when <= at_s
 
+    def received_by(self, party: str, at_s: float) -> set[str]:
+        """The zone ids ``party`` had received by ``at_s``."""
+        return {zone for (who, zone), when in self.received.items()
+                if who == party and when <= at_s}
 
-def call_times(spec: HotlineSpec, duration_s: float) -> np.ndarray:
-    """The scheduled calls within the run: ``first_call`` then every ``interval``."""
-    if not spec.enabled or spec.first_call_s >= duration_s:
+    def status(self, party: str, zone_id: str, at_s: float) -> str:
+        """Why ``party`` was informed of a zone by ``at_s``, or why not.
+
+        ``received``; else ``not_yet_received`` if a copy was on its way then, or none had
+        been sent yet though the zone was to be declared; ``lost`` if every copy sent by
+        then was lost; ``undeclared`` if no copy was ever sent (a secret zone, or no
+        hotline).
+        """
+        if self.informed(party, zone_id, at_s):
+            return RECEIVED
+        copies = [m for m in self.messages if m.item_type == "zone" and m.item == zone_id
+                  and m.recipient == party]
+        sent = [m for m in copies if m.sent_s <= at_s]
+        if any(not m.lost for m in sent):
+            return NOT_YET_RECEIVED
+        if sent:
+            return LOST
+        return NOT_YET_RECEIVED if copies else UNDECLARED
+
+
+def schedule(spec: HotlineSpec, duration_s: float) -> np.ndarray:
+    """The call schedule within the run (also the parties' planning cycle), on or off."""
+    if spec.first_call_s >= duration_s:
         return np.zeros(0)
     count = int(np.ceil((duration_s - spec.first_call_s) / spec.interval_s))
-    times = spec.first_call_s + spec.interval_s * np.arange(count)
+    starts = spec.first_call_s + spec.interval_s * np.arange(count)
+    times: np.ndarray = (starts[:, None] + np.asarray(spec.pattern_s)[None, :]).ravel()
     return times[times < duration_s]
 
 
+def call_times(spec: HotlineSpec, duration_s: float) -> np.ndarray:
+    """The scheduled calls made: the schedule if the hotline is on, else none."""
+    return schedule(spec, duration_s) if spec.enabled else np.zeros(0)
+
+
+class Officer:
+    """A party's duty officer: says its declarations at calls, notes what it receives."""
+
+    def __init__(self, party: str, declarables: Sequence[Declarable]) -> None:
+        self.party = party
+        self.declarables = [d for d in declarables if d.zone.party == party and d.zone.declare]
+
+    def to_declare(self, now_s: float) -> list[ZoneSpec]:
+        """The zones it knows of by now that have not ended."""
+        return [d.zone for d in self.declarables if d.known_s <= now_s < d.zone.active_end_s]
+
+
 def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[str],
-                  zones: Sequence[ZoneSpec], duration_s: float, rng: np.random.Generator
-                  ) -> Hotline:
-    """Start the calls and the officers' processes; return the hotline they fill in."""
-    hotline = Hotline()
+                  declarables: Sequence[Declarable], duration_s: float,
+                  rng: np.random.Generator) -> Hotline:
+    """Start the officers' calls and listeners; return the hotline they fill in."""
     times = call_times(spec, duration_s)
-    if len(times) == 0 or len(parties) < 2:
+    hotline = Hotline(enabled=spec.enabled)
+    if not spec.enabled or len(parties) < 2:
         return hotline
-    links = {(a, b): Link(env, spec.latency_s, spec.loss, rng)
+    link_rng, adhoc_rng = rng.spawn(2)
+    links = {(a, b): Link(env, spec.latency_s, spec.loss, link_rng)
              for a in parties for b in parties if a != b}
+    officers = {p: Officer(p, declarables) for p in parties}
     pending: dict[int, Message] = {}
     for (_, recipient), link in links.items():
         env.process(_listen(env, link, recipient, hotline, pending))
-    env.process(_calls(env, times, parties, zones, links, hotline, pending))
+    say = _Speaker(env, links, hotline, pending, parties)
+    env.process(_scheduled_calls(env, times, officers, say))
+    # Ad-hoc calls: one draw per pop-up work area, in a fixed order (common random numbers).
+    popups = sorted((d for d in declarables if d.popup and d.zone.declare),
+                    key=lambda d: (d.known_s, d.zone.id))
+    draws = adhoc_rng.uniform(0.0, 1.0, len(popups))
+    for declarable, u in zip(popups, draws, strict=True):
+        at_s = declarable.known_s + spec.adhoc_delay_s
+        if u < spec.adhoc_probability and at_s < min(duration_s, declarable.zone.active_end_s):
+            env.process(_adhoc_call(env, at_s, declarable.zone, say))
     return hotline
 
 
-def _calls(env: simpy.Environment, times: np.ndarray, parties: Sequence[str],
-           zones: Sequence[ZoneSpec], links: dict[tuple[str, str], Link], hotline: Hotline,
-           pending: dict[int, Message]) -> Generator[simpy.Event, Any, None]:
-    for call, at_s in enumerate(times):
-        yield env.timeout(float(at_s) - env.now)
-        hotline.calls += 1
-        for sender in parties:
-            # A party declares its zones that are still to come or going on.
-            declared = [z for z in zones if z.party == sender and z.declare
-                        and z.active_end_s > env.now]
-            for recipient in parties:
-                if recipient == sender:
-                    continue
-                for zone in declared:
-                    index = len(hotline.messages)
-                    delivered = links[(sender, recipient)].send(index)
-                    message = Message(call, sender, recipient, zone.id, env.now, not delivered,
-                                      None)
-                    hotline.messages.append(message)
-                    if delivered:
-                        pending[index] = message
+@dataclass
+class _Speaker:
+    """Puts a call's items on the links and logs them."""
+
+    env: simpy.Environment
+    links: dict[tuple[str, str], Link]
+    hotline: Hotline
+    pending: dict[int, Message]
+    parties: Sequence[str]
+
+    def call(self, call: int, kind: str, sender: str, zones: Sequence[ZoneSpec]) -> None:
+        for recipient in self.parties:
+            if recipient == sender:
+                continue
+            for zone in zones:
+                index = len(self.hotline.messages)
+                delivered = self.links[(sender, recipient)].send(index)
+                message = Message(call, kind, sender, recipient, "zone", zone.id,
+                                  self.env.now, not delivered, None)
+                self.hotline.messages.append(message)
+                if delivered:
+                    self.pending[index] = message
+
+
+def _scheduled_calls(env: simpy.Environment, times: np.ndarray, officers: dict[str, Officer],
+                     say: _Speaker) -> Generator[simpy.Event, Any, None]:
+    for at_s in times:
+        yield env.timeout(max(0.0, float(at_s) - env.now))
+        call = say.hotline.calls
+        say.hotline.call_log.append(Call(call, "scheduled", "", env.now))
+        for party, officer in officers.items():
+            say.call(call, "scheduled", party, officer.to_declare(env.now))
+
+
+def _adhoc_call(env: simpy.Environment, at_s: float, zone: ZoneSpec, say: _Speaker
+                ) -> Generator[simpy.Event, Any, None]:
+    yield env.timeout(at_s - env.now)
+    call = say.hotline.calls
+    say.hotline.call_log.append(Call(call, "adhoc", zone.party, env.now))
+    say.call(call, "adhoc", zone.party, [zone])
 
 
 def _listen(env: simpy.Environment, link: Link, recipient: str, hotline: Hotline,
@@ -126,6 +239,55 @@ def _listen(env: simpy.Environment, link: Link, recipient: str, hotline: Hotline
     while True:
         index = yield link.store.get()
         message = pending.pop(index)
-        hotline.messages[index] = Message(message.call, message.sender, message.recipient,
+        hotline.messages[index] = Message(message.call, message.kind, message.sender,
+                                          message.recipient, message.item_type,
                                           message.item, message.sent_s, False, env.now)
         hotline.received.setdefault((recipient, message.item), env.now)
+
+
+def complainants(episode: Episode, parties: Sequence[str]) -> list[str]:
+    """Who saw an episode as the other side's violation: the zone's owner, the lane's
+    other parties, or for a separation each party of the pair (of the other's aircraft)."""
+    if episode.other_aircraft:
+        return [episode.other_party, episode.party] if episode.party != episode.other_party \
+            else []
+    return [p for p in episode.other_party.split(";") if p and p in parties
+            and p != episode.party]
+
+
+def complain(hotline: Hotline, spec: HotlineSpec, rules: Sequence[RuleSpec],
+             episodes: Sequence[Episode], parties: Sequence[str], duration_s: float,
+             rng: np.random.Generator) -> None:
+    """Pass each complaint at the first scheduled call after the episode began.
+
+    Complaints come from the rules with ``complaint: true``; each is an item on the link
+    from the party that saw the violation to the violator's, with a loss draw of its own
+    (in events order) and the hotline's latency.
+    """
+    complaining = {r.id for r in rules if r.complaint}
+    calls = hotline.scheduled()
+    if not hotline.enabled or not calls or not complaining:
+        return
+    times = np.array([c.at_s for c in calls])
+    for episode in episodes:
+        if episode.rule not in complaining:
+            continue
+        k = int(np.searchsorted(times, episode.start_s, side="right"))
+        if k >= len(times):
+            continue  # seen after the last call of the run
+        for party in complainants(episode, parties):
+            lost = bool(rng.random() < spec.loss)
+            arrive = float(times[k]) + spec.latency_s
+            pair = f"{episode.aircraft}/{episode.other_aircraft}" if episode.other_aircraft \
+                else episode.aircraft
+            item = f"{episode.rule}:{pair}@{episode.start_s:.3f}"
+            hotline.messages.append(Message(
+                calls[k].number, "scheduled", party, _violator_party(episode, party),
+                "complaint", item, float(times[k]), lost,
+                None if lost or arrive >= duration_s else arrive))
+
+
+def _violator_party(episode: Episode, complainant: str) -> str:
+    if episode.other_aircraft:
+        return episode.party if complainant == episode.other_party else episode.other_party
+    return episode.party

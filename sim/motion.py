@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -60,15 +60,26 @@ class FlightLog:
                     v[keep][order, 1], np.zeros(len(z)))
 
 
-def fly(env: simpy.Environment, index: int, plan: FlightPlan, log: FlightLog
-        ) -> Generator[simpy.Event, Any, None]:
-    """The flying process: wait for departure, then fly each leg, recording it as begun."""
+Turn = Callable[[FlightPlan], FlightPlan]
+
+
+def fly(env: simpy.Environment, index: int, plan: FlightPlan, log: FlightLog,
+        turn_at: int = -1, turn: Turn | None = None) -> Generator[simpy.Event, Any, None]:
+    """The flying process: wait for departure, then fly each leg, recording it as begun.
+
+    On reaching waypoint ``turn_at`` it may change the rest of its route: ``turn`` gets
+    the plan and returns one with the same route up to that waypoint (a close approach).
+    """
     times = plan.waypoint_times()
     # Delays are taken against absolute waypoint times; SimPy's clock may run a rounding
     # error ahead of a time it just reached, hence the max(0, ...) (repeated waypoints).
     if times[0] > env.now:
         yield env.timeout(times[0] - env.now)
-    for k in range(len(times) - 1):
+    k = 0
+    while k < len(times) - 1:
+        if k == turn_at and turn is not None:
+            plan = turn(plan)
+            times = plan.waypoint_times()
         log.flight.append(index)
         log.t0_s.append(float(times[k]))
         log.t1_s.append(float(times[k + 1]))
@@ -78,9 +89,4 @@ def fly(env: simpy.Environment, index: int, plan: FlightPlan, log: FlightLog
         # Absolute waypoint times, not accumulated delays, so a leg ends exactly when the
         # next begins.
         yield env.timeout(max(0.0, times[k + 1] - env.now))
-
-
-def start_flights(env: simpy.Environment, plans: Sequence[FlightPlan], log: FlightLog) -> None:
-    """Start one flying process per plan; plan ``i`` is flight index ``i`` in the log."""
-    for index, plan in enumerate(plans):
-        env.process(fly(env, index, plan, log))
+        k += 1

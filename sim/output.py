@@ -1,4 +1,5 @@
-"""The run folder (SPEC §10): summary.json, events.csv and scenario.yaml, whole or not at all.
+"""The run folder (SPEC §10): summary.json, events.csv, hotline.csv, zones.csv and
+scenario.yaml, whole or not at all.
 
 Files are written into a hidden sibling folder first and renamed into place in one
 step; with ``--force`` an existing folder is moved aside only once the new one is
@@ -11,12 +12,16 @@ from __future__ import annotations
 import csv
 import io
 import json
+import math
 import os
 import shutil
 from collections.abc import Iterable
 from pathlib import Path
 
+import numpy as np
+
 from sim.engine import Run
+from sim.hotline import Hotline
 from sim.metrics import summarize
 from sim.records import EVENT_COLUMNS, Episode
 
@@ -55,6 +60,8 @@ def write_run(run: Run, out: Path, force: bool = False) -> Path:
     files = {
         "summary.json": json.dumps(summarize(run), indent=2, allow_nan=False) + "\n",
         "events.csv": events_csv(run.episodes),
+        "hotline.csv": hotline_csv(run.hotline),
+        "zones.csv": zones_csv(run),
         "scenario.yaml": run.scenario.resolved_yaml(
             (run.geography.frame.center_lon, run.geography.frame.center_lat)),
     }
@@ -148,7 +155,50 @@ def _row(e: Episode) -> list[str]:
     return [e.rule, e.type, e.party, e.aircraft, e.other_party, e.other_aircraft, e.zone,
             repr(e.start_s), repr(e.end_s), _number(e.min_distance_m), _number(e.min_time_s),
             repr(e.x_m), repr(e.y_m), repr(e.lon), repr(e.lat), _flag(e.informed),
-            repr(e.duration_s), _number(e.vertical_m), e.cause]
+            repr(e.duration_s), _number(e.vertical_m), e.cause, e.declaration]
+
+
+HOTLINE_COLUMNS = ("call", "kind", "sender", "recipient", "item_type", "item", "sent_s",
+                   "received_s", "lost")
+ZONE_COLUMNS = ("zone", "party", "origin", "declare", "floor_m", "ceiling_m",
+                "active_start_s", "active_end_s", "known_s", "wkt_lonlat")
+
+
+def hotline_csv(hotline: Hotline) -> str:
+    """The ``hotline.csv`` text: what was said, when, and whether it arrived, in call order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HOTLINE_COLUMNS)
+    order = sorted(hotline.messages, key=lambda m: (m.sent_s, m.call, m.item_type != "zone",
+                                                     m.sender, m.recipient, m.item))
+    writer.writerows([m.call, m.kind, m.sender, m.recipient, m.item_type, m.item,
+                      repr(m.sent_s), _number(m.received_s), _flag(m.lost)] for m in order)
+    return buffer.getvalue()
+
+
+def zones_csv(run: Run) -> str:
+    """The ``zones.csv`` text: written zones and work areas, their areas in lon/lat (WKT)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ZONE_COLUMNS)
+    work = set(run.work_areas)
+    known = run.known_s
+    frame = run.geography.frame
+    for zone in run.geography.zones:
+        z = zone.spec
+        x, y = np.asarray(zone.shape.exterior.coords, float).T
+        lon, lat = frame.to_lonlat(x, y)
+        wkt = "POLYGON ((" + ", ".join(f"{a:.6f} {b:.6f}" for a, b in zip(
+            np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), strict=True)) + "))"
+        writer.writerow([z.id, z.party, "work_area" if z.id in work else "written",
+                         _flag(z.declare), repr(z.floor_m), _number_inf(z.ceiling_m),
+                         repr(z.active_start_s), repr(z.active_end_s),
+                         repr(known.get(z.id, 0.0)), wkt])
+    return buffer.getvalue()
+
+
+def _number_inf(value: float) -> str:
+    return "" if math.isinf(value) else repr(value)
 
 
 def _number(value: float | None) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 EVENT_COLUMNS = (
     "rule", "type", "party", "aircraft", "other_party", "other_aircraft", "zone",
     "start_s", "end_s", "min_distance_m", "min_time_s", "x_m", "y_m", "lon", "lat",
-    "informed", "duration_s", "vertical_m", "cause",
+    "informed", "duration_s", "vertical_m", "cause", "declaration",
 )
 
 
@@ -40,6 +40,8 @@ class Episode:
     informed: bool | None
     vertical_m: float | None = None
     cause: str = ""  # the deliberate deviations (of either aircraft) the episode overlaps
+    # Zones: received | not_yet_received | lost | undeclared (see sim.hotline.Hotline.status)
+    declaration: str = ""
 
     def involves(self, party: str) -> bool:
         """Did ``party`` take part: either side of a separation, the violator otherwise."""

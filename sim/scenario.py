@@ -156,6 +156,32 @@ class Sorties:
 
 
 @dataclass(frozen=True, slots=True)
+class Planning:
+    """How a party's planner uses what the hotline brought (issue 4).
+
+    A sortie is known ``lead_s`` before it departs; at departure the planner routes it
+    around the other parties' received, active zones (``margin_m`` clear of them), or,
+    when no path exists, delays it (at most ``max_delay_s``) or drops it.
+    """
+
+    avoid: bool = True
+    margin_m: float = 3704.0  # 2 nmi
+    when_blocked: Literal["delay", "drop"] = "delay"
+    max_delay_s: float = 6 * 3600.0
+    lead_s: tuple[float, float] = (2 * 3600.0, 26 * 3600.0)
+
+
+@dataclass(frozen=True, slots=True)
+class WorkAreas:
+    """A party's planned work areas: its racetracks with a buffer, declared or kept secret."""
+
+    enabled: bool = True
+    buffer_m: float = 9260.0  # 5 nmi
+    vertical_buffer_m: float = 304.8  # 1000 ft
+    declare: bool = True
+
+
+@dataclass(frozen=True, slots=True)
 class Party:
     """A party (a side): its sortie generation (None: explicit flights only) and behaviour."""
 
@@ -163,6 +189,8 @@ class Party:
     sorties: Sorties | None = None
     compliance: float = 1.0
     deviations: tuple[Deviation, ...] = ()
+    planning: Planning = Planning()
+    work_areas: WorkAreas = WorkAreas()
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,6 +242,7 @@ class MinSeparationSpec:
     horizontal_m: float
     vertical_m: float | None
     between: tuple[str, str] | None
+    complaint: bool = False  # the other side complains of what it saw
     type: str = "min_separation"
 
 
@@ -223,6 +252,7 @@ class LaneDisciplineSpec:
 
     id: str
     tolerance_m: float
+    complaint: bool = True  # the other side complains of what it saw
     type: str = "lane_discipline"
 
 
@@ -231,6 +261,7 @@ class ZoneIncursionSpec:
     """An aircraft inside an active zone owned by another party."""
 
     id: str
+    complaint: bool = True  # the other side complains of what it saw
     type: str = "zone_incursion"
 
 
@@ -257,6 +288,11 @@ class HotlineSpec:
     interval_s: float
     latency_s: float
     loss: float
+    # Calls at first_call + k * interval + each offset ("three times a week": interval
+    # 7 d, pattern [0 d, 2 d, 4 d]).
+    pattern_s: tuple[float, ...] = (0.0,)
+    adhoc_probability: float = 0.0  # a pop-up work area gets an ad-hoc call
+    adhoc_delay_s: float = 3600.0  # that long after the sortie is planned
 
 
 @dataclass(frozen=True, slots=True)
@@ -537,7 +573,8 @@ MAGNITUDE_LIMITS: dict[Kind, tuple[float, str]] = {
 }
 DEFAULT_HALF_WIDTH = "40 mi"
 HOTLINE_DEFAULTS: dict[str, Any] = {"enabled": True, "first_call": "6 h", "interval": "24 h",
-                                    "latency": "30 min", "loss": 0.0}
+                                    "pattern": ["0 s"], "latency": "30 min", "loss": 0.0,
+                                    "adhoc": {"probability": 0.0, "delay": "1 h"}}
 
 
 class _Reader:
@@ -797,8 +834,10 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     rules = _read_rules(r, top, parties, lanes)
     hotline = _read_hotline(r, top)
     reported = _read_reported(r, top, parties, rules)
-    if hotline.enabled and duration_s is not None and duration_s > hotline.first_call_s:
-        calls = (duration_s - hotline.first_call_s) / hotline.interval_s
+    # The call schedule is also the parties' planning cycle (work areas are grouped by it),
+    # so it is bounded even when the hotline is off.
+    if duration_s is not None and duration_s > hotline.first_call_s:
+        calls = (duration_s - hotline.first_call_s) / hotline.interval_s * len(hotline.pattern_s)
         messages = calls * sum(z.declare for z in zones) * max(len(parties) - 1, 0)
         if calls > MAX_HOTLINE_CALLS or messages > MAX_HOTLINE_MESSAGES:
             r.error("hotline.interval", f"{top['hotline']['interval']!r} makes {calls:,.0f} "
@@ -929,7 +968,12 @@ def _read_parties(r: _Reader, top: dict[str, Any]) -> dict[str, Party]:
 
 
 PARTY_KEYS = ("sorties_per_day", "daily_profile", "bases", "aircraft", "missions", "lane",
-              "lane_entry", "lane_exit", "altitude_step", "compliance", "deviations")
+              "lane_entry", "lane_exit", "altitude_step", "planning", "work_areas",
+              "compliance", "deviations")
+PLANNING_DEFAULTS: dict[str, Any] = {"avoid": True, "margin": "2 nmi", "when_blocked": "delay",
+                                     "max_delay": "6 h", "lead": ["2 h", "26 h"]}
+WORK_AREA_DEFAULTS: dict[str, Any] = {"enabled": True, "buffer": "5 nmi",
+                                      "vertical_buffer": "1000 ft", "declare": True}
 DEVIATION_DEFAULTS: dict[str, dict[str, Any]] = {
     "shortcut": {"weight": 1.0, "length": ["30 km", "90 km"]},
     "drift": {"weight": 1.0, "length": ["20 km", "60 km"], "beyond": ["2 km", "20 km"]},
@@ -954,12 +998,58 @@ def _read_party_settings(r: _Reader, top: dict[str, Any], parties: dict[str, Par
         sorties = _read_sorties(r, node, where, pid, lanes) if "sorties_per_day" in node \
             else None
         if "sorties_per_day" not in node:
-            for key in PARTY_KEYS[1:9]:
+            for key in PARTY_KEYS[1:11]:
                 if key in node:
                     r.error(_join(where, key), "only used with sorties_per_day; add "
                             "sorties_per_day: 40 or remove this key")
-        out[pid] = Party(pid, sorties, float(compliance), deviations)
+        planning, work_areas = Planning(), WorkAreas()
+        if sorties is not None:
+            planning = _read_planning(r, node, where) or planning
+            work_areas = _read_work_areas(r, node, where) or work_areas
+        out[pid] = Party(pid, sorties, float(compliance), deviations, planning, work_areas)
     return out
+
+
+def _read_planning(r: _Reader, node: dict[str, Any], where: str) -> Planning | None:
+    path = _join(where, "planning")
+    raw = node.setdefault("planning", {})
+    node["planning"] = raw = {} if raw is None else raw
+    spec = r.mapping(raw, path, tuple(PLANNING_DEFAULTS), "planning")
+    if spec is None:
+        return None
+    avoid = r.boolean(spec, "avoid", path, True)
+    margin = r.quantity(spec, "margin", path, "distance", default=PLANNING_DEFAULTS["margin"],
+                        minimum=0.0)
+    policy = spec.setdefault("when_blocked", "delay")
+    if policy not in ("delay", "drop"):
+        r.error(_join(path, "when_blocked"), f"{_describe(policy)} is not a policy; write "
+                "when_blocked: delay (wait until the way is clear, at most max_delay) or "
+                "when_blocked: drop")
+        return None
+    max_delay = r.quantity(spec, "max_delay", path, "duration",
+                           default=PLANNING_DEFAULTS["max_delay"], minimum=0.0)
+    lead = _read_range(r, spec, "lead", path, "duration", list(PLANNING_DEFAULTS["lead"]))
+    if None in (margin, max_delay, lead):
+        return None
+    return Planning(avoid, margin, policy, max_delay, lead)  # type: ignore[arg-type]
+
+
+def _read_work_areas(r: _Reader, node: dict[str, Any], where: str) -> WorkAreas | None:
+    path = _join(where, "work_areas")
+    raw = node.setdefault("work_areas", {})
+    node["work_areas"] = raw = {} if raw is None else raw
+    spec = r.mapping(raw, path, tuple(WORK_AREA_DEFAULTS), "work areas")
+    if spec is None:
+        return None
+    enabled = r.boolean(spec, "enabled", path, True)
+    buffer = r.quantity(spec, "buffer", path, "distance",
+                        default=WORK_AREA_DEFAULTS["buffer"], minimum=0.0)
+    vertical = r.quantity(spec, "vertical_buffer", path, "distance",
+                          default=WORK_AREA_DEFAULTS["vertical_buffer"], minimum=0.0)
+    declare = r.boolean(spec, "declare", path, True)
+    if buffer is None or vertical is None:
+        return None
+    return WorkAreas(enabled, buffer, vertical, declare)
 
 
 def _read_range(r: _Reader, node: dict[str, Any], key: str, path: str, kind: Kind,
@@ -1324,7 +1414,8 @@ def _read_rules(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party],
 def _read_min_separation(r: _Reader, node: dict[str, Any], where: str, ident: str | None,
                          parties: Mapping[str, Party], lanes: tuple[Lane, ...]
                          ) -> RuleSpec | None:
-    r.mapping(node, where, ("id", "type", "horizontal", "vertical", "between"), "a rule")
+    r.mapping(node, where, ("id", "type", "horizontal", "vertical", "between", "complaint"),
+              "a rule")
     horizontal = r.quantity(node, "horizontal", where, "distance", minimum=0.0,
                             strict_minimum=True)
     vertical = r.quantity(node, "vertical", where, "distance", default=None, minimum=0.0,
@@ -1340,15 +1431,17 @@ def _read_min_separation(r: _Reader, node: dict[str, Any], where: str, ident: st
             second = r.party(between[1], _join(where, "between[1]"), parties)
             if first is not None and second is not None:
                 pair = (first, second)
+    complaint = r.boolean(node, "complaint", where, False)
     if ident is None or horizontal is None or (between is not None and pair is None):
         return None
-    return MinSeparationSpec(ident, horizontal, vertical, pair)
+    return MinSeparationSpec(ident, horizontal, vertical, pair, complaint)
 
 
 def _read_lane_discipline(r: _Reader, node: dict[str, Any], where: str, ident: str | None,
                           parties: Mapping[str, Party], lanes: tuple[Lane, ...]
                           ) -> RuleSpec | None:
-    r.mapping(node, where, ("id", "type", "tolerance"), "a rule")
+    r.mapping(node, where, ("id", "type", "tolerance", "complaint"), "a rule")
+    complaint = r.boolean(node, "complaint", where, True)
     if "lanes" in r.broken:  # the default tolerance depends on lanes already in error
         return None
     if not lanes:
@@ -1366,7 +1459,7 @@ def _read_lane_discipline(r: _Reader, node: dict[str, Any], where: str, ident: s
     tolerance = r.quantity(node, "tolerance", where, "distance", minimum=0.0)
     if ident is None or tolerance is None:
         return None
-    return LaneDisciplineSpec(ident, tolerance)
+    return LaneDisciplineSpec(ident, tolerance, complaint)
 
 
 def _least_lane_spacing(lanes: tuple[Lane, ...]) -> float | None:
@@ -1378,8 +1471,9 @@ def _least_lane_spacing(lanes: tuple[Lane, ...]) -> float | None:
 def _read_zone_incursion(r: _Reader, node: dict[str, Any], where: str, ident: str | None,
                          parties: Mapping[str, Party], lanes: tuple[Lane, ...]
                          ) -> RuleSpec | None:
-    r.mapping(node, where, ("id", "type"), "a rule")
-    return None if ident is None else ZoneIncursionSpec(ident)
+    r.mapping(node, where, ("id", "type", "complaint"), "a rule")
+    complaint = r.boolean(node, "complaint", where, True)
+    return None if ident is None else ZoneIncursionSpec(ident, complaint)
 
 
 _RULE_READERS = {
@@ -1444,4 +1538,40 @@ def _read_hotline(r: _Reader, top: dict[str, Any]) -> HotlineSpec:
         r.error("hotline.loss", f"{_describe(loss)} is not a probability; write a number "
                                 "from 0 to 1, such as loss: 0.05")
         loss = 0.0
-    return HotlineSpec(enabled, first or 0.0, interval or 1.0, latency or 0.0, float(loss))
+    pattern = _read_pattern(r, node, interval)
+    adhoc = node.setdefault("adhoc", dict(HOTLINE_DEFAULTS["adhoc"]))
+    node["adhoc"] = adhoc = dict(HOTLINE_DEFAULTS["adhoc"]) if adhoc is None else adhoc
+    probability, delay = 0.0, 3600.0
+    if r.mapping(adhoc, "hotline.adhoc", ("probability", "delay"), "ad-hoc calls") is not None:
+        probability = adhoc.setdefault("probability", 0.0)
+        if not _is_number(probability) or not 0.0 <= float(probability) <= 1.0:
+            r.error("hotline.adhoc.probability", f"{_describe(probability)} is not a "
+                    "probability; write a number from 0 to 1, such as probability: 0.5")
+            probability = 0.0
+        delay = r.quantity(adhoc, "delay", "hotline.adhoc", "duration",
+                           default=HOTLINE_DEFAULTS["adhoc"]["delay"], minimum=0.0) or 0.0
+    return HotlineSpec(enabled, first or 0.0, interval or 1.0, latency or 0.0, float(loss),
+                       pattern, float(probability), delay)
+
+
+def _read_pattern(r: _Reader, node: dict[str, Any], interval: float | None
+                  ) -> tuple[float, ...]:
+    """Offsets of the calls within each interval, such as [0 d, 2 d, 4 d] in 7 d."""
+    value = node.setdefault("pattern", list(HOTLINE_DEFAULTS["pattern"]))
+    form = ('write pattern: ["0 d", "2 d", "4 d"] (offsets within each interval, '
+            'increasing and shorter than it: three calls a week with interval: "7 d")')
+    if not isinstance(value, list) or not value:
+        r.error("hotline.pattern", f"expected a list of offsets; {form}")
+        return (0.0,)
+    holder = {str(i): v for i, v in enumerate(value)}
+    offsets = [r.quantity(holder, str(i), "hotline.pattern", "duration", minimum=0.0)
+               for i in range(len(value))]
+    if any(o is None for o in offsets):
+        return (0.0,)
+    numbers = [float(o) for o in offsets if o is not None]
+    if any(b <= a for a, b in zip(numbers, numbers[1:], strict=False)) or (
+            interval is not None and numbers[-1] >= interval):
+        r.error("hotline.pattern", f"the offsets {value!r} must increase and stay below the "
+                                   f"interval; {form}")
+        return (0.0,)
+    return tuple(numbers)

@@ -51,7 +51,7 @@ GATE_MARGIN_M = 10_000.0  # gates and ring lie this far outside the corridor's e
 # Sorties fly the lane simplified to within this distance of it: the lane's round joins
 # have a vertex every 2 km, which would make hundreds of legs a sortie for nothing.
 FLOWN_LANE_TOLERANCE_M = 100.0
-DRAWS = 12  # uniform numbers drawn per sortie, whatever it turns out to need
+DRAWS = 13  # uniform numbers drawn per sortie, whatever it turns out to need
 
 
 def explicit_flights(scenario: Scenario, geography: Geography) -> list[FlightPlan]:
@@ -60,30 +60,76 @@ def explicit_flights(scenario: Scenario, geography: Geography) -> list[FlightPla
                        geography.routes[f.id]) for f in scenario.flights]
 
 
+@dataclass(frozen=True)
+class Sortie:
+    """A generated sortie as its party first plans it, before the hotline has its say.
+
+    The planner (``sim.planner``) may later route it round received zones, delay or drop
+    it; a close approach is aimed once it is on station (``sim.engine``).
+    """
+
+    plan: FlightPlan  # the nominal plan; its deviations are filled in once it is flown
+    mission: int  # index into the party's missions
+    known_s: float  # when the party knows of it (departure minus the planning lead)
+    leg_causes: tuple[str, ...]  # each leg's deliberate deviation, or ""
+    track: tuple[int, int]  # the racetrack's first and last waypoint index
+    racetrack_xy: np.ndarray  # the whole racetrack loop, for the declared work area
+    approach: Deviation | None = None  # a close approach to make on station
+    approach_u: tuple[float, float, float] = (0.0, 0.0, 0.0)
+
+    @property
+    def station_s(self) -> tuple[float, float]:
+        """When the nominal plan is on its racetrack: start and end."""
+        times = self.plan.waypoint_times()
+        return float(times[self.track[0]]), float(times[self.track[1]])
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What the parties intend to fly: explicit flights as written, and generated sorties."""
+
+    explicit: tuple[FlightPlan, ...]
+    sorties: tuple[Sortie, ...]
+
+    def ids(self) -> list[str]:
+        """Every flight id, in the order of flight indices downstream (sorted)."""
+        return sorted([p.id for p in self.explicit] + [s.plan.id for s in self.sorties])
+
+
 def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Generator
-                 ) -> list[FlightPlan]:
-    """Every flight of the run, ordered by id (the order of flight indices downstream)."""
-    plans = explicit_flights(scenario, geography)
+                 ) -> Traffic:
+    """The run's explicit flights and every party's generated sorties."""
+    explicit = explicit_flights(scenario, geography)
     # One child stream per party, in party order: adding a party leaves the others' draws.
     streams = rng.spawn(len(scenario.parties))
-    approaches: list[_Approach] = []
+    sorties: list[Sortie] = []
     for party, stream in zip(scenario.parties.values(), streams, strict=True):
         if party.sorties is not None:
-            generated, pending = generate_sorties(scenario, geography, party, stream)
-            plans += generated
-            approaches += pending
-    # Close approaches aim at the other side's traffic as planned before any approach.
-    targets = list(plans)
-    by_id = {plan.id: k for k, plan in enumerate(plans)}
-    for approach in approaches:
-        plans[by_id[approach.plan.id]] = _approach(approach, targets)
-    ids = [p.id for p in plans]
+            sorties += generate_sorties(scenario, geography, party, stream)
+    ids = [p.id for p in explicit] + [s.plan.id for s in sorties]
     if len(set(ids)) != len(ids):
         clash = sorted({i for i in ids if ids.count(i) > 1})[0]
         raise ScenarioError([Problem(scenario.file, "flights", f"the id {clash!r} is also "
                                      "a generated sortie's id (<party>-<number>); rename "
                                      "the flight")])
-    return sorted(plans, key=lambda plan: plan.id)
+    return Traffic(tuple(explicit), tuple(sorted(sorties, key=lambda s: s.plan.id)))
+
+
+def deviation_windows(plan: FlightPlan, leg_causes: tuple[str, ...]
+                      ) -> tuple[tuple[str, float, float], ...]:
+    """Each run of legs with the same deliberate deviation as (cause, start_s, end_s)."""
+    times = plan.waypoint_times()
+    windows = []
+    k = 0
+    while k < len(leg_causes):
+        cause = leg_causes[k]
+        end = k
+        while end + 1 < len(leg_causes) and leg_causes[end + 1] == cause:
+            end += 1
+        if cause:
+            windows.append((cause, float(times[k]), float(times[end + 1])))
+        k = end + 1
+    return tuple(windows)
 
 
 def arrival_times(per_day: float, profile: tuple[float, ...], duration_s: float,
@@ -98,26 +144,15 @@ def arrival_times(per_day: float, profile: tuple[float, ...], duration_s: float,
     return np.sort(starts + rng.uniform(0.0, 1.0, counts.sum()) * np.repeat(slot, counts))
 
 
-@dataclass(frozen=True)
-class _Approach:
-    """A sortie that will turn toward the other side's nearest aircraft at its racetrack."""
-
-    plan: FlightPlan
-    at_index: int  # the waypoint (racetrack start) where it turns
-    deviation: Deviation
-    u: tuple[float, float, float]
-
-
 def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
-                     rng: np.random.Generator) -> tuple[list[FlightPlan], list[_Approach]]:
-    """The sorties one party flies during the run, and those still to aim an approach."""
+                     rng: np.random.Generator) -> list[Sortie]:
+    """The sorties one party means to fly during the run."""
     sorties = party.sorties
     assert sorties is not None
     departs = arrival_times(sorties.per_day, sorties.daily_profile, scenario.duration_s, rng)
     draws = rng.uniform(0.0, 1.0, (len(departs), DRAWS))
     router = _router(scenario, geography, party)
-    plans = []
-    approaches = []
+    out = []
     for k, (depart, u) in enumerate(zip(departs, draws, strict=True)):
         aircraft = sorties.aircraft[_pick([a.share for a in sorties.aircraft], u[0])]
         low, high = aircraft.altitude_m
@@ -126,31 +161,35 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
             stepped = round(altitude / sorties.altitude_step_m) * sorties.altitude_step_m
             altitude = stepped if low <= stepped <= high else altitude
         base = sorties.bases[_pick([w for _, w in sorties.bases], u[2])][0]
-        mission = sorties.missions[_pick([m.share for m in sorties.missions], u[3])]
+        m = _pick([m.share for m in sorties.missions], u[3])
+        mission = sorties.missions[m]
         station_s = _between(mission.time_on_station_s, u[4])
         deviation = None
         if u[5] >= party.compliance and party.deviations:
             deviation = party.deviations[_pick([d.weight for d in party.deviations], u[6])]
         on_lane = deviation if deviation is None or deviation.cause != "close_approach" else None
-        route, windows, at_track = router.route(
+        route, windows, track, loop = router.route(
             resolve_point(base, scenario, geography.frame),
             resolve_point(mission.area, scenario, geography.frame),
             mission.racetrack_length_m, mission.racetrack_width_m,
             station_s * aircraft.speed_mps,
             _between(sorties.lane_entry_m, u[7]), _between(sorties.lane_exit_m, u[8]),
             on_lane, u[9:12])
+        causes = [""] * (len(route) - 1)
+        for cause, a, b in windows:
+            causes[a:b] = [cause] * (b - a)
         plan = FlightPlan(f"{party.id}-{k:05d}", party.id, float(depart), aircraft.speed_mps,
                           float(altitude), route, aircraft.type)
-        times = plan.waypoint_times()
-        plans.append(replace(plan, deviations=tuple((cause, float(times[a]), float(times[b]))
-                                                    for cause, a, b in windows)))
-        if deviation is not None and deviation.cause == "close_approach":
-            approaches.append(_Approach(plans[-1], at_track, deviation,
-                                        (float(u[9]), float(u[10]), float(u[11]))))
-    return plans, approaches
+        approach = deviation if deviation is not None and \
+            deviation.cause == "close_approach" else None
+        out.append(Sortie(plan, m, float(depart) - _between(party.planning.lead_s, u[12]),
+                          tuple(causes), track, loop, approach,
+                          (float(u[9]), float(u[10]), float(u[11]))))
+    return out
 
 
-def _approach(approach: _Approach, targets: list[FlightPlan]) -> FlightPlan:
+def aim_approach(plan: FlightPlan, at_index: int, deviation: Deviation,
+                 u: tuple[float, float, float], targets: list[FlightPlan]) -> FlightPlan:
     """Turn a sortie toward the nearest aircraft of another party, to pass it close.
 
     At the racetrack's start (time t0, point p0) the sortie picks the nearest other-party
@@ -159,7 +198,7 @@ def _approach(approach: _Approach, targets: list[FlightPlan]) -> FlightPlan:
     ``miss`` to one side of that point, at the target's altitude give or take
     ``vertical``, then flies back to p0 and carries on. No target, no approach.
     """
-    plan, k, deviation = approach.plan, approach.at_index, approach.deviation
+    k = at_index
     times = plan.waypoint_times()
     t0, p0 = float(times[k]), plan.route_xy[k]
     best: tuple[float, FlightPlan] | None = None
@@ -178,11 +217,11 @@ def _approach(approach: _Approach, targets: list[FlightPlan]) -> FlightPlan:
     if hit is None:
         return plan
     t_hit, point, velocity = hit
-    side = 1.0 if approach.u[2] < 0.5 else -1.0
+    side = 1.0 if u[2] < 0.5 else -1.0
     speed = float(np.hypot(*velocity))
     normal = np.array([-velocity[1], velocity[0]]) / speed if speed > 0 else np.array([1.0, 0])
-    aim = point + side * _between(deviation.miss_m, approach.u[0]) * normal
-    altitude = target.altitude_m + (2.0 * approach.u[1] - 1.0) * deviation.vertical_m
+    aim = point + side * _between(deviation.miss_m, u[0]) * normal
+    altitude = target.altitude_m + (2.0 * u[1] - 1.0) * deviation.vertical_m
     moved = replace(plan, altitude_m=float(altitude),
                     route_xy=np.vstack([plan.route_xy[:k + 1], aim, plan.route_xy[k:]]))
     new_times = moved.waypoint_times()
@@ -253,16 +292,18 @@ class _Router:
     def route(self, base: tuple[float, float], area: tuple[float, float], track_length_m: float,
               track_width_m: float, station_m: float, entry_m: float, exit_m: float,
               deviation: Deviation | None, u: np.ndarray
-              ) -> tuple[np.ndarray, list[tuple[str, int, int]], int]:
-        """Waypoints (k, 2), deviation windows as (cause, first index, last index), and the
-        index of the racetrack's first waypoint."""
+              ) -> tuple[np.ndarray, list[tuple[str, int, int]], tuple[int, int], np.ndarray]:
+        """Waypoints (k, 2), deviation windows as (cause, first index, last index), the
+        racetrack's first and last waypoint index, and the racetrack loop itself."""
         if self.lane is None:
             heading = np.subtract(area, base)
             norm = float(np.hypot(*heading)) or 1.0
             half = heading / norm * track_length_m / 2.0
             axis = LineString([np.subtract(area, half), np.add(area, half)])
             loop = _racetrack(axis, area, track_length_m, track_width_m)
-            return np.array([base, *_fly_loop(loop, station_m), base]), [], 1
+            flown = _fly_loop(loop, station_m)
+            return (np.array([base, *flown, base]), [], (1, len(flown)),
+                    np.asarray(loop.coords, float))
         lane = self.lane
         s_m = lane.project(Point(area))
         s_a = max(0.0, s_m - track_length_m / 2.0)
@@ -284,7 +325,9 @@ class _Router:
             cause, first, last, in_after = shift
             offset = len(head) + (len(before) + len(loop) if in_after else 0)
             windows.append((cause, offset + first, offset + last))
-        return np.array(path, float), windows, len(head) + len(before)
+        first = len(head) + len(before)
+        return (np.array(path, float), windows, (first, first + len(loop) - 1),
+                np.asarray(track.coords, float))
 
     def _deviate(self, deviation: Deviation, s_in: float, s_a: float, s_out: float,
                  u: np.ndarray) -> tuple[list[tuple[float, float]], list[tuple[float, float]],
