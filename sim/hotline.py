@@ -228,7 +228,7 @@ def _scheduled_calls(env: simpy.Environment, times: np.ndarray, officers: dict[s
 
 def _adhoc_call(env: simpy.Environment, at_s: float, zone: ZoneSpec, say: _Speaker
                 ) -> Generator[simpy.Event, Any, None]:
-    yield env.timeout(at_s - env.now)
+    yield env.timeout(max(0.0, at_s - env.now))  # known before the run began: at once
     call = say.hotline.calls
     say.hotline.call_log.append(Call(call, "adhoc", zone.party, env.now))
     say.call(call, "adhoc", zone.party, [zone])

@@ -1059,9 +1059,10 @@ def _read_range(r: _Reader, node: dict[str, Any], key: str, path: str, kind: Kin
     if node.get(key) is None and default is MISSING:
         r.error(where, f"required; {accepted_forms(kind)}, or a [low, high] range")
         return None
-    value = node.setdefault(key, default)
+    # A copy: a default shared between nodes would be written out as a YAML alias.
+    value = node.setdefault(key, copy.deepcopy(default))
     if value is None:
-        node[key] = value = default
+        node[key] = value = copy.deepcopy(default)
     items = value if isinstance(value, list) else [value]
     if len(items) not in (1, 2):
         r.error(where, f"expected one {kind} or a [low, high] range; {accepted_forms(kind)}")
@@ -1097,7 +1098,7 @@ def _read_deviations(r: _Reader, node: dict[str, Any], where: str) -> tuple[Devi
         return ()
     for cause, default in DEVIATION_DEFAULTS.items():
         if cause not in table:
-            table[cause] = dict(default)
+            table[cause] = copy.deepcopy(default)
     deviations = []
     for cause in DEVIATION_DEFAULTS:
         here = _join(path, cause)

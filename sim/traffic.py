@@ -1,9 +1,11 @@
-"""Traffic: the flights a run will fly, as plans. Pure: ``(scenario, geography, rng) -> plans``.
+"""Traffic: what the parties mean to fly. Pure: ``(scenario, geography, rng) -> Traffic``.
 
 Explicit flights are flown exactly as written. Parties with ``sorties_per_day`` also
-generate sorties:
+generate sorties, as first planned (the hotline's planner may later route them round
+received zones, delay or drop them: ``sim.planner``, ``sim.engine``):
 
-- **When**: a Poisson process over the run, its hourly rate following ``daily_profile``.
+- **When**: a Poisson process over the run, its hourly rate following ``daily_profile``;
+  the party knows of each sortie ``planning.lead`` before it departs.
 - **What**: aircraft type by share, altitude uniform in the type's block (rounded to
   ``altitude_step``), base by weight, mission by share, time on station uniform.
 - **Where** (a party with a lane): base -> a gate outside the corridor on the party's own
@@ -16,9 +18,10 @@ generate sorties:
   the mission area -> base.)
 - **Deviations**: a sortie keeps the rules with probability ``compliance``; otherwise it
   makes one deviation, chosen by weight: a ``shortcut`` (a stretch flown on the other
-  side of the river, on the mirror of its lane) or a ``drift`` (a stretch displaced
-  toward the river by the tolerance plus ``beyond``). Its time window is recorded so that
-  episodes can be tagged with their cause.
+  side of the river, on the mirror of its lane), a ``drift`` (a stretch displaced toward
+  the river by the tolerance plus ``beyond``) or a ``close_approach`` (aimed, once on
+  station, at the nearest other-party aircraft then airborne: ``aim_approach``). Each
+  leg records its deviation so that episodes can be tagged with their cause.
 
 Every sortie's random draws are made up front, in a fixed order and number, so that a
 change of one knob (say ``compliance``) changes only what that knob decides: common

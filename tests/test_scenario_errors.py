@@ -335,7 +335,62 @@ CASES: list[tuple[str, list[tuple[str, Any]], str, str | None]] = [
     ("interval-zero", [("hotline.interval", "0 h")], "hotline.interval", None),
     ("interval-negative", [("hotline.interval", "-1 h")], "hotline.interval", None),
     ("first-call-negative", [("hotline.first_call", "-1 h")], "hotline.first_call", None),
+    ("pattern-not-list", [("hotline.pattern", "0 d")], "hotline.pattern", "increasing"),
+    ("pattern-empty", [("hotline.pattern", [])], "hotline.pattern", None),
+    ("pattern-backwards", [("hotline.interval", "7 d"), ("hotline.pattern", ["2 d", "0 d"])],
+     "hotline.pattern", "must increase"),
+    ("pattern-beyond", [("hotline.interval", "7 d"), ("hotline.pattern", ["0 d", "7 d"])],
+     "hotline.pattern", "below the interval"),
+    ("pattern-item", [("hotline.pattern", ["0 d", "2 km"])], "hotline.pattern.1", None),
+    ("adhoc-not-mapping", [("hotline.adhoc", 0.5)], "hotline.adhoc", None),
+    ("adhoc-probability", [("hotline.adhoc", {"probability": 2})],
+     "hotline.adhoc.probability", "0 to 1"),
+    ("adhoc-delay", [("hotline.adhoc", {"delay": "-1 h"})], "hotline.adhoc.delay", None),
+    ("adhoc-unknown", [("hotline.adhoc", {"probabilty": 0.5})], "hotline.adhoc.probabilty",
+     "did you mean 'probability'"),
+    ("complaint-text", [("rules[0].complaint", "yes")], "rules[0].complaint", "true or false"),
+    ("complaint-sep", [("rules[2].complaint", 1)], "rules[2].complaint", None),
+    ("planning-without-sorties", [("parties.coalition", {"planning": {}})],
+     "parties.coalition.planning", "sorties_per_day"),
 ]
+
+SORTIES = {"sorties_per_day": 10, "bases": ["incirlik"], "missions": [{"area": "raqqa"}],
+           "aircraft": [{"type": "F-16", "speed": "480 kt", "altitude": ["FL200", "FL300"]}]}
+
+
+@pytest.mark.parametrize(("key", "value", "path", "fragment"), [
+    ("planning", {"when_blocked": "wait"}, "planning.when_blocked", "delay"),
+    ("planning", {"margin": "-1 nmi"}, "planning.margin", None),
+    ("planning", {"margin": "2 h"}, "planning.margin", None),
+    ("planning", {"max_delay": "6 km"}, "planning.max_delay", None),
+    ("planning", {"lead": ["26 h", "2 h"]}, "planning.lead", "backwards"),
+    ("planning", {"avoid": "no"}, "planning.avoid", "true or false"),
+    ("planning", {"avoid": True, "margn": "1 nmi"}, "planning.margn", "did you mean"),
+    ("planning", [1], "planning", None),
+    ("work_areas", {"buffer": "-5 nmi"}, "work_areas.buffer", None),
+    ("work_areas", {"vertical_buffer": "5 min"}, "work_areas.vertical_buffer", None),
+    ("work_areas", {"declare": "secret"}, "work_areas.declare", "true or false"),
+    ("work_areas", {"enabled": 1}, "work_areas.enabled", None),
+])
+def test_planning_and_work_area_errors(key: str, value: Any, path: str,
+                                       fragment: str | None) -> None:
+    error = refuse(variant(("parties.coalition", {**SORTIES, key: value})))
+    wanted = f"parties.coalition.{path}"
+    assert any(p.path == wanted for p in error.problems), [str(p) for p in error.problems]
+    if fragment is not None:
+        assert any(fragment in str(p) for p in error.problems if p.path == wanted)
+
+
+def test_planning_and_work_area_defaults_are_filled_in() -> None:
+    scenario = parse_scenario(variant(("parties.coalition", SORTIES)), "x.yaml")
+    party = scenario.parties["coalition"]
+    assert party.planning.when_blocked == "delay" and party.planning.margin_m == 3704.0
+    assert party.planning.lead_s == (7200.0, 93600.0)
+    assert party.work_areas.buffer_m == 9260.0 and party.work_areas.declare
+    resolved = scenario.resolved["parties"]["coalition"]
+    assert resolved["planning"]["lead"] == ["2 h", "26 h"]
+    assert scenario.resolved["hotline"]["pattern"] == ["0 s"]
+    assert "*id" not in scenario.resolved_yaml()  # no YAML aliases in the scenario as run
 
 
 @pytest.mark.parametrize(("edits", "path", "fragment"), [c[1:] for c in CASES],
