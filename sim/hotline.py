@@ -117,24 +117,23 @@ class Hotline:
         return {zone for (who, zone), when in self.received.items()
                 if who == party and when <= at_s}
 
-    def status(self, party: str, zone_id: str, at_s: float) -> str:
+    def status(self, party: str, zone: ZoneSpec, at_s: float) -> str:
         """Why ``party`` was informed of a zone by ``at_s``, or why not.
 
         ``received``; else ``not_yet_received`` if a copy was on its way then, or none had
-        been sent yet though the zone was to be declared; ``lost`` if every copy sent by
-        then was lost; ``undeclared`` if no copy was ever sent (a secret zone, or no
-        hotline).
+        been sent yet though the zone is declared (the next call had not come);
+        ``lost`` if every copy sent by then was lost; ``undeclared`` for a secret zone
+        (``declare: false``) or with the hotline off.
         """
-        if self.informed(party, zone_id, at_s):
+        if self.informed(party, zone.id, at_s):
             return RECEIVED
-        copies = [m for m in self.messages if m.item_type == "zone" and m.item == zone_id
-                  and m.recipient == party]
-        sent = [m for m in copies if m.sent_s <= at_s]
+        sent = [m for m in self.messages if m.item_type == "zone" and m.item == zone.id
+                and m.recipient == party and m.sent_s <= at_s]
         if any(not m.lost for m in sent):
             return NOT_YET_RECEIVED
         if sent:
             return LOST
-        return NOT_YET_RECEIVED if copies else UNDECLARED
+        return NOT_YET_RECEIVED if self.enabled and zone.declare else UNDECLARED
 
 
 def schedule(spec: HotlineSpec, duration_s: float) -> np.ndarray:
@@ -210,7 +209,7 @@ class _Speaker:
                 index = len(self.hotline.messages)
                 delivered = self.links[(sender, recipient)].send(index)
                 message = Message(call, kind, sender, recipient, "zone", zone.id,
-                                  self.env.now, not delivered, None)
+                                  float(self.env.now), not delivered, None)
                 self.hotline.messages.append(message)
                 if delivered:
                     self.pending[index] = message
@@ -221,7 +220,7 @@ def _scheduled_calls(env: simpy.Environment, times: np.ndarray, officers: dict[s
     for at_s in times:
         yield env.timeout(max(0.0, float(at_s) - env.now))
         call = say.hotline.calls
-        say.hotline.call_log.append(Call(call, "scheduled", "", env.now))
+        say.hotline.call_log.append(Call(call, "scheduled", "", float(env.now)))
         for party, officer in officers.items():
             say.call(call, "scheduled", party, officer.to_declare(env.now))
 
@@ -230,7 +229,7 @@ def _adhoc_call(env: simpy.Environment, at_s: float, zone: ZoneSpec, say: _Speak
                 ) -> Generator[simpy.Event, Any, None]:
     yield env.timeout(max(0.0, at_s - env.now))  # known before the run began: at once
     call = say.hotline.calls
-    say.hotline.call_log.append(Call(call, "adhoc", zone.party, env.now))
+    say.hotline.call_log.append(Call(call, "adhoc", zone.party, float(env.now)))
     say.call(call, "adhoc", zone.party, [zone])
 
 
@@ -241,8 +240,8 @@ def _listen(env: simpy.Environment, link: Link, recipient: str, hotline: Hotline
         message = pending.pop(index)
         hotline.messages[index] = Message(message.call, message.kind, message.sender,
                                           message.recipient, message.item_type,
-                                          message.item, message.sent_s, False, env.now)
-        hotline.received.setdefault((recipient, message.item), env.now)
+                                          message.item, message.sent_s, False, float(env.now))
+        hotline.received.setdefault((recipient, message.item), float(env.now))
 
 
 def complainants(episode: Episode, parties: Sequence[str]) -> list[str]:

@@ -163,7 +163,7 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
         for episode in _leg_episodes(spec, world, pieces.leg, pieces.start_s, pieces.end_s,
                                      other_party=z.party, zone=z.id):
             informed = world.hotline.informed(episode.party, z.id, episode.start_s)
-            status = world.hotline.status(episode.party, z.id, episode.start_s)
+            status = world.hotline.status(episode.party, z, episode.start_s)
             episodes.append(replace(episode, informed=informed, declaration=status))
     return episodes
 

@@ -185,7 +185,7 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
                           float(altitude), route, aircraft.type)
         approach = deviation if deviation is not None and \
             deviation.cause == "close_approach" else None
-        out.append(Sortie(plan, m, float(depart) - _between(party.planning.lead_s, u[12]),
+        out.append(Sortie(plan, m, float(depart - _between(party.planning.lead_s, u[12])),
                           tuple(causes), track, loop, approach,
                           (float(u[9]), float(u[10]), float(u[11]))))
     return out

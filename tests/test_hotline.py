@@ -89,3 +89,14 @@ def test_no_hotline_section_means_no_calls():
                                                                      [20_000.0, 0.0]]))
     result = run(parse_scenario(sst.scenario_document([intruder], rules=[RULE], zones=[ZONE])))
     assert result.hotline.calls == 0 and result.episodes[0].informed is False
+
+
+def test_a_declared_zone_not_yet_said_is_not_yet_received_and_a_secret_one_undeclared():
+    # The zone ends before the first call: it was to be declared, but never got said.
+    short = dict(ZONE, active=["0 s", "2 h"])
+    said_later = run_with({"first_call": "6 h"}, depart_s=3500.0, zones=[short])
+    assert [e.declaration for e in said_later.episodes] == ["not_yet_received"]
+    secret = run_with({"first_call": "6 h"}, depart_s=3500.0, zones=[dict(short, declare=False)])
+    assert [e.declaration for e in secret.episodes] == ["undeclared"]
+    off = run_with({"enabled": False}, depart_s=3500.0, zones=[short])
+    assert [e.declaration for e in off.episodes] == ["undeclared"]
