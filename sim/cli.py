@@ -206,7 +206,7 @@ def _compare(args: argparse.Namespace) -> int:
     print(f"  {'metric':<30} {'A':>9} {'B':>9} {'B - A':>9}  {'95% CI':<21} {'p':>7}")
     for d in found:
         print(f"  {d.metric:<30} {d.mean_a:>9.3f} {d.mean_b:>9.3f} {d.difference:>+9.3f}  "
-              f"[{d.low:+.3f}, {d.high:+.3f}]".ljust(72) + f" {d.p_sign:>7.4f}")
+              f"[{d.low:+.3f}, {d.high:+.3f}]".ljust(72) + f" {d.p_sign:>7.2g}")
     return EXIT_OK
 
 

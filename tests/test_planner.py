@@ -432,6 +432,22 @@ def test_a_racetrack_of_one_point_is_blocked_only_when_covered():
     assert_keeps_out(after.xy, zone, 0.0)
 
 
+@pytest.mark.xfail(strict=True, reason="product bug: _crosses counts a racetrack running "
+                   "along an obstacle's edge as crossing it (intersection length > 0 includes "
+                   "the boundary), though it never enters the interior; a base on the "
+                   "boundary, by contrast, is not Blocked")
+def test_a_racetrack_along_an_obstacle_edge_is_not_blocked():
+    zone = polygon_zone("SQ", _square(0.0, 0.0, 10 * KM))
+    (obstacle,) = obstacles([zone], 0.0)
+    ring = np.asarray(obstacle.shape.exterior.coords)
+    k = int(np.argmax(np.hypot(*np.diff(ring, axis=0).T)))  # a straight side of the square
+    a, b = ring[k], ring[k + 1]
+    route = Route(np.array([a + 5.0 * (a - b), a, b, b + 5.0 * (b - a)]), ("", "", ""), (1, 2))
+    assert not interior_meets(obstacle.shape, route.xy)  # it only runs along the boundary
+    after = route_around(route, [obstacle])
+    assert_keeps_ends_and_racetrack(route, after)
+
+
 @pytest.mark.xfail(strict=True, reason="product bug: a polygon zone's obstacle is a shapely "
                    "buffer whose round corners are chords inside the offset curve, so a "
                    "detour round a corner passes up to ~1% closer than the margin; the "
