@@ -98,7 +98,10 @@ def _grown(zone: ZoneGeometry, clearance_m: float) -> Polygon:
         cx, cy = zone.center
         return Polygon(np.column_stack([cx + radius * np.cos(angles),
                                         cy + radius * np.sin(angles)]))
-    hull = shapely.convex_hull(zone.shape.buffer(clearance_m, quad_segs=8))
+    # Mitred corners, not round ones: a round buffer's arcs are chords that cut inside the
+    # true offset curve, while a mitre (or its bevel, at twice the clearance) stays out.
+    hull = shapely.convex_hull(zone.shape.buffer(clearance_m, join_style="mitre",
+                                                 mitre_limit=2.0))
     assert isinstance(hull, Polygon)
     return hull
 
@@ -128,11 +131,8 @@ def route_around(route: Route, found: Sequence[Obstacle]) -> Route:
 
 
 def _crosses(shape: Polygon, line: LineString | Point) -> bool:
-    """Does the line (or point) enter the polygon's interior?"""
-    if isinstance(line, Point):
-        return bool(shape.contains(line))
-    return bool(shape.intersection(line).length > 0.0) or bool(
-        shape.contains(Point(line.coords[0])))
+    """Does the line (or point) enter the polygon's interior (not just its boundary)?"""
+    return bool(shapely.relate_pattern(shape, line, "T********"))
 
 
 def _detour(xy: np.ndarray, causes: tuple[str, ...], shape: Polygon
