@@ -243,9 +243,11 @@ def describe(scenario: Scenario, geography: Geography) -> str:
     for rule in scenario.rules:
         lines.append(f"  rule      {rule.id}: {rule.type}")
     hotline = scenario.hotline
-    lines.append("  hotline   " + (f"calls from {hotline.first_call_s / HOUR:g} h every "
+    per = f"{len(hotline.pattern_s)} calls" if len(hotline.pattern_s) > 1 else "a call"
+    lines.append("  hotline   " + (f"from {hotline.first_call_s / HOUR:g} h, {per} every "
                                    f"{hotline.interval_s / HOUR:g} h, latency "
-                                   f"{hotline.latency_s / 60:g} min, loss {hotline.loss:g}"
+                                   f"{hotline.latency_s / 60:g} min, loss {hotline.loss:g}, "
+                                   f"ad-hoc calls {hotline.adhoc_probability:g}"
                                    if hotline.enabled else "off"))
     return "\n".join(lines)
 
