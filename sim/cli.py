@@ -199,10 +199,15 @@ def _compare(args: argparse.Namespace) -> int:
     base = args.overrides
     a, _ = _load(argparse.Namespace(**{**vars(args), "overrides": [*base, *args.a]}))
     b, _ = _load(argparse.Namespace(**{**vars(args), "overrides": [*base, *args.b]}))
+    if a.seed != b.seed:
+        raise UsageError("--a/--b: the variants must share a seed (replications are paired "
+                         "by seed); set it for both with --set seed=N")
     found = compare(a, b, args.replications, max(1, args.workers))
+    length = f"{a.duration_s / DAY:g} d" if a.duration_s == b.duration_s else \
+        f"{a.duration_s / DAY:g} d (A) and {b.duration_s / DAY:g} d (B)"
     print(f"{a.name}: A = {' '.join(args.a) or 'as written'}; B = "
           f"{' '.join(args.b) or 'as written'}; {args.replications} paired replications of "
-          f"{a.duration_s / DAY:g} d (episodes a day; 95% CI of B - A; sign-test p)")
+          f"{length} (a day; 95% CI of B - A; sign-test p)")
     print(f"  {'metric':<30} {'A':>9} {'B':>9} {'B - A':>9}  {'95% CI':<21} {'p':>7}")
     for d in found:
         print(f"  {d.metric:<30} {d.mean_a:>9.3f} {d.mean_b:>9.3f} {d.difference:>+9.3f}  "

@@ -47,8 +47,9 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
     if any(spec.type == "zone_incursion" for spec in scenario.rules):
         out["zone_incursions.informed"] = sum(1 for e in zones if e.informed) / days
         out["zone_incursions.uninformed"] = sum(1 for e in zones if not e.informed) / days
-    rerouted = sum(1 for o in result.outcomes.values() if o != "as_planned")
-    out["sorties.replanned"] = rerouted / days
+    outcomes = list(result.outcomes.values())
+    for outcome in ("rerouted", "delayed", "dropped"):
+        out[f"sorties.{outcome}"] = outcomes.count(outcome) / days
     return out
 
 
@@ -58,7 +59,10 @@ def _with_seed(scenario: Scenario, seed: int) -> Scenario:
 
 def compare(a: Scenario, b: Scenario, replications: int = 20, workers: int = 1
             ) -> list[Difference]:
-    """Run both variants on the same seeds (from A's seed) and compare every metric."""
+    """Run both variants on the same seeds (from their common seed) and compare every
+    metric; each variant's rates are per day of its own duration."""
+    if a.seed != b.seed:
+        raise ValueError("the variants must share a seed: replications are paired by seed")
     seeds = replication_seeds(a.seed, replications)
     jobs = [(a, s) for s in seeds] + [(b, s) for s in seeds]
     if workers > 1:

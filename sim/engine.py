@@ -68,7 +68,7 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
 
     env = simpy.Environment()
     hotline = start_hotline(env, scenario.hotline, sorted(scenario.parties), declarables,
-                            scenario.duration_s, declaration_rng)
+                            scenario.duration_s, declaration_rng, scenario.file)
     airspace = _Airspace(env, scenario, geography, hotline, traffic)
     env.run(until=scenario.duration_s)
 

@@ -23,7 +23,14 @@ import numpy as np
 import simpy
 
 from sim.records import Episode
-from sim.scenario import HotlineSpec, RuleSpec, ZoneSpec
+from sim.scenario import (
+    MAX_HOTLINE_MESSAGES,
+    HotlineSpec,
+    Problem,
+    RuleSpec,
+    ScenarioError,
+    ZoneSpec,
+)
 
 # Why a zone incursion was uninformed (or that it was not): events.csv's ``declaration``.
 RECEIVED, NOT_YET_RECEIVED, LOST, UNDECLARED = "received", "not_yet_received", "lost", "undeclared"
@@ -156,16 +163,26 @@ class Officer:
 
     def __init__(self, party: str, declarables: Sequence[Declarable]) -> None:
         self.party = party
-        self.declarables = [d for d in declarables if d.zone.party == party and d.zone.declare]
+        # In the order it learns of them; ``_next`` is the first it does not know yet.
+        self.declarables = sorted((d for d in declarables
+                                   if d.zone.party == party and d.zone.declare),
+                                  key=lambda d: d.known_s)
+        self._next = 0
+        self._known: list[Declarable] = []
 
     def to_declare(self, now_s: float) -> list[ZoneSpec]:
-        """The zones it knows of by now that have not ended."""
-        return [d.zone for d in self.declarables if d.known_s <= now_s < d.zone.active_end_s]
+        """The zones it knows of by now that have not ended (calls come in time order)."""
+        while self._next < len(self.declarables) and \
+                self.declarables[self._next].known_s <= now_s:
+            self._known.append(self.declarables[self._next])
+            self._next += 1
+        self._known = [d for d in self._known if now_s < d.zone.active_end_s]
+        return [d.zone for d in self._known]
 
 
 def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[str],
                   declarables: Sequence[Declarable], duration_s: float,
-                  rng: np.random.Generator) -> Hotline:
+                  rng: np.random.Generator, file: str = "<scenario>") -> Hotline:
     """Start the officers' calls and listeners; return the hotline they fill in."""
     times = call_times(spec, duration_s)
     hotline = Hotline(enabled=spec.enabled)
@@ -178,7 +195,7 @@ def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[s
     pending: dict[int, Message] = {}
     for (_, recipient), link in links.items():
         env.process(_listen(env, link, recipient, hotline, pending))
-    say = _Speaker(env, links, hotline, pending, parties)
+    say = _Speaker(env, links, hotline, pending, parties, file)
     env.process(_scheduled_calls(env, times, officers, say))
     # Ad-hoc calls: one draw per pop-up work area, in a fixed order (common random numbers).
     popups = sorted((d for d in declarables if d.popup and d.zone.declare),
@@ -200,8 +217,15 @@ class _Speaker:
     hotline: Hotline
     pending: dict[int, Message]
     parties: Sequence[str]
+    file: str
 
     def call(self, call: int, kind: str, sender: str, zones: Sequence[ZoneSpec]) -> None:
+        if len(self.hotline.messages) + len(zones) * len(self.parties) > MAX_HOTLINE_MESSAGES:
+            raise ScenarioError([Problem(self.file, "hotline.interval", f"this run passes "
+                                         f"more than {MAX_HOTLINE_MESSAGES:,} declarations "
+                                         "on the hotline (work areas are declared at every "
+                                         "call while they last); write a longer interval "
+                                         "such as \"24 h\"")])
         for recipient in self.parties:
             if recipient == sender:
                 continue

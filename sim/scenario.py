@@ -47,7 +47,12 @@ class ScenarioError(Exception):
 
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("\n".join(str(p) for p in self.problems))
+        # The problems are the exception's argument, so that a copy of it (pickled from a
+        # worker process, or re-raised by SimPy from a process) is rebuilt from them.
+        super().__init__(self.problems)
+
+    def __str__(self) -> str:
+        return "\n".join(str(p) for p in self.problems)
 
 
 # ---------------------------------------------------------------------------- model
@@ -557,9 +562,10 @@ RULE_TYPES = ("min_separation", "lane_discipline", "zone_incursion")
 TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places", "corridor",
             "lanes", "parties", "flights", "zones", "rules", "hotline", "reported")
 DEFAULT_DURATION = "1 d"
+WORK_AREA_PREFIX = "work."  # the ids of generated work areas (sim.workareas)
 # Limits that keep a run's memory and time bounded; see the README.
-MAX_HOTLINE_CALLS = 1_000_000
-MAX_HOTLINE_MESSAGES = 2_000_000
+MAX_HOTLINE_CALLS = 100_000  # a call every 5 minutes for most of a year
+MAX_HOTLINE_MESSAGES = 2_000_000  # also enforced during the run (work areas add items)
 MIN_DURATION_S = 1.0
 MIN_SPEED_MPS = 0.1
 # The largest magnitude a value of each kind may have: beyond these a value is a typo,
@@ -836,12 +842,17 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     reported = _read_reported(r, top, parties, rules)
     # The call schedule is also the parties' planning cycle (work areas are grouped by it),
     # so it is bounded even when the hotline is off.
-    if duration_s is not None and duration_s > hotline.first_call_s:
+    hotline_ok = not any(p.path == "hotline" or p.path.startswith("hotline.")
+                         for p in r.problems)
+    if hotline_ok and duration_s is not None and duration_s > hotline.first_call_s:
         calls = (duration_s - hotline.first_call_s) / hotline.interval_s * len(hotline.pattern_s)
-        messages = calls * sum(z.declare for z in zones) * max(len(parties) - 1, 0)
+        # At least one work area per mission is declared at every call while it lasts.
+        areas = sum(len(p.sorties.missions) for p in parties.values()
+                    if p.sorties is not None and p.work_areas.enabled and p.work_areas.declare)
+        messages = calls * (sum(z.declare for z in zones) + areas) * max(len(parties) - 1, 0)
         if calls > MAX_HOTLINE_CALLS or messages > MAX_HOTLINE_MESSAGES:
             r.error("hotline.interval", f"{top['hotline']['interval']!r} makes {calls:,.0f} "
-                    f"calls ({messages:,.0f} declarations) in this run, more than "
+                    f"calls (about {messages:,.0f} declarations) in this run, more than "
                     f"{MAX_HOTLINE_CALLS:,} calls or {MAX_HOTLINE_MESSAGES:,} declarations; "
                     "write a longer interval such as \"24 h\"")
 
@@ -1323,6 +1334,11 @@ def _read_zones(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party]
         if node is None:
             continue
         ident = r.identifier(node.get("id"), _join(where, "id"))
+        if ident is not None and ident.startswith(WORK_AREA_PREFIX):
+            r.error(_join(where, "id"), f"{ident!r}: ids beginning with "
+                    f"{WORK_AREA_PREFIX!r} are kept for the parties' work areas; rename the "
+                    "zone, such as hajin_strikes")
+            ident = None
         ids.append((ident, _join(where, "id")))
         party = r.party(node.get("party"), _join(where, "party"), parties)
         area = _read_area(r, node.get("area"), _join(where, "area"))

@@ -100,3 +100,14 @@ def test_a_declared_zone_not_yet_said_is_not_yet_received_and_a_secret_one_undec
     assert [e.declaration for e in secret.episodes] == ["undeclared"]
     off = run_with({"enabled": False}, depart_s=3500.0, zones=[short])
     assert [e.declaration for e in off.episodes] == ["undeclared"]
+
+
+def test_a_run_that_would_pass_too_many_declarations_stops_with_an_input_error(monkeypatch):
+    import sim.hotline
+    from sim.scenario import ScenarioError
+
+    monkeypatch.setattr(sim.hotline, "MAX_HOTLINE_MESSAGES", 10)
+    with pytest.raises(ScenarioError) as info:
+        run_with({"first_call": "0 s", "interval": "1 h"})
+    assert info.value.problems[0].path == "hotline.interval"
+    assert "declarations" in str(info.value)

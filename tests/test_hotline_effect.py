@@ -35,5 +35,5 @@ def test_the_hotline_reduces_zone_incursions_significantly():
     assert incursions.p_sign < 0.01, incursions
     # What the planners knew is what changed: informed incursions exist only with it on.
     assert found["zone_incursions.informed"].mean_a == 0.0
-    assert found["sorties.replanned"].mean_a == 0.0 < found["sorties.replanned"].mean_b
+    assert found["sorties.rerouted"].mean_a == 0.0 < found["sorties.rerouted"].mean_b
     assert math.isfinite(found["loss_of_separation"].difference)
