@@ -98,6 +98,7 @@ class _Airspace:
         self.scenario = scenario
         self.hotline = hotline
         self.zones = {zone.spec.id: zone for zone in geography.zones}
+        self.grown: dict[tuple[str, float], Any] = {}  # obstacle shapes, built once each
         self.log = FlightLog()
         ids = traffic.ids()
         index = {ident: k for k, ident in enumerate(ids)}
@@ -162,7 +163,7 @@ class _Airspace:
                 return route
             avoided |= relevant
             zones: list[ZoneGeometry] = [self.zones[z] for z in sorted(avoided)]
-            route = route_around(nominal, obstacles(zones, policy.margin_m))
+            route = route_around(nominal, obstacles(zones, policy.margin_m, self.grown))
 
     def _approach_turn(self, k: int, at: int, sortie: Sortie) -> Any:
         def turn(plan: FlightPlan) -> FlightPlan:

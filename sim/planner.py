@@ -66,11 +66,20 @@ def applies(zone: ZoneGeometry, party: str, altitude_m: float, start_s: float,
             and z.active_start_s < end_s and start_s < z.active_end_s)
 
 
-def obstacles(zones: Sequence[ZoneGeometry], margin_m: float) -> list[Obstacle]:
-    """Convex, disjoint obstacles for ``zones`` grown by ``margin_m``."""
+def obstacles(zones: Sequence[ZoneGeometry], margin_m: float,
+              cache: dict[tuple[str, float], Polygon] | None = None) -> list[Obstacle]:
+    """Convex, disjoint obstacles for ``zones`` grown by ``margin_m``.
+
+    ``cache`` keeps each zone's grown shape by (zone id, margin) across calls.
+    """
     clearance = max(margin_m, MIN_CLEARANCE_M)
-    found = [Obstacle(_grown(zone, clearance), (zone.spec.id,), zone.spec.active_end_s)
-             for zone in zones]
+    cache = {} if cache is None else cache
+    found = []
+    for zone in zones:
+        key = (zone.spec.id, clearance)
+        if key not in cache:
+            cache[key] = _grown(zone, clearance)
+        found.append(Obstacle(cache[key], (zone.spec.id,), zone.spec.active_end_s))
     merged = True
     while merged:  # merge any two that touch, until none do
         merged = False

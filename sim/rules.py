@@ -145,14 +145,24 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     parties = world.party_of_flight[legs.flight]
     x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
     y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
+    # Legs by start time: a zone active for hours (a work area) looks at the legs of
+    # those hours only, not at every leg of the run.
+    by_start = np.argsort(legs.t0_s, kind="stable")
+    starts = legs.t0_s[by_start]
+    longest_s = float(np.max(legs.t1_s - legs.t0_s))
     episodes = []
     for zone in world.geography.zones:
         z = zone.spec
         xmin, ymin, xmax, ymax = zone.bounds
-        candidates = np.flatnonzero(
-            (parties != z.party) & (legs.t0_s < z.active_end_s) & (legs.t1_s > z.active_start_s)
-            & (np.minimum(legs.x0_m, x1) <= xmax) & (np.maximum(legs.x0_m, x1) >= xmin)
-            & (np.minimum(legs.y0_m, y1) <= ymax) & (np.maximum(legs.y0_m, y1) >= ymin))
+        window = by_start[np.searchsorted(starts, z.active_start_s - longest_s, side="left"):
+                          np.searchsorted(starts, z.active_end_s, side="left")]
+        keep = ((parties[window] != z.party) & (legs.t0_s[window] < z.active_end_s)
+                & (legs.t1_s[window] > z.active_start_s)
+                & (np.minimum(legs.x0_m[window], x1[window]) <= xmax)
+                & (np.maximum(legs.x0_m[window], x1[window]) >= xmin)
+                & (np.minimum(legs.y0_m[window], y1[window]) <= ymax)
+                & (np.maximum(legs.y0_m[window], y1[window]) >= ymin))
+        candidates = np.sort(window[keep])
         if zone.ring is not None:
             inside = polygon_pieces(legs, candidates, zone.ring, zone.shape)
         else:
