@@ -25,6 +25,7 @@ from sim.records import Episode, FlightRecord
 from sim.rules import World, detect
 from sim.scenario import Scenario
 from sim.traffic import Sortie, Traffic, aim_approach, deviation_windows, plan_traffic
+from sim.workareas import work_areas
 
 # What became of each generated sortie (summary.json's ``planning``).
 OUTCOMES = ("as_planned", "rerouted", "delayed", "dropped", "not_flown")
@@ -53,9 +54,6 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     seed; each stage gets its own child stream so that changing one stage (say, the
     hotline's loss) leaves the others' draws alone.
     """
-    # Imported here: work areas build on traffic and hotline, and nothing else needs them.
-    from sim.workareas import work_areas
-
     geography = geography or build_geography(scenario)
     root = np.random.default_rng(scenario.seed)
     traffic_rng, hotline_rng = root.spawn(2)
