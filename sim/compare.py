@@ -39,7 +39,7 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
 
     A pure top-level function, so that a process pool can run replications in parallel.
     """
-    result = run(_with_seed(scenario, seed))
+    result = run(replace(scenario, seed=seed))
     days = scenario.duration_s / DAY
     out = {f"{spec.id}": sum(1 for e in result.episodes if e.rule == spec.id) / days
            for spec in scenario.rules}
@@ -51,10 +51,6 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
     for outcome in ("rerouted", "delayed", "dropped"):
         out[f"sorties.{outcome}"] = outcomes.count(outcome) / days
     return out
-
-
-def _with_seed(scenario: Scenario, seed: int) -> Scenario:
-    return replace(scenario, seed=seed)
 
 
 def compare(a: Scenario, b: Scenario, replications: int = 20, workers: int = 1

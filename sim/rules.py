@@ -25,7 +25,7 @@ from sim.detect import (
     zone_pieces,
 )
 from sim.geo import Geography
-from sim.hotline import Hotline
+from sim.hotline import RECEIVED, Hotline
 from sim.records import Episode, FlightRecord
 from sim.scenario import LaneDisciplineSpec, MinSeparationSpec, RuleSpec, ZoneIncursionSpec
 
@@ -172,9 +172,8 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
                              z.active_end_s)
         for episode in _leg_episodes(spec, world, pieces.leg, pieces.start_s, pieces.end_s,
                                      other_party=z.party, zone=z.id):
-            informed = world.hotline.informed(episode.party, z.id, episode.start_s)
             status = world.hotline.status(episode.party, z, episode.start_s)
-            episodes.append(replace(episode, informed=informed, declaration=status))
+            episodes.append(replace(episode, informed=status == RECEIVED, declaration=status))
     return episodes
 
 
