@@ -18,21 +18,35 @@ import yaml
 
 from sim import __version__
 from sim.calibrate import CalibrationError, calibrate
-from sim.compare import compare
+from sim.compare import compare, replicate
 from sim.engine import run as run_scenario
 from sim.geo import Geography, build_geography
 from sim.metrics import summarize
 from sim.output import (
+    MAX_NAME,
     OutputError,
     check_target,
     default_run_dir,
+    write_folder,
     write_run,
     write_text_atomically,
 )
+from sim.rundir import RunFolderError, load_run_folder
 from sim.scenario import Scenario, ScenarioError, apply_override, load_scenario, read_yaml
+from sim.tables import (
+    compare_table,
+    miss_distance_table,
+    rates_table,
+    replications_table,
+    reported_table,
+    severity_table,
+    table_csv,
+    text,
+)
 from sim.units import DAY, HOUR, QuantityError, parse_quantity
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+FORMATS = ("png", "svg", "pdf")  # figure formats (sim.plots.FORMATS)
 
 
 class UsageError(Exception):
@@ -54,6 +68,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--set", dest="overrides", action="append", default=[],
                      metavar="KEY=VALUE", help='override a key, e.g. hotline.latency="2 h"')
     run.add_argument("--force", action="store_true", help="replace a non-empty run folder")
+    run.add_argument("--replications", type=int, default=0,
+                     help="also run N replications (seeds spawned from the scenario's) and "
+                     "add their means and 95%% bootstrap intervals to stats.json")
+    run.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                     help="processes running replications (default: every core)")
 
     calibrate = commands.add_parser(
         "calibrate", help="find a party's compliance that gives a reported violation rate")
@@ -74,19 +93,38 @@ def _parser() -> argparse.ArgumentParser:
     calibrate.add_argument("--force", action="store_true", help="replace an existing --out")
 
     compare = commands.add_parser(
-        "compare", help="compare two variants of a scenario over paired replications")
-    compare.add_argument("scenario", metavar="SCENARIO.yaml")
+        "compare", help="compare run folders side by side, or two variants of a scenario "
+        "over paired replications",
+        description="deconflict compare RUN_A RUN_B [...]: the statistics of run folders side "
+        "by side (a table, and a figure in --out). deconflict compare SCENARIO.yaml --b "
+        "KEY=VALUE: two variants over paired replications, with 95%% CIs of the difference.")
+    compare.add_argument("inputs", nargs="+", metavar="RUN_DIR|SCENARIO.yaml")
+    compare.add_argument("--out", type=Path, help="run folders: where to write the table and "
+                         "figure (default compare-A-vs-B beside the first run folder)")
+    compare.add_argument("--format", choices=FORMATS, default="png", help="figure format")
+    compare.add_argument("--force", action="store_true", help="replace a non-empty --out")
     compare.add_argument("--a", dest="a", action="append", default=[], metavar="KEY=VALUE",
-                         help="an override for variant A (repeat for more)")
+                         help="scenario: an override for variant A (repeat for more)")
     compare.add_argument("--b", dest="b", action="append", default=[], metavar="KEY=VALUE",
-                         help='an override for variant B, e.g. hotline.enabled=false')
+                         help='scenario: an override for variant B, e.g. hotline.enabled=false')
     compare.add_argument("--set", dest="overrides", action="append", default=[],
-                         metavar="KEY=VALUE", help="an override for both variants")
-    compare.add_argument("--duration", help='replace the scenario\'s duration, e.g. "7 d"')
+                         metavar="KEY=VALUE", help="scenario: an override for both variants")
+    compare.add_argument("--duration", help='scenario: replace the duration, e.g. "7 d"')
     compare.add_argument("--replications", type=int, default=20,
-                         help="paired replications (seeds from the scenario's seed)")
+                         help="scenario: paired replications (seeds from the scenario's seed)")
     compare.add_argument("--workers", type=int, default=os.cpu_count() or 1,
-                         help="processes to run replications in (default: every core)")
+                         help="scenario: processes running replications (default: every core)")
+
+    plot = commands.add_parser("plot", help="draw the figures of a run folder")
+    plot.add_argument("run_dir", metavar="RUN_DIR")
+    plot.add_argument("--out", type=Path, help="where to write them (default RUN_DIR/plots)")
+    plot.add_argument("--format", choices=FORMATS, default="png", help="figure format")
+    plot.add_argument("--force", action="store_true", help="replace a non-empty --out")
+
+    report = commands.add_parser("report", help="write a run folder's report: one HTML page")
+    report.add_argument("run_dir", metavar="RUN_DIR")
+    report.add_argument("--out", type=Path, help="the page (default RUN_DIR/report.html)")
+    report.add_argument("--force", action="store_true", help="replace an existing --out")
 
     validate = commands.add_parser("validate", help="check a scenario and summarise it")
     validate.add_argument("scenario", metavar="SCENARIO.yaml")
@@ -105,8 +143,12 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _calibrate(args)
         if args.command == "compare":
             return _compare(args)
+        if args.command == "plot":
+            return _plot(args)
+        if args.command == "report":
+            return _report(args)
         return _validate(args)
-    except (ScenarioError, OutputError, UsageError, CalibrationError) as exc:
+    except (ScenarioError, OutputError, UsageError, CalibrationError, RunFolderError) as exc:
         print(f"deconflict {args.command}: error:", file=sys.stderr)
         for line in str(exc).splitlines():
             print(f"  {line}", file=sys.stderr)
@@ -138,26 +180,26 @@ def _load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if not 0 <= args.replications <= 10_000:
+        raise UsageError(f"--replications {args.replications}: give a number from 0 to 10000")
     scenario, geography = _load(args)
     if args.out is not None:
         check_target(args.out, args.force)  # refuse before spending time on the run
     result = run_scenario(scenario, geography)
+    reps = (replicate(scenario, args.replications, max(1, args.workers))
+            if args.replications else None)
     out = args.out or default_run_dir(result)
-    write_run(result, out, force=args.force)
-    summary = summarize(result)
+    write_run(result, out, force=args.force, replications=reps)
+    stats = load_run_folder(out).stats
     print(f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} d, "
           f"{len(result.flights)} flights -> {out}")
-    for rule_id, rule in summary["rules"].items():
-        print(f"  {rule_id:<24} {rule['type']:<16} {rule['episodes']:>6} episodes "
-              f"({rule['per_day']:.2f} a day)")
-    if summary["reported"]:
-        print("  simulated against reported (episodes a day):")
-        for item in summary["reported"]:
-            low, high = item["reported_per_day"]
-            band = f"{low:g}" if low == high else f"{low:g}-{high:g}"
-            who = f" ({item['party']})" if item["party"] else ""
-            print(f"    {item['rule'] + who:<32} {item['simulated_per_day']:>8.2f}   reported "
-                  f"{band:<10} {'within' if item['within'] else 'OUTSIDE'}  [{item['fact']}]")
+    summary = summarize(result)
+    tables = [rates_table(stats), severity_table(stats), miss_distance_table(stats),
+              reported_table(summary), replications_table(stats)]
+    for table in tables:
+        if table is not None and table.rows:
+            print()
+            print("\n".join(text(table)))
     return EXIT_OK
 
 
@@ -190,7 +232,65 @@ def _calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _plot(args: argparse.Namespace) -> int:
+    from sim.plots import figure_bytes, run_figures  # matplotlib: only for the commands that draw
+
+    folder = load_run_folder(args.run_dir)
+    out = args.out or folder.path / "plots"
+    # The default folder is the command's own: drawing again replaces it.
+    check_target(out, args.force or args.out is None)
+    figures = run_figures(folder, build_geography(folder.scenario))
+    write_folder(out, {f"{name}.{args.format}": figure_bytes(fig, args.format)
+                       for name, fig in figures.items()}, force=args.force or args.out is None)
+    print(f"{len(figures)} figures -> {out}: " + ", ".join(figures))
+    return EXIT_OK
+
+
+def _report(args: argparse.Namespace) -> int:
+    from sim.report import report_html
+
+    folder = load_run_folder(args.run_dir)
+    out = args.out or folder.path / "report.html"
+    if args.out is not None and out.exists() and not args.force:
+        raise OutputError(f"{out}: exists; use --force to replace it, or choose another --out")
+    if out.is_dir():
+        raise OutputError(f"{out}: is a folder; give a file name such as report.html")
+    write_text_atomically(out, report_html(folder, build_geography(folder.scenario)))
+    print(f"report -> {out}")
+    return EXIT_OK
+
+
 def _compare(args: argparse.Namespace) -> int:
+    paths = [Path(p) for p in args.inputs]
+    if len(paths) == 1 and not paths[0].is_dir():
+        args.scenario = args.inputs[0]
+        return _compare_variants(args)
+    if len(paths) < 2:
+        raise UsageError(f"{paths[0]}: give two or more run folders to compare, or one "
+                         "scenario file with --b KEY=VALUE")
+    variant_options = [o for o in ("a", "b", "overrides") if getattr(args, o)]
+    if variant_options or args.duration:
+        raise UsageError("--a, --b, --set and --duration compare variants of one scenario "
+                         "file; run folders are compared as they are")
+    from sim.plots import compare_figure, figure_bytes
+
+    folders = [load_run_folder(p) for p in paths]
+    labels = [f.label for f in folders]
+    if len(set(labels)) < len(labels):
+        labels = [str(f.path) for f in folders]
+    table = compare_table([f.stats for f in folders], labels)
+    out = args.out or paths[0].parent / ("compare-" + "-vs-".join(
+        f.path.resolve().name for f in folders))[:MAX_NAME]
+    check_target(out, args.force)
+    figure = compare_figure(folders)
+    write_folder(out, {f"compare.{args.format}": figure_bytes(figure, args.format),
+                       "compare.csv": table_csv(table)}, force=args.force)
+    print("\n".join(text(table)))
+    print(f"table and figure -> {out}")
+    return EXIT_OK
+
+
+def _compare_variants(args: argparse.Namespace) -> int:
     if not 2 <= args.replications <= 10_000:
         raise UsageError("--replications must be from 2 to 10000")
     if not args.a and not args.b:

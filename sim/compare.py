@@ -1,4 +1,5 @@
-"""Compare two variants of a scenario: what a different rule (or hotline) buys.
+"""Replications of a scenario, and comparisons of two variants: what a different rule (or
+hotline) buys.
 
 Both variants fly the same replication seeds (common random numbers: the same sorties,
 the same deviations), so each seed gives a paired difference B - A per metric. The
@@ -16,6 +17,8 @@ import numpy as np
 
 from sim.calibrate import replication_seeds, t975
 from sim.engine import run
+from sim.metrics import headline_metrics
+from sim.output import Replications, run_stats
 from sim.scenario import Scenario
 from sim.units import DAY
 
@@ -51,6 +54,24 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
     for outcome in ("rerouted", "delayed", "dropped"):
         out[f"sorties.{outcome}"] = outcomes.count(outcome) / days
     return out
+
+
+def replication_metrics(scenario: Scenario, seed: int) -> dict[str, float]:
+    """The headline metrics (``sim.metrics.headline_metrics``) of one replication; a pure
+    top-level function, so that a process pool can run it."""
+    return headline_metrics(run_stats(run(replace(scenario, seed=seed))))
+
+
+def replicate(scenario: Scenario, count: int, workers: int = 1) -> Replications:
+    """Run ``count`` replications (seeds spawned from the scenario's) and keep each one's
+    headline metrics, in seed order whatever the number of workers."""
+    seeds = replication_seeds(scenario.seed, count)
+    if workers > 1 and count > 1:
+        with ProcessPoolExecutor(min(workers, count)) as pool:
+            rows = list(pool.map(replication_metrics, [scenario] * count, seeds))
+    else:
+        rows = [replication_metrics(scenario, s) for s in seeds]
+    return Replications(tuple(seeds), tuple(rows))
 
 
 def compare(a: Scenario, b: Scenario, replications: int = 20, workers: int = 1

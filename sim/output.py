@@ -1,5 +1,6 @@
-"""The run folder (SPEC §10): summary.json, events.csv, hotline.csv, zones.csv and
-scenario.yaml, whole or not at all.
+"""The run folder (SPEC §10): summary.json, stats.json, events.csv, flights.csv, tracks.csv,
+hotline.csv, zones.csv and scenario.yaml (and replications.csv when asked for), whole or
+not at all.
 
 Files are written into a hidden sibling folder first and renamed into place in one
 step; with ``--force`` an existing folder is moved aside only once the new one is
@@ -15,15 +16,17 @@ import json
 import math
 import os
 import shutil
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from sim.engine import Run
 from sim.hotline import Hotline
-from sim.metrics import summarize
-from sim.records import EVENT_COLUMNS, Episode
+from sim.metrics import hotline_summary, near_miss_stats, replication_summary, summarize
+from sim.records import EVENT_COLUMNS, Episode, FlightRecord
 
 MAX_NAME = 200  # leaves room for the hidden ".NAME.partial-PID" beside it within 255 bytes
 
@@ -54,23 +57,43 @@ def check_target(out: Path, force: bool) -> None:
                           "choose another --out") from None
 
 
-def write_run(run: Run, out: Path, force: bool = False) -> Path:
-    """Write a run folder atomically and return its path."""
+def run_stats(run: Run) -> dict[str, Any]:
+    """The ``stats.json`` of a run (see ``sim.metrics.near_miss_stats``)."""
+    return near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run))
+
+
+def write_run(run: Run, out: Path, force: bool = False,
+              replications: Replications | None = None) -> Path:
+    """Write a run folder atomically and return its path.
+
+    ``replications``, when given, adds ``replications.csv`` (one row of headline metrics
+    per replication) and their means and bootstrap intervals to ``stats.json``.
+    """
     check_target(out, force)
+    stats = run_stats(run)
+    if replications is not None:
+        stats["replications"] = {"seeds": list(replications.seeds),
+                                 "metrics": replication_summary(replications.metrics,
+                                                                run.scenario.seed)}
     files = {
-        "summary.json": json.dumps(summarize(run), indent=2, allow_nan=False) + "\n",
+        "summary.json": _json(summarize(run)),
+        "stats.json": _json(stats),
         "events.csv": events_csv(run.episodes),
+        "flights.csv": flights_csv(run.flights, {p.id: p.aircraft for p in run.plans}),
+        "tracks.csv": tracks_csv(run),
         "hotline.csv": hotline_csv(run.hotline),
         "zones.csv": zones_csv(run),
         "scenario.yaml": run.scenario.resolved_yaml(
             (run.geography.frame.center_lon, run.geography.frame.center_lat)),
     }
+    if replications is not None:
+        files["replications.csv"] = replications_csv(replications)
     write_folder(out, files, force)
     return out
 
 
-def write_folder(out: Path, files: dict[str, str], force: bool) -> None:
-    """Write ``files`` (name -> text) as the folder ``out``, whole or not at all."""
+def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> None:
+    """Write ``files`` (name -> text or bytes) as the folder ``out``, whole or not at all."""
     out = Path(out)
     parent = out.parent if str(out.parent) else Path(".")
     created = [p for p in [parent, *parent.parents] if not p.exists()]
@@ -84,9 +107,10 @@ def write_folder(out: Path, files: dict[str, str], force: bool) -> None:
     try:
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
-        for name, text in files.items():
-            with open(partial / name, "w", encoding="utf-8", newline="") as handle:
-                handle.write(text)
+        for name, content in files.items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            with open(partial / name, "wb") as handle:
+                handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
         if out.is_dir():
@@ -195,6 +219,92 @@ def zones_csv(run: Run) -> str:
                          repr(z.active_start_s), repr(z.active_end_s),
                          repr(known.get(z.id, 0.0)), wkt])
     return buffer.getvalue()
+
+
+FLIGHT_COLUMNS = ("flight", "party", "aircraft", "depart_s", "land_s", "airborne_s")
+TRACK_COLUMNS = ("flight", "party", "t_s", "lon", "lat", "altitude_m")
+TRACKS_PER_PARTY = 10  # the map's sample; every flight when there are few
+ALL_TRACKS_UP_TO = 40
+
+
+def flights_csv(flights: Iterable[FlightRecord], aircraft: dict[str, str] | None = None) -> str:
+    """The ``flights.csv`` text: every flight that departed, when, and how long it flew."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FLIGHT_COLUMNS)
+    kinds = aircraft or {}
+    writer.writerows([f.id, f.party, kinds.get(f.id, ""), repr(f.depart_s), repr(f.land_s),
+                      repr(f.airborne_s)] for f in flights)
+    return buffer.getvalue()
+
+
+def track_sample(run: Run) -> list[int]:
+    """Which flights' tracks the run folder keeps for the map: all of them when there are
+    at most ``ALL_TRACKS_UP_TO``, else ``TRACKS_PER_PARTY`` per party spread evenly over
+    the party's departures (a fixed choice: no random draw)."""
+    plans = run.plans
+    if len(plans) <= ALL_TRACKS_UP_TO:
+        return list(range(len(plans)))
+    chosen: list[int] = []
+    for party in sorted(run.scenario.parties):
+        mine = sorted((i for i, p in enumerate(plans) if p.party == party),
+                      key=lambda i: (plans[i].depart_s, plans[i].id))
+        if len(mine) <= TRACKS_PER_PARTY:
+            chosen += mine
+        else:
+            picks = np.linspace(0, len(mine) - 1, TRACKS_PER_PARTY).round().astype(int)
+            chosen += [mine[k] for k in sorted(set(picks.tolist()))]
+    return sorted(chosen)
+
+
+def tracks_csv(run: Run) -> str:
+    """The ``tracks.csv`` text: the sampled flights' waypoints as flown, in lon/lat, up to
+    where each flight was when the run ended."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TRACK_COLUMNS)
+    frame = run.geography.frame
+    end = run.scenario.duration_s
+    for i in track_sample(run):
+        plan = run.plans[i]
+        times = plan.waypoint_times()
+        xy = plan.route_xy
+        keep = int(np.searchsorted(times, end, side="right"))
+        if keep < len(times):  # still flying at the end: cut the leg there
+            x = np.interp(end, times, xy[:, 0])
+            y = np.interp(end, times, xy[:, 1])
+            times = np.append(times[:keep], end)
+            xy = np.vstack([xy[:keep], [x, y]])
+        lon, lat = frame.to_lonlat(xy[:, 0], xy[:, 1])
+        for t, a, b in zip(times.tolist(), np.atleast_1d(lon).tolist(),
+                           np.atleast_1d(lat).tolist(), strict=True):
+            writer.writerow([plan.id, plan.party, repr(t), f"{a:.6f}", f"{b:.6f}",
+                             repr(plan.altitude_m)])
+    return buffer.getvalue()
+
+
+@dataclass(frozen=True, slots=True)
+class Replications:
+    """Headline metrics of further runs of the scenario, one per seed."""
+
+    seeds: tuple[int, ...]
+    metrics: tuple[dict[str, float], ...]
+
+
+def replications_csv(replications: Replications) -> str:
+    """The ``replications.csv`` text: one row per replication, its seed and metrics."""
+    names = sorted({m for row in replications.metrics for m in row})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["replication", "seed", *names])
+    for k, (seed, row) in enumerate(zip(replications.seeds, replications.metrics,
+                                        strict=True)):
+        writer.writerow([k, seed, *(_number(row.get(m)) for m in names)])
+    return buffer.getvalue()
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
 
 
 def _number_inf(value: float) -> str:

@@ -1,0 +1,179 @@
+"""Tables of a run's statistics (``stats.json``), as rows of text cells: printed aligned by
+the command line, rendered as HTML by the report. Distances are shown in nautical miles
+and feet, as the field reads them; the files keep SI units.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sim.metrics import headline_metrics
+from sim.units import FOOT, HOUR, NAUTICAL_MILE
+
+
+@dataclass(frozen=True, slots=True)
+class Table:
+    """A titled table of text cells; the first column is left-aligned, the rest right."""
+
+    title: str
+    header: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    note: str = ""
+
+
+def _num(value: Any, digits: int = 2) -> str:
+    return "–" if value is None else f"{float(value):,.{digits}f}"
+
+
+def rates_table(stats: Mapping[str, Any]) -> Table:
+    """Episodes of each rule: count, per day, per 100 sorties, per 1,000 flight hours, hours
+    in violation, and per party a day."""
+    parties = [p for p in stats["exposure"]["sorties"] if p != "total"]
+    rows = []
+    for rule_id, r in stats["rates"].items():
+        hours = stats["time_in_violation"][rule_id]["total_s"] / HOUR
+        rows.append((rule_id, r["type"], f"{r['episodes']:,}", _num(r["per_day"]),
+                     _num(r["per_100_sorties"]), _num(r["per_1000_flight_hours"]),
+                     _num(hours, 1), *(_num(r["by_party"][p]["per_day"]) for p in parties)))
+    exposure = stats["exposure"]
+    note = (f"{exposure['sorties']['total']:,} sorties, "
+            f"{exposure['flight_hours']['total']:,.1f} flight hours in "
+            f"{stats['days']:g} days. A party's rate counts the episodes it took part in.")
+    return Table("Episodes by rule", ("rule", "type", "episodes", "a day", "per 100 sorties",
+                                      "per 1000 fh", "hours in", *(f"{p} a day" for p in parties)),
+                 tuple(rows), note)
+
+
+def severity_table(stats: Mapping[str, Any]) -> Table:
+    """Encounters by the most severe bin their closest approach reached."""
+    sev = stats["severity"]
+    rows = tuple((b["label"], f"{b['encounters']:,}", _num(b["per_day"], 3),
+                  f"{b['cumulative']:,}", _num(b["cumulative_per_day"], 3))
+                 for b in sev["bins"])
+    note = (f"{sev['encounters']:,} encounters (episodes of {sev['encounter_rule']}), each "
+            "in the most severe bin its closest approach reached."
+            if sev["encounter_rule"] else "No min_separation rule: no encounters to bin.")
+    return Table("Severity of encounters", ("closest approach", "encounters", "a day",
+                                            "at least this close", "a day"), rows, note)
+
+
+def miss_distance_table(stats: Mapping[str, Any]) -> Table:
+    """Horizontal (nmi) and vertical (ft) miss distances at closest approach, per rule."""
+    rows = []
+    for rule_id, m in stats["miss_distance"].items():
+        h, v = m["horizontal_m"], m["vertical_m"]
+
+        def nmi(q: str, h: Mapping[str, Any] = h) -> str:
+            return "–" if h[q] is None else f"{h[q] / NAUTICAL_MILE:.2f}"
+
+        def ft(q: str, v: Mapping[str, Any] = v) -> str:
+            return "–" if v[q] is None else f"{v[q] / FOOT:,.0f}"
+
+        rows.append((rule_id, f"{m['episodes']:,}", nmi("min"), nmi("p05"), nmi("p50"),
+                     nmi("p95"), ft("min"), ft("p50"), ft("p95")))
+    return Table("Miss distance at closest approach",
+                 ("rule", "episodes", "min nmi", "5% nmi", "median nmi", "95% nmi",
+                  "min ft", "median ft", "95% ft"), tuple(rows))
+
+
+def hotline_table(stats: Mapping[str, Any]) -> Table:
+    """Calls, declarations, losses and complaints."""
+    h = stats["hotline"]
+    rows = [("calls (scheduled)", f"{h.get('calls', 0):,} ({h.get('scheduled_calls', 0):,})"),
+            ("declarations passed (lost)", f"{h.get('declared', 0):,} ({h.get('lost', 0):,})"),
+            ("complaints passed (lost)",
+             f"{h.get('complaints', 0):,} ({h.get('complaints_lost', 0):,})"),
+            ("complaints per scheduled call", _num(h.get("complaints_per_call")))]
+    for party, n in (h.get("complaints_by_party") or {}).items():
+        rows.append((f"complaints by {party}", f"{n:,}"))
+    return Table("Hotline", ("", ""), tuple(rows))
+
+
+def reported_table(summary: Mapping[str, Any]) -> Table:
+    """Simulated rates against the reported facts (``summary.json``'s ``reported``)."""
+    rows = []
+    for item in summary.get("reported", []):
+        low, high = item["reported_per_day"]
+        band = f"{low:g}" if low == high else f"{low:g} to {high:g}"
+        who = f" ({item['party']})" if item["party"] else ""
+        rows.append((item["rule"] + who, _num(item["simulated_per_day"]), band,
+                     "within" if item["within"] else "OUTSIDE", item["fact"]))
+    return Table("Simulated against reported (episodes a day)",
+                 ("rule", "simulated", "reported", "", "fact"), tuple(rows))
+
+
+def replications_table(stats: Mapping[str, Any]) -> Table | None:
+    """Means and 95% bootstrap intervals over replications, when the run has them."""
+    reps = stats.get("replications")
+    if not reps:
+        return None
+    rows = tuple((name, _num(m["mean"], 3), _interval(m)) for name, m in reps["metrics"].items())
+    return Table(f"Over {len(reps['seeds'])} replications", ("metric", "mean", "95% interval"),
+                 rows, "Percentile bootstrap of the mean over replications (seeds spawned "
+                 "from the scenario's seed); the run's own files are from its seed.")
+
+
+def _interval(m: Mapping[str, Any]) -> str:
+    if m.get("low") is None:
+        return "–"
+    return f"[{m['low']:.3f}, {m['high']:.3f}]"
+
+
+def compare_table(stats: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> Table:
+    """The headline metrics of several runs side by side (means and intervals for runs
+    with replications); metrics some run lacks show a dash."""
+    flats = [headline_metrics(s) for s in stats]
+    names: list[str] = []
+    for flat in flats:
+        names += [n for n in flat if n not in names]
+    rows = []
+    for name in names:
+        cells = []
+        for s, flat in zip(stats, flats, strict=True):
+            rep = (s.get("replications") or {}).get("metrics", {}).get(name)
+            if rep and rep.get("low") is not None:
+                cells.append(f"{rep['mean']:.3f} {_interval(rep)}")
+            else:
+                cells.append(_num(flat.get(name), 3))
+        rows.append((name, *cells))
+    return Table("Side by side", ("metric", *labels), tuple(rows),
+                 "Each run's own value; mean [95% bootstrap interval] where it has "
+                 "replications.")
+
+
+def table_csv(table: Table) -> str:
+    """The table as CSV text (header, then rows)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(table.header)
+    writer.writerows(table.rows)
+    return buffer.getvalue()
+
+
+def text(table: Table) -> list[str]:
+    """The table as aligned lines of text, title first."""
+    rows = [table.header, *table.rows]
+    widths = [max(len(r[k]) for r in rows) for k in range(len(table.header))]
+    lines = [table.title]
+    for row in rows:
+        cells = [c.ljust(w) if k == 0 else c.rjust(w)
+                 for k, (c, w) in enumerate(zip(row, widths, strict=True))]
+        lines.append("  " + "  ".join(cells).rstrip())
+    if table.note:
+        lines.append("  " + table.note)
+    return lines
+
+
+def to_html(table: Table) -> str:
+    """The table as an HTML ``<table>`` with a caption (cells escaped)."""
+    head = "".join(f"<th>{html.escape(c)}</th>" for c in table.header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>"
+                   for row in table.rows)
+    note = f'<p class="note">{html.escape(table.note)}</p>' if table.note else ""
+    return (f"<table><caption>{html.escape(table.title)}</caption><thead><tr>{head}</tr>"
+            f"</thead><tbody>{body}</tbody></table>{note}")
