@@ -319,8 +319,8 @@ BOOTSTRAP_RESAMPLES = 2000
 
 def headline_metrics(stats: Mapping[str, Any]) -> dict[str, float]:
     """The numbers of one run that replications summarise, flattened to dotted names:
-    each rule's rates (in all and per party), hours in violation, and encounters a day
-    per severity bin (cumulative), and complaints per call."""
+    each rule's three rates and each party's episodes a day, hours in violation,
+    encounters a day at least as close as each severity bin, and complaints per call."""
     out: dict[str, float] = {}
     for rule_id, r in stats["rates"].items():
         for rate in ("per_day", "per_100_sorties", "per_1000_flight_hours"):

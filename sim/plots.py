@@ -228,7 +228,7 @@ def miss_distance_histogram(ax: Axes, episodes: Sequence[Episode], rule_id: str,
         high = max(float(nmi.max()), low * 10, *limits)
         edges = np.geomspace(low / 1.3, high * 1.3, 40)
         counts, _, _ = ax.hist(np.clip(nmi, edges[0], None), bins=edges.tolist(),
-                               color="#5d6d7e", edgecolor="white", lw=0.5)
+                               color="#4e7896", edgecolor="white", lw=0.5)
         ax.set_xscale("log")
         _plain_log_ticks(ax)
         top = float(np.max(counts))
@@ -268,7 +268,7 @@ def vertical_miss_histogram(ax: Axes, episodes: Sequence[Episode], rule_id: str)
                      if e.rule == rule_id and e.vertical_m is not None], float) / FOOT
     if len(feet):
         top = max(float(feet.max()), 100.0)
-        ax.hist(feet, bins=np.linspace(0.0, top * 1.02, 30).tolist(), color="#85929e",
+        ax.hist(feet, bins=np.linspace(0.0, top * 1.02, 30).tolist(), color="#93a9bf",
                 edgecolor="white", lw=0.5)
     else:
         ax.text(0.5, 0.5, "no episodes", transform=ax.transAxes, ha="center", va="center",
@@ -425,15 +425,16 @@ def hotline_traffic(ax: Axes, messages: Sequence[Message], duration_s: float,
 
 def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> Axes:
     """Episodes a day of each rule in several runs, side by side; 95% bootstrap intervals
-    as error bars for runs with replications (their bars show the replications' mean)."""
+    as error bars when every run has replications (the bars then show their means)."""
     rules: list[str] = []
     for s in stats:
         rules += [r for r in s["rates"] if r not in rules]
     y = np.arange(len(rules))
     height = 0.8 / max(1, len(stats))
     values_all = []
+    use_reps = all(s.get("replications") for s in stats)
     for k, (s, label) in enumerate(zip(stats, labels, strict=True)):
-        reps = (s.get("replications") or {}).get("metrics", {})
+        reps = (s.get("replications") or {}).get("metrics", {}) if use_reps else {}
         values, lows, highs = [], [], []
         for r in rules:
             rep = reps.get(f"{r}.per_day")
@@ -446,10 +447,14 @@ def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence
                 lows.append(0.0)
                 highs.append(0.0)
         values_all += values
-        ax.barh(y + (k - (len(stats) - 1) / 2) * height, values, height=height,
+        offset = y + (k - (len(stats) - 1) / 2) * height
+        ax.barh(offset, values, height=height,
                 xerr=[lows, highs] if any(lows) or any(highs) else None,
                 color=PARTY_COLORS[(k + 2) % len(PARTY_COLORS)] if k >= 2 else
                 ("#34495e", "#e59866")[k], label=label, capsize=2)
+        for yy, v, hi in zip(offset, values, highs, strict=True):
+            ax.annotate(f"{v:.2f}", (v + hi, yy), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=7)
     positive = [v for v in values_all if v > 0]
     if positive and max(positive) / min(positive) > 100:
         ax.set_xscale("log")
@@ -466,7 +471,7 @@ def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence
 
 
 def run_figures(folder: RunFolder, geography: Geography) -> dict[str, Figure]:
-    """The figures of a run folder, by file stem: map, miss_distance, violations_per_day,
+    """The figures of a run folder, by file stem: map, violations_per_day, miss_distance,
     time_in_violation, hotline."""
     scenario = folder.scenario
     parties = sorted(scenario.parties)
@@ -506,7 +511,8 @@ def run_figures(folder: RunFolder, geography: Geography) -> dict[str, Figure]:
     fig = Figure(figsize=(11, 4), dpi=DPI, layout="constrained")
     hotline_traffic(fig.add_subplot(), folder.messages, scenario.duration_s, scenario.start)
     figures["hotline"] = fig
-    return figures
+    order = ("map", "violations_per_day", "miss_distance", "time_in_violation", "hotline")
+    return {name: figures[name] for name in order}
 
 
 def compare_figure(folders: Sequence[RunFolder]) -> Figure:

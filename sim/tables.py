@@ -125,9 +125,11 @@ def _interval(m: Mapping[str, Any]) -> str:
 
 
 def compare_table(stats: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> Table:
-    """The headline metrics of several runs side by side (means and intervals for runs
-    with replications); metrics some run lacks show a dash."""
+    """The headline metrics of several runs side by side; metrics some run lacks show a
+    dash. When every run has replications the cells are their means with 95% bootstrap
+    intervals; otherwise each run's own value, so that like is set beside like."""
     flats = [headline_metrics(s) for s in stats]
+    use_reps = all(s.get("replications") for s in stats)
     names: list[str] = []
     for flat in flats:
         names += [n for n in flat if n not in names]
@@ -136,14 +138,14 @@ def compare_table(stats: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> 
         cells = []
         for s, flat in zip(stats, flats, strict=True):
             rep = (s.get("replications") or {}).get("metrics", {}).get(name)
-            if rep and rep.get("low") is not None:
+            if use_reps and rep and rep.get("low") is not None:
                 cells.append(f"{rep['mean']:.3f} {_interval(rep)}")
             else:
                 cells.append(_num(flat.get(name), 3))
         rows.append((name, *cells))
-    return Table("Side by side", ("metric", *labels), tuple(rows),
-                 "Each run's own value; mean [95% bootstrap interval] where it has "
-                 "replications.")
+    note = ("Means over each run's replications [95% bootstrap interval]." if use_reps else
+            "Each run's own value (one seed each); run with --replications N for intervals.")
+    return Table("Side by side", ("metric", *labels), tuple(rows), note)
 
 
 def table_csv(table: Table) -> str:

@@ -284,8 +284,9 @@ def test_refuses_non_empty_folder_without_force_and_replaces_with_it(capsys, sce
 
     code, _, err = cli(capsys, "run", scenario, "--out", out, "--force")
     assert code == 0, err
-    assert {p.name for p in out.iterdir()} == {"events.csv", "hotline.csv", "scenario.yaml",
-                                               "summary.json", "zones.csv"}
+    assert {p.name for p in out.iterdir()} == {
+        "events.csv", "hotline.csv", "scenario.yaml", "summary.json", "zones.csv", "stats.json",
+        "flights.csv", "tracks.csv"}
     assert not (out / "keep.txt").exists()
     assert hidden_leftovers(tmp_path) == []
 

@@ -31,7 +31,7 @@ def encounters_run(tmp_path_factory) -> Path:
     return out
 
 
-@pytest.mark.parametrize("name", ["events.csv", "summary.json"])
+@pytest.mark.parametrize("name", ["events.csv", "summary.json", "stats.json"])
 def test_encounters_matches_golden_files(encounters_run, name):
     expected = GOLDEN / "encounters" / name
     if os.environ.get("UPDATE_GOLDEN"):
