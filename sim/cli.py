@@ -195,7 +195,7 @@ def _run(args: argparse.Namespace) -> int:
           f"{len(result.flights)} flights -> {out}")
     summary = summarize(result)
     tables = [rates_table(stats), severity_table(stats), miss_distance_table(stats),
-              reported_table(summary), replications_table(stats)]
+              reported_table(summary), replications_table(stats, brief=True)]
     for table in tables:
         if table is not None and table.rows:
             print()

@@ -119,10 +119,16 @@ def _headline(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> str:
         who = f" ({item['party']})" if item["party"] else ""
         verdict = ('<span class="within">within</span>' if item["within"]
                    else '<span class="outside">outside</span>')
+        metric = f"{item['rule']}.{item['party']}.per_day" if item["party"] else \
+            f"{item['rule']}.per_day"
+        rep = (stats.get("replications") or {}).get("metrics", {}).get(metric)
+        over = (f'<div class="what">{rep["replications"]} replications: {rep["mean"]:.2f} '
+                f'[{rep["low"]:.2f}, {rep["high"]:.2f}]</div>'
+                if rep and rep.get("low") is not None else "")
         cards.append(
             f'<div class="card"><div class="what">{html.escape(item["rule"] + who)} a day'
             f'</div><div class="value">{item["simulated_per_day"]:.2f}</div>'
-            f'<div class="what">reported {html.escape(band)}: {verdict}</div></div>')
+            f'<div class="what">reported {html.escape(band)}: {verdict}</div>{over}</div>')
     for b in stats["severity"]["bins"][:1]:
         cards.append(
             f'<div class="card"><div class="what">{html.escape(b["label"])}</div>'

@@ -107,15 +107,23 @@ def reported_table(summary: Mapping[str, Any]) -> Table:
                  ("rule", "simulated", "reported", "", "fact"), tuple(rows))
 
 
-def replications_table(stats: Mapping[str, Any]) -> Table | None:
-    """Means and 95% bootstrap intervals over replications, when the run has them."""
+def replications_table(stats: Mapping[str, Any], brief: bool = False) -> Table | None:
+    """Means and 95% bootstrap intervals over replications, when the run has them;
+    ``brief``: only each rule's and each severity bin's episodes a day, and complaints."""
     reps = stats.get("replications")
     if not reps:
         return None
-    rows = tuple((name, _num(m["mean"], 3), _interval(m)) for name, m in reps["metrics"].items())
+    rows = tuple((name, _num(m["mean"], 3), _interval(m)) for name, m in reps["metrics"].items()
+                 if not brief or _brief(name))
     return Table(f"Over {len(reps['seeds'])} replications", ("metric", "mean", "95% interval"),
                  rows, "Percentile bootstrap of the mean over replications (seeds spawned "
                  "from the scenario's seed); the run's own files are from its seed.")
+
+
+def _brief(name: str) -> bool:
+    """A rule's or a severity bin's episodes a day, or complaints per call."""
+    rule_rate = name.endswith(".per_day") and name.count(".") == 1
+    return rule_rate or name.startswith(("severity.", "hotline."))
 
 
 def _interval(m: Mapping[str, Any]) -> str:
