@@ -31,16 +31,16 @@ from sim.output import (
     write_run,
     write_text_atomically,
 )
-from sim.rundir import RunFolderError, load_run_folder
+from sim.rundir import RUN_FILES, RunFolderError, load_run_folder
 from sim.scenario import Scenario, ScenarioError, apply_override, load_scenario, read_yaml
 from sim.tables import (
+    compare_csv,
     compare_table,
     miss_distance_table,
     rates_table,
     replications_table,
     reported_table,
     severity_table,
-    table_csv,
     text,
 )
 from sim.units import DAY, HOUR, QuantityError, parse_quantity
@@ -232,16 +232,34 @@ def _calibrate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _refuse_overwriting_inputs(out: Path, inputs: Sequence[Path]) -> None:
+    """An output may not be, or contain, a run folder it was drawn from, nor be one of
+    its files: ``--force`` replaces outputs, never the data."""
+    target = out.resolve()
+    for folder in inputs:
+        source = folder.resolve()
+        if target == source or target in source.parents or (
+                target.parent == source and target.name in RUN_FILES):
+            raise UsageError(f"--out {out}: would replace the run folder {folder} or one of "
+                             "its files; choose another --out")
+
+
 def _plot(args: argparse.Namespace) -> int:
     from sim.plots import figure_bytes, run_figures  # matplotlib: only for the commands that draw
 
     folder = load_run_folder(args.run_dir)
+    own = args.out is None  # RUN_DIR/plots is the command's own folder: redrawn in place
     out = args.out or folder.path / "plots"
-    # The default folder is the command's own: drawing again replaces it.
-    check_target(out, args.force or args.out is None)
+    _refuse_overwriting_inputs(out, [folder.path])
+    check_target(out, args.force or own)
     figures = run_figures(folder, build_geography(folder.scenario))
-    write_folder(out, {f"{name}.{args.format}": figure_bytes(fig, args.format)
-                       for name, fig in figures.items()}, force=args.force or args.out is None)
+    files: dict[str, str | bytes] = {}
+    if own and out.is_dir():  # keep the figures of the other formats drawn there before
+        files = {p.name: p.read_bytes() for p in sorted(out.iterdir())
+                 if p.is_file() and p.suffix != f".{args.format}"}
+    files.update({f"{name}.{args.format}": figure_bytes(fig, args.format)
+                  for name, fig in figures.items()})
+    write_folder(out, files, force=args.force or own)
     print(f"{len(figures)} figures -> {out}: " + ", ".join(figures))
     return EXIT_OK
 
@@ -251,10 +269,11 @@ def _report(args: argparse.Namespace) -> int:
 
     folder = load_run_folder(args.run_dir)
     out = args.out or folder.path / "report.html"
-    if args.out is not None and out.exists() and not args.force:
-        raise OutputError(f"{out}: exists; use --force to replace it, or choose another --out")
+    _refuse_overwriting_inputs(out, [folder.path])
     if out.is_dir():
         raise OutputError(f"{out}: is a folder; give a file name such as report.html")
+    if args.out is not None and out.exists() and not args.force:
+        raise OutputError(f"{out}: exists; use --force to replace it, or choose another --out")
     write_text_atomically(out, report_html(folder, build_geography(folder.scenario)))
     print(f"report -> {out}")
     return EXIT_OK
@@ -272,19 +291,26 @@ def _compare(args: argparse.Namespace) -> int:
     if variant_options or args.duration:
         raise UsageError("--a, --b, --set and --duration compare variants of one scenario "
                          "file; run folders are compared as they are")
+    resolved = [p.resolve() for p in paths]
+    twice = sorted({str(p) for p in paths if resolved.count(p.resolve()) > 1})
+    if twice:
+        raise UsageError(f"{twice[0]}: given more than once; compare different run folders")
     from sim.plots import compare_figure, figure_bytes
 
     folders = [load_run_folder(p) for p in paths]
     labels = [f.label for f in folders]
     if len(set(labels)) < len(labels):
-        labels = [str(f.path) for f in folders]
+        labels = [str(f.path.resolve()) for f in folders]
+    own = args.out is None  # the default folder is the command's own: replaced in place
+    out = args.out or resolved[0].parent / ("compare-" + "-vs-".join(
+        f.label for f in folders))[:MAX_NAME]
+    _refuse_overwriting_inputs(out, paths)
+    check_target(out, args.force or own)
     table = compare_table([f.stats for f in folders], labels)
-    out = args.out or paths[0].parent / ("compare-" + "-vs-".join(
-        f.path.resolve().name for f in folders))[:MAX_NAME]
-    check_target(out, args.force)
-    figure = compare_figure(folders)
+    figure = compare_figure(folders, labels)
     write_folder(out, {f"compare.{args.format}": figure_bytes(figure, args.format),
-                       "compare.csv": table_csv(table)}, force=args.force)
+                       "compare.csv": compare_csv([f.stats for f in folders], labels)},
+                 force=args.force or own)
     print("\n".join(text(table)))
     print(f"table and figure -> {out}")
     return EXIT_OK
@@ -294,8 +320,8 @@ def _compare_variants(args: argparse.Namespace) -> int:
     if not 2 <= args.replications <= 10_000:
         raise UsageError("--replications must be from 2 to 10000")
     if not args.a and not args.b:
-        raise UsageError("give the variants: --a KEY=VALUE and/or --b KEY=VALUE, such as "
-                         "--b hotline.enabled=false")
+        raise UsageError(f"{args.scenario}: give the variants: --a KEY=VALUE and/or --b "
+                         "KEY=VALUE, such as --b hotline.enabled=false")
     base = args.overrides
     a, _ = _load(argparse.Namespace(**{**vars(args), "overrides": [*base, *args.a]}))
     b, _ = _load(argparse.Namespace(**{**vars(args), "overrides": [*base, *args.b]}))

@@ -35,16 +35,6 @@ def summarize(run: Run) -> dict[str, Any]:
         by_party = {p: sum(1 for e in mine if e.involves(p)) for p in parties}
         rules[spec.id] = {"type": spec.type, "episodes": len(mine), "by_party": by_party,
                           "per_day": round(len(mine) / days, 6)}
-    reported = []
-    for item in scenario.reported:
-        count = sum(1 for e in run.episodes if e.rule == item.rule and (
-            item.party is None or e.involves(item.party)))
-        simulated = count / days
-        reported.append({"rule": item.rule, "party": item.party,
-                         "simulated_per_day": round(simulated, 6),
-                         "reported_per_day": [item.low_per_day, item.high_per_day],
-                         "within": item.low_per_day <= simulated <= item.high_per_day,
-                         "fact": item.fact})
     return {
         "scenario": scenario.name,
         "seed": scenario.seed,
@@ -57,8 +47,25 @@ def summarize(run: Run) -> dict[str, Any]:
         "rules": rules,
         "hotline": hotline_summary(run),
         "planning": planning_summary(run),
-        "reported": reported,
+        "reported": reported_summary(scenario, run.episodes),
     }
+
+
+def reported_summary(scenario: Scenario, episodes: Sequence[Episode]) -> list[dict[str, Any]]:
+    """Each reported rate beside the simulated one (episodes a day the party took part
+    in, or all the rule's episodes), and whether it falls within the reported band."""
+    days = scenario.duration_s / DAY
+    reported = []
+    for item in scenario.reported:
+        count = sum(1 for e in episodes if e.rule == item.rule and (
+            item.party is None or e.involves(item.party)))
+        simulated = count / days
+        reported.append({"rule": item.rule, "party": item.party,
+                         "simulated_per_day": round(simulated, 6),
+                         "reported_per_day": [item.low_per_day, item.high_per_day],
+                         "within": item.low_per_day <= simulated <= item.high_per_day,
+                         "fact": item.fact})
+    return reported
 
 
 def hotline_summary(run: Run) -> dict[str, Any]:

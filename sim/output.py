@@ -123,7 +123,7 @@ def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> No
     except OSError as exc:
         _restore(partial, old, out)
         _remove_empty(created)
-        raise OutputError(f"{out}: cannot write the run folder ({exc.strerror or exc})") from None
+        raise OutputError(f"{out}: cannot write the folder ({exc.strerror or exc})") from None
     except BaseException:
         _restore(partial, old, out)
         raise
@@ -142,8 +142,18 @@ def write_text_atomically(path: Path, text: str) -> None:
             os.fsync(handle.fileno())
         partial.replace(path)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        _unlink(partial)
         raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+    except BaseException:  # interrupted: leave no partial file behind
+        _unlink(partial)
+        raise
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 def _restore(partial: Path, old: Path, out: Path) -> None:

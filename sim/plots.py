@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import io
 import math
+import warnings
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -39,6 +40,16 @@ RULE_COLORS = ("#e67e22", "#27ae60", "#8e44ad", "#111111", "#16a085", "#d4ac0d",
 RIVER_COLOR = "#5dade2"
 FORMATS = ("png", "svg", "pdf")
 DPI = 110
+
+
+def _text(value: str) -> str:
+    """Text from the user (names, labels) drawn as written: a ``$`` is not mathtext."""
+    return value.replace("$", r"\$")
+
+
+def _no_data(ax: Axes, message: str) -> None:
+    ax.text(0.5, 0.5, message, transform=ax.transAxes, ha="center", va="center",
+            color="#777777")
 
 
 def party_colors(parties: Sequence[str]) -> dict[str, str]:
@@ -147,19 +158,21 @@ def corridor_map(ax: Axes, geography: Geography, rules: Sequence[RuleSpec],
         ax.set_ylim(lat0, lat1)
         named = dict(builtin_places()) if places is None else dict(places)
         placed: list[tuple[float, float]] = []
-        spacing = 0.012 * max(lon1 - lon0, lat1 - lat0)  # names closer than this collide
+        spacing = 0.03 * max(lon1 - lon0, lat1 - lat0)  # names closer than this collide
         for name, (p_lon, p_lat) in sorted(named.items()):
             if lon0 <= p_lon <= lon1 and lat0 <= p_lat <= lat1 and all(
                     math.hypot(p_lon - a, p_lat - b) > spacing for a, b in placed):
                 placed.append((p_lon, p_lat))
                 ax.plot(p_lon, p_lat, "k.", ms=3, zorder=7)
-                ax.annotate(name.replace("_", " ").title(), (p_lon, p_lat), xytext=(3, 2),
+                ax.annotate(_text(name.replace("_", " ").title()), (p_lon, p_lat),
+                            xytext=(3, 2),
                             textcoords="offset points", fontsize=7, color="#222222",
                             zorder=7)
         ax.set_aspect(1.0 / math.cos(math.radians((lat0 + lat1) / 2.0)))
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
-    ax.set_title("The corridor, the lanes and where each episode happened")
+    ax.set_title("Where each episode happened" if geography.corridor_shape is None else
+                 "The corridor, the lanes and where each episode happened")
     ax.grid(True, lw=0.3, alpha=0.5)
     if handles:
         ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=7,
@@ -192,17 +205,21 @@ def _direction_arrows(ax: Axes, lon: np.ndarray, lat: np.ndarray, reverse: bool,
 def _map_extent(geography: Geography, episodes: Sequence[Episode],
                 zones: Sequence[ZoneRecord], tracks: Sequence[Track]
                 ) -> tuple[float, float, float, float] | None:
-    """The corridor's box, padded; without a corridor, the box of what is drawn."""
+    """The corridor's box, padded; without a corridor, the box of the episodes and zones
+    (tracks run to distant bases), or of the tracks when there is nothing else."""
     frame = geography.frame
     if geography.corridor_shape is not None:
         x0, y0, x1, y1 = geography.corridor_shape.bounds
         lon, lat = frame.to_lonlat(np.array([x0, x1, x0, x1]), np.array([y0, y0, y1, y1]))
         lons, lats = np.atleast_1d(lon), np.atleast_1d(lat)
     else:
-        lons = np.concatenate([[e.lon for e in episodes], *[t.lon for t in tracks],
+        lons = np.concatenate([[e.lon for e in episodes],
                                *[z.ring_lonlat[:, 0] for z in zones]]).astype(float)
-        lats = np.concatenate([[e.lat for e in episodes], *[t.lat for t in tracks],
+        lats = np.concatenate([[e.lat for e in episodes],
                                *[z.ring_lonlat[:, 1] for z in zones]]).astype(float)
+        if not len(lons) and tracks:
+            lons = np.concatenate([t.lon for t in tracks]).astype(float)
+            lats = np.concatenate([t.lat for t in tracks]).astype(float)
         if not len(lons):
             return None
     lon0, lon1, lat0, lat1 = lons.min(), lons.max(), lats.min(), lats.max()
@@ -243,7 +260,8 @@ def miss_distance_histogram(ax: Axes, episodes: Sequence[Episode], rule_id: str,
                    ls="--", lw=1.3, label=b.label)
     if bins:
         ax.legend(title="severity limits", fontsize=7, title_fontsize=7, loc="upper left")
-    ax.set_xlabel("horizontal miss distance at closest approach (nmi, log scale)")
+    ax.set_xlabel("horizontal miss distance at closest approach (nmi"
+                  + (", log scale)" if ax.get_xscale() == "log" else ")"))
     ax.set_ylabel("episodes" + (" (log scale)" if ax.get_yscale() == "log" else ""))
     ax.set_title(f"Horizontal miss distance: {rule_id} ({len(nmi):,} episodes)")
     return ax
@@ -315,9 +333,12 @@ def violations_per_day(ax: Axes, episodes: Sequence[Episode], rule: RuleSpec,
                        reported: Sequence[Reported] = (), start: str | None = None) -> Axes:
     """Episodes of one rule in each day of the run, per party (the violator's party for
     lanes and zones; for separation, the episodes each party took part in), with the
-    reported rates as reference lines. A last, partial day is scaled to a full day."""
-    days = max(1, math.ceil(duration_s / DAY - 1e-9))
-    edges = np.arange(days + 1) * DAY
+    reported rates as reference lines. Counts are taken in days (6 h bins for runs under
+    four days, 1 h under one day) and shown as a rate a day; a last, partial bin is scaled
+    to its length."""
+    step = DAY if duration_s >= 4 * DAY else (6 * HOUR if duration_s >= DAY else HOUR)
+    bins = max(1, math.ceil(duration_s / step - 1e-9))
+    edges = np.arange(bins + 1) * step
     edges[-1] = duration_s
     widths = np.diff(edges) / DAY
     colors = party_colors(parties)
@@ -342,7 +363,8 @@ def violations_per_day(ax: Axes, episodes: Sequence[Episode], rule: RuleSpec,
     ax.set_xlim(0, duration_s / DAY)
     ax.set_ylim(bottom=0)
     ax.set_xlabel(_day_label(start))
-    ax.set_ylabel("episodes a day")
+    ax.set_ylabel("episodes a day" + ("" if step == DAY else
+                                      f"\n(in {step / HOUR:g} h bins)"))
     ax.set_title(f"{rule.id} ({rule.type}) per day")
     ax.legend(fontsize=7, loc="upper right")
     ax.grid(True, lw=0.3, alpha=0.5)
@@ -373,11 +395,16 @@ def time_in_violation(ax: Axes, stats: Mapping[str, Any]) -> Axes:
     positive = [v for v in values_all if v > 0]
     if positive and max(positive) / min(positive) > 100:
         ax.set_xscale("log")
+    if not positive:
+        _no_data(ax, "no time in violation" if rules else "no rules")
+        ax.set_xlim(0, 1)
     ax.set_yticks(y, [f"{r}\n({stats['rates'][r]['type']})" for r in rules], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("hours in violation (aircraft-hours; pair-hours for separation)")
+    ax.set_xlabel("hours in violation (aircraft-hours; pair-hours for separation)"
+                  + (", log scale" if ax.get_xscale() == "log" else ""))
     ax.set_title("Time in violation, by rule and party")
-    ax.legend(fontsize=8, loc="lower right")
+    if parties:
+        ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(True, axis="x", lw=0.3, alpha=0.5)
     return ax
 
@@ -460,9 +487,11 @@ def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence
         ax.set_xscale("log")
     ax.set_yticks(y, rules, fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("episodes a day")
+    if not rules:
+        _no_data(ax, "no rules")
+    ax.set_xlabel("episodes a day" + (" (log scale)" if ax.get_xscale() == "log" else ""))
     ax.set_title("Episodes a day by rule, side by side")
-    ax.legend(fontsize=8, loc="lower right")
+    ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(True, axis="x", lw=0.3, alpha=0.5)
     return ax
 
@@ -490,17 +519,20 @@ def run_figures(folder: RunFolder, geography: Geography) -> dict[str, Figure]:
                                 severity_bins(scenario))
         vertical_miss_histogram(fig.add_subplot(grid[0, 1]), folder.episodes, widest.id)
     severity_bars(fig.add_subplot(grid[1, :]), folder.stats["severity"])
-    fig.suptitle(f"{scenario.name}: how close the encounters came", fontsize=12)
+    fig.suptitle(f"{_text(scenario.name)}: how close the encounters came", fontsize=12)
     figures["miss_distance"] = fig
 
-    fig = Figure(figsize=(11, 2.9 * len(scenario.rules) + 0.6), dpi=DPI, layout="constrained")
-    axes = fig.subplots(len(scenario.rules), 1, sharex=True, squeeze=False)[:, 0]
-    for ax, each in zip(axes, scenario.rules, strict=True):
+    panels = max(1, len(scenario.rules))
+    fig = Figure(figsize=(11, 2.9 * panels + 0.6), dpi=DPI, layout="constrained")
+    axes = fig.subplots(panels, 1, sharex=True, squeeze=False)[:, 0]
+    for ax, each in zip(axes, scenario.rules, strict=False):
         violations_per_day(ax, folder.episodes, each, parties, scenario.duration_s,
                            scenario.reported, scenario.start)
+    if not scenario.rules:
+        _no_data(axes[0], "the scenario has no rules")
     for ax in axes[:-1]:
         ax.set_xlabel("")
-    fig.suptitle(f"{scenario.name}: episodes per day", fontsize=12)
+    fig.suptitle(f"{_text(scenario.name)}: episodes per day", fontsize=12)
     figures["violations_per_day"] = fig
 
     fig = Figure(figsize=(10, 1.0 + 0.8 * len(scenario.rules)), dpi=DPI,
@@ -515,12 +547,14 @@ def run_figures(folder: RunFolder, geography: Geography) -> dict[str, Figure]:
     return {name: figures[name] for name in order}
 
 
-def compare_figure(folders: Sequence[RunFolder]) -> Figure:
+def compare_figure(folders: Sequence[RunFolder], labels: Sequence[str] | None = None
+                   ) -> Figure:
     """Episodes a day by rule for several run folders, side by side."""
     rules = {r for f in folders for r in f.stats["rates"]}
-    fig = Figure(figsize=(10, 1.5 + 0.5 * len(rules) * max(1, len(folders)) / 2), dpi=DPI,
-                 layout="constrained")
-    compare_rates(fig.add_subplot(), [f.stats for f in folders], [f.label for f in folders])
+    fig = Figure(figsize=(11, 1.8 + 0.5 * max(1, len(rules)) * max(1, len(folders)) / 2),
+                 dpi=DPI, layout="constrained")
+    compare_rates(fig.add_subplot(), [f.stats for f in folders],
+                  [_text(x) for x in (labels or [f.label for f in folders])])
     return fig
 
 
@@ -539,6 +573,9 @@ def figure_bytes(fig: Figure, fmt: str) -> bytes:
     metadata: dict[str, Any] = {"png": {"Software": None}, "svg": {"Date": None},
                                 "pdf": {"CreationDate": None, "ModDate": None}}[fmt]
     buffer = io.BytesIO()
-    with matplotlib.rc_context({"svg.hashsalt": "deconflict"}):  # fixed SVG element ids
+    with matplotlib.rc_context({"svg.hashsalt": "deconflict"}), warnings.catch_warnings():
+        # Names in scripts the bundled font lacks (CJK) are drawn as boxes, not warned of.
+        warnings.filterwarnings("ignore", message="Glyph .* missing from font")
+        warnings.filterwarnings("ignore", message="Matplotlib currently does not support")
         fig.savefig(buffer, format=fmt, metadata=metadata)
     return buffer.getvalue()

@@ -64,7 +64,7 @@ def report_html(folder: RunFolder, geography: Geography) -> str:
     figures = run_figures(folder, geography)
     images = {name: base64.b64encode(figure_bytes(fig, "png")).decode("ascii")
               for name, fig in figures.items()}
-    title = f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} days"
+    title = f"{scenario.name}: seed {scenario.seed}, {duration_text(scenario.duration_s)}"
     tables: list[Table | None] = [rates_table(stats), severity_table(stats),
                                   miss_distance_table(stats), hotline_table(stats),
                                   replications_table(stats)]
@@ -92,6 +92,16 @@ def report_html(folder: RunFolder, geography: Geography) -> str:
         "</body></html>",
     ]
     return "\n".join(p for p in parts if p) + "\n"
+
+
+def duration_text(seconds: float) -> str:
+    """A run's length as a person says it: 7 days, 6 h, 45 min, 30 s."""
+    for unit, name in ((DAY, " days"), (HOUR, " h"), (60.0, " min")):
+        if seconds >= unit:
+            value = seconds / unit
+            text = f"{value:.0f}" if abs(value - round(value)) < 1e-9 else f"{value:.1f}"
+            return text + (" day" if name == " days" and text == "1" else name)
+    return f"{seconds:g} s"
 
 
 def _description(resolved: Mapping[str, Any]) -> str:

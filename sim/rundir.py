@@ -10,14 +10,17 @@ from __future__ import annotations
 import csv
 import json
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from shapely import Polygon
 
+from sim import __version__
 from sim.hotline import Message
+from sim.metrics import near_miss_stats, reported_summary
 from sim.output import (
     FLIGHT_COLUMNS,
     HOTLINE_COLUMNS,
@@ -29,6 +32,7 @@ from sim.scenario import Scenario, ScenarioError, load_scenario
 
 REQUIRED = ("summary.json", "stats.json", "events.csv", "flights.csv", "tracks.csv",
             "hotline.csv", "zones.csv", "scenario.yaml")
+RUN_FILES = (*REQUIRED, "replications.csv")  # every file deconflict run writes
 MAX_CSV_FIELD = 10_000_000  # a zone's WKT can be long; a run folder's is never longer
 
 
@@ -82,7 +86,8 @@ class RunFolder:
     @property
     def label(self) -> str:
         """A short name for tables and legends: the folder's name."""
-        return self.path.name
+        full = self.path.resolve()
+        return full.name or str(full)
 
 
 def load_run_folder(path: str | Path) -> RunFolder:
@@ -107,19 +112,115 @@ def load_run_folder(path: str | Path) -> RunFolder:
     except ScenarioError as exc:
         raise RunFolderError(f"{folder / 'scenario.yaml'}: not a valid scenario:\n{exc}"
                              ) from None
-    summary = _json(folder / "summary.json", ("scenario", "seed", "flights", "rules"))
-    stats = _json(folder / "stats.json", ("exposure", "rates", "miss_distance", "severity",
-                                          "time_in_violation", "hotline"))
+    summary = _json(folder / "summary.json", ("scenario", "seed", "flights", "rules",
+                                              "hotline", "reported"))
+    stored = _json(folder / "stats.json", ("exposure", "rates", "miss_distance", "severity",
+                                           "time_in_violation", "hotline"))
+    episodes = _episodes(folder / "events.csv")
     flights, aircraft = _flights(folder / "flights.csv")
-    return RunFolder(folder, scenario, summary, stats, _episodes(folder / "events.csv"),
-                     flights, aircraft, _messages(folder / "hotline.csv"),
-                     _zones(folder / "zones.csv"), _tracks(folder / "tracks.csv"))
+    messages = _messages(folder / "hotline.csv")
+    zones = _zones(folder / "zones.csv")
+    tracks = _tracks(folder / "tracks.csv")
+    _check_names(folder, scenario, episodes, flights, messages, zones, tracks)
+    stats = _checked_stats(folder, scenario, summary, stored, episodes, flights)
+    return RunFolder(folder, scenario, summary, stats, episodes, flights, aircraft, messages,
+                     zones, tracks)
+
+
+def _check_names(folder: Path, scenario: Scenario, episodes: Sequence[Episode],
+                 flights: Sequence[FlightRecord], messages: Sequence[Message],
+                 zones: Sequence[ZoneRecord], tracks: Sequence[Track]) -> None:
+    """Every rule, party and flight the files name is one the scenario has."""
+    rules = {r.id: r.type for r in scenario.rules}
+    parties = set(scenario.parties)
+    accepted = f"the scenario's parties are {', '.join(sorted(parties)) or 'none'}"
+    for k, e in enumerate(episodes):
+        where = f"{folder / 'events.csv'}, row {k + 2}"
+        if rules.get(e.rule) != e.type:
+            raise RunFolderError(
+                f"{where}: rule {e.rule!r} of type {e.type!r} is not in scenario.yaml "
+                f"(its rules: {', '.join(f'{r} ({t})' for r, t in rules.items()) or 'none'})")
+        if e.party not in parties:
+            raise RunFolderError(f"{where}: party {e.party!r} is unknown; {accepted}")
+    for name, rows in (("flights.csv", [f.party for f in flights]),
+                       ("zones.csv", [z.party for z in zones]),
+                       ("hotline.csv", [m.sender for m in messages]),
+                       ("hotline.csv", [m.recipient for m in messages])):
+        for k, party in enumerate(rows):
+            if party not in parties:
+                raise RunFolderError(f"{folder / name}, row {k + 2}: party {party!r} is "
+                                     f"unknown; {accepted}")
+    for track in tracks:
+        if track.party not in parties:
+            raise RunFolderError(f"{folder / 'tracks.csv'}: flight {track.flight!r} has the "
+                                 f"unknown party {track.party!r}; {accepted}")
+
+
+def _checked_stats(folder: Path, scenario: Scenario, summary: dict[str, Any],
+                   stored: dict[str, Any], episodes: Sequence[Episode],
+                   flights: Sequence[FlightRecord]) -> dict[str, Any]:
+    """The statistics, recomputed from the episodes and flights, which must agree with
+    ``stats.json`` (and the reported rates with ``summary.json``): a folder whose files
+    were edited apart from one another is refused rather than drawn wrong."""
+    hotline = summary["hotline"]
+    if not isinstance(hotline, dict) or not all(
+            _is_number(hotline.get(k, 0)) for k in HOTLINE_NUMBERS) or not (
+            isinstance(hotline.get("complaints_by_party", {}), dict)
+            and all(_is_number(v) for v in hotline.get("complaints_by_party", {}).values())):
+        raise RunFolderError(f"{folder / 'summary.json'}: 'hotline' must be an object of "
+                             "counts, as deconflict run writes it")
+    stats = near_miss_stats(scenario, episodes, flights, hotline)
+    mismatch = [k for k in stats if k != "version" and stored.get(k) != stats[k]]
+    if mismatch:
+        raise RunFolderError(
+            f"{folder / 'stats.json'}: {', '.join(mismatch)} disagree(s) with events.csv, "
+            "flights.csv and scenario.yaml (edited by hand, or written by another "
+            f"version: {stored.get('version')!r}, this is {__version__}); run the scenario "
+            "again to rebuild the folder")
+    if summary["reported"] != reported_summary(scenario, episodes):
+        raise RunFolderError(f"{folder / 'summary.json'}: 'reported' disagrees with events.csv"
+                             " and scenario.yaml; run the scenario again to rebuild the folder")
+    if "replications" in stored:
+        stats["replications"] = _replications(folder / "stats.json", stored["replications"])
+    return stats
+
+
+HOTLINE_NUMBERS = ("calls", "scheduled_calls", "declared", "lost", "complaints",
+                   "complaints_lost", "complaints_per_call")
+
+
+def _is_number(value: Any) -> bool:
+    return (isinstance(value, (int, float)) and not isinstance(value, bool)
+            and math.isfinite(value))
+
+
+def _replications(file: Path, section: Any) -> dict[str, Any]:
+    """The replications section: seeds, and per metric a mean with its interval."""
+    problem = f"{file}: 'replications' must hold 'seeds' (whole numbers) and 'metrics' " \
+              "({name: {mean, low, high, replications}}), as deconflict run writes it"
+    if not isinstance(section, dict) or not isinstance(section.get("seeds"), list) or \
+            not isinstance(section.get("metrics"), dict):
+        raise RunFolderError(problem)
+    if not all(isinstance(s, int) and not isinstance(s, bool) for s in section["seeds"]):
+        raise RunFolderError(problem)
+    for m in section["metrics"].values():
+        if not isinstance(m, dict) or not _is_number(m.get("mean")) or not all(
+                m.get(k) is None or _is_number(m.get(k)) for k in ("low", "high")) or (
+                (m.get("low") is None) != (m.get("high") is None)) or not isinstance(
+                m.get("replications"), int):
+            raise RunFolderError(problem)
+    return {"seeds": list(section["seeds"]), "metrics": dict(section["metrics"])}
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a number JSON allows")
 
 
 def _json(file: Path, keys: tuple[str, ...]) -> dict[str, Any]:
     try:
-        document = json.loads(file.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        document = json.loads(file.read_text(encoding="utf-8-sig"),
+                              parse_constant=_no_constant)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
         raise RunFolderError(f"{file}: cannot be read as JSON ({exc})") from None
     if not isinstance(document, dict):
         raise RunFolderError(f"{file}: expected a JSON object, found {type(document).__name__}")
@@ -141,7 +242,8 @@ class _Rows:
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
         csv.field_size_limit(MAX_CSV_FIELD)
         try:
-            with open(self.file, encoding="utf-8", newline="") as handle:
+            # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is not a header.
+            with open(self.file, encoding="utf-8-sig", newline="") as handle:
                 reader = csv.DictReader(handle)
                 absent = [c for c in self.columns if c not in (reader.fieldnames or [])]
                 if absent:
@@ -161,15 +263,33 @@ class _Rows:
         try:
             return parse(row[column])
         except (ValueError, TypeError):
+            shown = row[column] if len(row[column]) <= 60 else row[column][:57] + "..."
             raise RunFolderError(f"{self.file}, row {line}, column {column}: "
-                                 f"{row[column]!r} is not {expected}") from None
+                                 f"{shown!r} is not {expected}") from None
 
 
 def _float(text: str) -> float:
     value = float(text)
-    if math.isnan(value):
+    if not math.isfinite(value):  # the writer writes no NaN or infinity (no ceiling: empty)
         raise ValueError(text)
     return value
+
+
+def _lon(text: str) -> float:
+    value = _float(text)
+    if not -180.0 <= value <= 180.0:
+        raise ValueError(text)
+    return value
+
+
+def _lat(text: str) -> float:
+    value = _float(text)
+    if not -90.0 <= value <= 90.0:
+        raise ValueError(text)
+    return value
+
+
+LON, LAT = "a longitude in degrees (-180 to 180)", "a latitude in degrees (-90 to 90)"
 
 
 def _optional_float(text: str) -> float | None:
@@ -202,7 +322,8 @@ def _episodes(file: Path) -> tuple[Episode, ...]:
             row["other_aircraft"], row["zone"], get("start_s"), get("end_s"),
             get("min_distance_m", _optional_float, "a number or empty"),
             get("min_time_s", _optional_float, "a number or empty"), get("x_m"), get("y_m"),
-            get("lon"), get("lat"), get("informed", _optional_flag, "true, false or empty"),
+            get("lon", _lon, LON), get("lat", _lat, LAT),
+            get("informed", _optional_flag, "true, false or empty"),
             get("vertical_m", _optional_float, "a number or empty"), row["cause"],
             row["declaration"]))
     return tuple(out)
@@ -236,8 +357,8 @@ def _ring(text: str) -> np.ndarray:
     if not (body.startswith("POLYGON ((") and body.endswith("))")):
         raise ValueError(text)
     points = [p.split() for p in body[len("POLYGON (("):-2].split(",")]
-    ring = np.array([[float(a), float(b)] for a, b in points], float)
-    if len(ring) < 4 or not np.isfinite(ring).all():
+    ring = np.array([[_lon(a), _lat(b)] for a, b in points], float)
+    if len(ring) < 4 or not Polygon(ring).is_valid:
         raise ValueError(text)
     return ring
 
@@ -255,7 +376,8 @@ def _zones(file: Path) -> tuple[ZoneRecord, ...]:
             row["zone"], row["party"], row["origin"], get("declare", _flag, FLAG),
             get("floor_m"), math.inf if ceiling is None else ceiling, get("active_start_s"),
             get("active_end_s"), get("known_s"),
-            get("wkt_lonlat", _ring, "a WKT polygon such as POLYGON ((40.1 35.2, ...))")))
+            get("wkt_lonlat", _ring, "a simple closed polygon in WKT, lon lat, such as "
+                "POLYGON ((40.1 35.2, 40.3 35.2, 40.2 35.4, 40.1 35.2))")))
     return tuple(out)
 
 
@@ -264,8 +386,9 @@ def _tracks(file: Path) -> tuple[Track, ...]:
     points: dict[str, list[tuple[float, float, float]]] = {}
     meta: dict[str, tuple[str, float]] = {}
     for line, row in rows:
-        t, lon, lat, alt = (rows.cell(line, row, c, _float, NUMBER)
-                            for c in ("t_s", "lon", "lat", "altitude_m"))
+        t, alt = (rows.cell(line, row, c, _float, NUMBER) for c in ("t_s", "altitude_m"))
+        lon = rows.cell(line, row, "lon", _lon, LON)
+        lat = rows.cell(line, row, "lat", _lat, LAT)
         points.setdefault(row["flight"], []).append((t, lon, lat))
         meta.setdefault(row["flight"], (row["party"], alt))
     out = []

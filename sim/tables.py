@@ -156,13 +156,35 @@ def compare_table(stats: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> 
     return Table("Side by side", ("metric", *labels), tuple(rows), note)
 
 
-def table_csv(table: Table) -> str:
-    """The table as CSV text (header, then rows)."""
+def compare_csv(stats: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> str:
+    """The headline metrics of several runs as CSV of plain numbers: a column per run (its
+    own value) and, for a run with replications, ``LABEL.mean``, ``.low`` and ``.high``;
+    empty where a run lacks the metric."""
+    flats = [headline_metrics(s) for s in stats]
+    names: list[str] = []
+    for flat in flats:
+        names += [n for n in flat if n not in names]
+    header = ["metric"]
+    for s, label in zip(stats, labels, strict=True):
+        header.append(label)
+        if s.get("replications"):
+            header += [f"{label}.mean", f"{label}.low", f"{label}.high"]
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(table.header)
-    writer.writerows(table.rows)
+    writer.writerow(header)
+    for name in names:
+        row = [name]
+        for s, flat in zip(stats, flats, strict=True):
+            row.append(_plain(flat.get(name)))
+            if s.get("replications"):
+                rep = s["replications"]["metrics"].get(name) or {}
+                row += [_plain(rep.get(k)) for k in ("mean", "low", "high")]
+        writer.writerow(row)
     return buffer.getvalue()
+
+
+def _plain(value: Any) -> str:
+    return "" if value is None else repr(float(value))
 
 
 def text(table: Table) -> list[str]:

@@ -253,9 +253,14 @@ def test_compare_run_folders_side_by_side(runs, tmp_path, capsys):
     assert "declared_zones.per_day" in printed and "baseline" in printed and "off" in printed
     with open(out / "compare.csv", newline="") as handle:
         rows = {r["metric"]: r for r in csv.DictReader(handle)}
-    on = json.loads((runs["baseline"] / "stats.json").read_text())["replications"]["metrics"]
-    cell = rows["declared_zones.per_day"]["baseline"]
-    assert cell.startswith(f"{on['declared_zones.per_day']['mean']:.3f} [")
+    stats = json.loads((runs["baseline"] / "stats.json").read_text())
+    on = stats["replications"]["metrics"]["declared_zones.per_day"]
+    row = rows["declared_zones.per_day"]
+    assert float(row["baseline"]) == stats["rates"]["declared_zones"]["per_day"]
+    assert [float(row[f"baseline.{k}"]) for k in ("mean", "low", "high")] == [
+        on["mean"], on["low"], on["high"]]
+    # Both runs have replications: the printed table shows their means and intervals.
+    assert f"{on['mean']:.3f} [{on['low']:.3f}, {on['high']:.3f}]" in printed
     assert imread(out / "compare.png").shape[1] > 600
 
 
