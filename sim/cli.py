@@ -27,6 +27,7 @@ from sim.output import (
     OutputError,
     check_target,
     default_run_dir,
+    run_stats,
     write_folder,
     write_run,
     write_text_atomically,
@@ -190,7 +191,7 @@ def _run(args: argparse.Namespace) -> int:
             if args.replications else None)
     out = args.out or default_run_dir(result)
     write_run(result, out, force=args.force, replications=reps)
-    stats = load_run_folder(out).stats
+    stats = run_stats(result, reps)
     print(f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} d, "
           f"{len(result.flights)} flights -> {out}")
     summary = summarize(result)

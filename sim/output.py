@@ -57,9 +57,15 @@ def check_target(out: Path, force: bool) -> None:
                           "choose another --out") from None
 
 
-def run_stats(run: Run) -> dict[str, Any]:
-    """The ``stats.json`` of a run (see ``sim.metrics.near_miss_stats``)."""
-    return near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run))
+def run_stats(run: Run, replications: Replications | None = None) -> dict[str, Any]:
+    """The ``stats.json`` of a run (see ``sim.metrics.near_miss_stats``), with the means and
+    bootstrap intervals of its replications when given."""
+    stats = near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run))
+    if replications is not None:
+        stats["replications"] = {"seeds": list(replications.seeds),
+                                 "metrics": replication_summary(replications.metrics,
+                                                                run.scenario.seed)}
+    return stats
 
 
 def write_run(run: Run, out: Path, force: bool = False,
@@ -70,11 +76,7 @@ def write_run(run: Run, out: Path, force: bool = False,
     per replication) and their means and bootstrap intervals to ``stats.json``.
     """
     check_target(out, force)
-    stats = run_stats(run)
-    if replications is not None:
-        stats["replications"] = {"seeds": list(replications.seeds),
-                                 "metrics": replication_summary(replications.metrics,
-                                                                run.scenario.seed)}
+    stats = run_stats(run, replications)
     files = {
         "summary.json": _json(summarize(run)),
         "stats.json": _json(stats),
