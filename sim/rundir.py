@@ -240,7 +240,13 @@ class _Rows:
         self.columns = columns
 
     def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
-        csv.field_size_limit(MAX_CSV_FIELD)
+        previous = csv.field_size_limit(MAX_CSV_FIELD)  # process-wide: put back after
+        try:
+            yield from self._read()
+        finally:
+            csv.field_size_limit(previous)
+
+    def _read(self) -> Iterator[tuple[int, dict[str, str]]]:
         try:
             # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is not a header.
             with open(self.file, encoding="utf-8-sig", newline="") as handle:
