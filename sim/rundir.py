@@ -239,14 +239,14 @@ class _Rows:
         self.file = file
         self.columns = columns
 
-    def __iter__(self) -> Iterator[tuple[int, dict[str, str]]]:
+    def __iter__(self) -> Iterator[_Row]:
         previous = csv.field_size_limit(MAX_CSV_FIELD)  # process-wide: put back after
         try:
             yield from self._read()
         finally:
             csv.field_size_limit(previous)
 
-    def _read(self) -> Iterator[tuple[int, dict[str, str]]]:
+    def _read(self) -> Iterator[_Row]:
         try:
             # utf-8-sig: a byte-order mark (a spreadsheet's "CSV UTF-8") is not a header.
             with open(self.file, encoding="utf-8-sig", newline="") as handle:
@@ -260,17 +260,33 @@ class _Rows:
                     if None in row or any(row[c] is None for c in self.columns):
                         raise RunFolderError(f"{self.file}, row {reader.line_num}: expected "
                                              f"{len(reader.fieldnames or [])} cells")
-                    yield reader.line_num, row
+                    yield _Row(self.file, reader.line_num, row)
         except (OSError, UnicodeDecodeError, csv.Error) as exc:
             raise RunFolderError(f"{self.file}: cannot be read as CSV ({exc})") from None
 
-    def cell(self, line: int, row: dict[str, str], column: str,
-             parse: Callable[[str], Any], expected: str) -> Any:
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """One row of a run-folder CSV: its text cells, and typed reading of a cell."""
+
+    file: Path
+    line: int
+    cells: dict[str, str]
+
+    def __getitem__(self, column: str) -> str:
+        return self.cells[column]
+
+    def get(self, column: str, parse: Callable[[str], Any] | None = None,
+            expected: str = "a number") -> Any:
+        """The cell parsed (a finite number by default), or an error naming the file, row,
+        column and what was expected."""
+        text = self.cells[column]
         try:
-            return parse(row[column])
+            return (parse or _float)(text)
         except (ValueError, TypeError):
-            shown = row[column] if len(row[column]) <= 60 else row[column][:57] + "..."
-            raise RunFolderError(f"{self.file}, row {line}, column {column}: "
+            shown = text if len(text) <= 60 else text[:57] + "..."
+            raise RunFolderError(f"{self.file}, row {self.line}, column {column}: "
                                  f"{shown!r} is not {expected}") from None
 
 
@@ -312,17 +328,14 @@ def _optional_flag(text: str) -> bool | None:
     return None if text == "" else _flag(text)
 
 
-NUMBER, FLAG = "a number", "true or false"
+FLAG = "true or false"
 
 
 def _episodes(file: Path) -> tuple[Episode, ...]:
     rows = _Rows(file, EVENT_COLUMNS)
     out = []
-    for line, row in rows:
-        def get(column: str, parse: Callable[[str], Any] = _float, expected: str = NUMBER,
-                line: int = line, row: dict[str, str] = row) -> Any:
-            return rows.cell(line, row, column, parse, expected)
-
+    for row in rows:
+        get = row.get
         out.append(Episode(
             row["rule"], row["type"], row["party"], row["aircraft"], row["other_party"],
             row["other_aircraft"], row["zone"], get("start_s"), get("end_s"),
@@ -338,9 +351,8 @@ def _episodes(file: Path) -> tuple[Episode, ...]:
 def _flights(file: Path) -> tuple[tuple[FlightRecord, ...], dict[str, str]]:
     rows = _Rows(file, FLIGHT_COLUMNS)
     flights, aircraft = [], {}
-    for line, row in rows:
-        depart, land, airborne = (rows.cell(line, row, c, _float, NUMBER)
-                                  for c in ("depart_s", "land_s", "airborne_s"))
+    for row in rows:
+        depart, land, airborne = (row.get(c) for c in ("depart_s", "land_s", "airborne_s"))
         flights.append(FlightRecord(row["flight"], row["party"], depart, land, airborne))
         aircraft[row["flight"]] = row["aircraft"]
     return tuple(flights), aircraft
@@ -349,12 +361,10 @@ def _flights(file: Path) -> tuple[tuple[FlightRecord, ...], dict[str, str]]:
 def _messages(file: Path) -> tuple[Message, ...]:
     rows = _Rows(file, HOTLINE_COLUMNS)
     return tuple(Message(
-        rows.cell(line, row, "call", int, "a whole number"), row["kind"], row["sender"],
-        row["recipient"], row["item_type"], row["item"],
-        rows.cell(line, row, "sent_s", _float, NUMBER),
-        rows.cell(line, row, "lost", _flag, FLAG),
-        rows.cell(line, row, "received_s", _optional_float, "a number or empty"))
-        for line, row in rows)
+        row.get("call", int, "a whole number"), row["kind"], row["sender"],
+        row["recipient"], row["item_type"], row["item"], row.get("sent_s"),
+        row.get("lost", _flag, FLAG), row.get("received_s", _optional_float, "a number or empty"))
+        for row in rows)
 
 
 def _ring(text: str) -> np.ndarray:
@@ -372,11 +382,8 @@ def _ring(text: str) -> np.ndarray:
 def _zones(file: Path) -> tuple[ZoneRecord, ...]:
     rows = _Rows(file, ZONE_COLUMNS)
     out = []
-    for line, row in rows:
-        def get(column: str, parse: Callable[[str], Any] = _float, expected: str = NUMBER,
-                line: int = line, row: dict[str, str] = row) -> Any:
-            return rows.cell(line, row, column, parse, expected)
-
+    for row in rows:
+        get = row.get
         ceiling = get("ceiling_m", _optional_float, "a number or empty")
         out.append(ZoneRecord(
             row["zone"], row["party"], row["origin"], get("declare", _flag, FLAG),
@@ -391,10 +398,9 @@ def _tracks(file: Path) -> tuple[Track, ...]:
     rows = _Rows(file, TRACK_COLUMNS)
     points: dict[str, list[tuple[float, float, float]]] = {}
     meta: dict[str, tuple[str, float]] = {}
-    for line, row in rows:
-        t, alt = (rows.cell(line, row, c, _float, NUMBER) for c in ("t_s", "altitude_m"))
-        lon = rows.cell(line, row, "lon", _lon, LON)
-        lat = rows.cell(line, row, "lat", _lat, LAT)
+    for row in rows:
+        t, alt = row.get("t_s"), row.get("altitude_m")
+        lon, lat = row.get("lon", _lon, LON), row.get("lat", _lat, LAT)
         points.setdefault(row["flight"], []).append((t, lon, lat))
         meta.setdefault(row["flight"], (row["party"], alt))
     out = []
