@@ -23,6 +23,7 @@ from sim.engine import run as run_scenario
 from sim.geo import Geography, build_geography
 from sim.metrics import summarize
 from sim.output import (
+    FIGURE_FORMATS,
     MAX_NAME,
     OutputError,
     check_target,
@@ -47,7 +48,6 @@ from sim.tables import (
 from sim.units import DAY, HOUR, QuantityError, parse_quantity
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
-FORMATS = ("png", "svg", "pdf")  # figure formats (sim.plots.FORMATS)
 
 
 class UsageError(Exception):
@@ -102,7 +102,7 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("inputs", nargs="+", metavar="RUN_DIR|SCENARIO.yaml")
     compare.add_argument("--out", type=Path, help="run folders: where to write the table and "
                          "figure (default compare-A-vs-B beside the first run folder)")
-    compare.add_argument("--format", choices=FORMATS, default="png", help="figure format")
+    compare.add_argument("--format", choices=FIGURE_FORMATS, default="png", help="figure format")
     compare.add_argument("--force", action="store_true", help="replace a non-empty --out")
     compare.add_argument("--a", dest="a", action="append", default=[], metavar="KEY=VALUE",
                          help="scenario: an override for variant A (repeat for more)")
@@ -119,7 +119,7 @@ def _parser() -> argparse.ArgumentParser:
     plot = commands.add_parser("plot", help="draw the figures of a run folder")
     plot.add_argument("run_dir", metavar="RUN_DIR")
     plot.add_argument("--out", type=Path, help="where to write them (default RUN_DIR/plots)")
-    plot.add_argument("--format", choices=FORMATS, default="png", help="figure format")
+    plot.add_argument("--format", choices=FIGURE_FORMATS, default="png", help="figure format")
     plot.add_argument("--force", action="store_true", help="replace a non-empty --out")
 
     report = commands.add_parser("report", help="write a run folder's report: one HTML page")

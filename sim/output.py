@@ -28,6 +28,7 @@ from sim.hotline import Hotline
 from sim.metrics import hotline_summary, near_miss_stats, replication_summary, summarize
 from sim.records import EVENT_COLUMNS, Episode, FlightRecord
 
+FIGURE_FORMATS = ("png", "svg", "pdf")  # what `deconflict plot` and `compare` can write
 MAX_NAME = 200  # leaves room for the hidden ".NAME.partial-PID" beside it within 255 bytes
 
 

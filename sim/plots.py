@@ -38,7 +38,6 @@ PARTY_COLORS = ("#1f5fa8", "#c0392b", "#2e8b57", "#8e44ad", "#d68910", "#566573"
 RULE_COLORS = ("#e67e22", "#27ae60", "#8e44ad", "#111111", "#16a085", "#d4ac0d", "#7f8c8d",
                "#a04000")
 RIVER_COLOR = "#5dade2"
-FORMATS = ("png", "svg", "pdf")
 DPI = 110
 
 
