@@ -33,10 +33,20 @@ from sim.output import (
     write_run,
     write_text_atomically,
 )
+from sim.executors import LOCAL, ExecutorError
+from sim.grid import (
+    GridError,
+    SweepPlan,
+    load_sweep_file,
+    merge_axes,
+    parse_grid_argument,
+    plan_sweep,
+)
 from sim.rundir import RUN_FILES, RunFolderError, load_run_folder
 from sim.scenario import Scenario, ScenarioError, apply_override, load_scenario, read_yaml
 from sim.tables import (
     compare_csv,
+    sweep_table,
     compare_table,
     miss_distance_table,
     rates_table,
@@ -45,6 +55,7 @@ from sim.tables import (
     severity_table,
     text,
 )
+from sim.sweepstore import STORE_NAME, StoreError
 from sim.units import DAY, HOUR, QuantityError, parse_quantity
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -127,6 +138,38 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--out", type=Path, help="the page (default RUN_DIR/report.html)")
     report.add_argument("--force", action="store_true", help="replace an existing --out")
 
+    sweep = commands.add_parser(
+        "sweep", help="run a grid of scenario variants x replications into a results store",
+        description="deconflict sweep SCENARIO.yaml --grid KEY=V1,V2 [--grid ...] "
+        "--replications N: every grid point runs the same replication seeds (common random "
+        "numbers); each finished row is committed to OUT/results.sqlite, so a killed sweep "
+        "resumes where it stopped. A sweep file (scenarios/sweeps/) gives all of this in one "
+        "place; options given here replace its values.")
+    sweep.add_argument("scenario", metavar="SCENARIO.yaml|SWEEP.yaml")
+    sweep.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
+                       help='a grid axis, e.g. --grid hotline.latency="0 min","2 h" (repeat '
+                       "for more axes; the grid is their product)")
+    sweep.add_argument("--replications", type=int,
+                       help="replications per grid point (default: the sweep file's, or 20)")
+    sweep.add_argument("--out", type=Path, help="the sweep folder (default sweeps/<name>)")
+    sweep.add_argument("--seed", type=int, help="replace the scenario's seed (the root of the "
+                       "replication seeds)")
+    sweep.add_argument("--duration", help='replace the scenario\'s duration, e.g. "7 d"')
+    sweep.add_argument("--set", dest="overrides", action="append", default=[],
+                       metavar="KEY=VALUE", help="override a key at every grid point")
+    sweep.add_argument("--metric", dest="metrics", action="append", default=[],
+                       metavar="NAME", help="a metric to print and plot first (repeat; "
+                       "default: the sweep file's, or each rule's episodes a day)")
+    sweep.add_argument("--workers", type=int, help="local processes, or LocalCluster workers "
+                       "with --scheduler local (default: every core)")
+    sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT|local",
+                       help="run on a Dask distributed cluster: a scheduler's address, or "
+                       "local for a LocalCluster on this machine")
+    again = sweep.add_mutually_exclusive_group()
+    again.add_argument("--resume", action="store_true", help="the store was made for another "
+                       "definition: keep its rows that still apply, run the rest")
+    again.add_argument("--restart", action="store_true", help="discard the store and start over")
+
     validate = commands.add_parser("validate", help="check a scenario and summarise it")
     validate.add_argument("scenario", metavar="SCENARIO.yaml")
     validate.add_argument("--set", dest="overrides", action="append", default=[],
@@ -148,8 +191,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _plot(args)
         if args.command == "report":
             return _report(args)
+        if args.command == "sweep":
+            return _sweep(args)
         return _validate(args)
-    except (ScenarioError, OutputError, UsageError, CalibrationError, RunFolderError) as exc:
+    except (ScenarioError, OutputError, UsageError, CalibrationError, RunFolderError,
+            GridError, StoreError, ExecutorError) as exc:
         print(f"deconflict {args.command}: error:", file=sys.stderr)
         for line in str(exc).splitlines():
             print(f"  {line}", file=sys.stderr)
@@ -340,6 +386,88 @@ def _compare_variants(args: argparse.Namespace) -> int:
         print(f"  {d.metric:<30} {d.mean_a:>9.3f} {d.mean_b:>9.3f} {d.difference:>+9.3f}  "
               f"[{d.low:+.3f}, {d.high:+.3f}]".ljust(72) + f" {d.p_sign:>7.2g}")
     return EXIT_OK
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.progress import RowProgress
+    from sim.sweep import default_workers, load_sweep, run_sweep
+
+    plan, out = _sweep_plan(args)
+    if args.scheduler is not None and args.scheduler != LOCAL and \
+            not args.scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
+        raise UsageError(f"--scheduler {args.scheduler}: give a Dask scheduler address such "
+                         "as tcp://10.0.0.5:8786, or local")
+    workers = default_workers() if args.workers is None else args.workers
+    if not 1 <= workers <= 1024:
+        raise UsageError(f"--workers {workers}: give a number from 1 to 1024")
+    mode = "resume" if args.resume else "restart" if args.restart else "auto"
+    where = (f"Dask at {args.scheduler}" if args.scheduler not in (None, LOCAL) else
+             f"a Dask LocalCluster of {workers}" if args.scheduler == LOCAL else
+             f"{workers} process{'es' if workers > 1 else ''}")
+    print(f"{plan.name}: {len(plan.points)} grid points x {plan.replications} replications = "
+          f"{plan.size} rows, {plan.points[0].scenario.duration_s / DAY:g} d each, on {where}"
+          f" -> {out}", flush=True)
+    progress = RowProgress("sweep")
+    try:
+        outcome = run_sweep(plan, out, workers=workers, scheduler=args.scheduler, mode=mode,
+                            progress=progress)
+    except KeyboardInterrupt:
+        progress.close()
+        print(f"deconflict sweep: interrupted; the finished rows are saved in {out / STORE_NAME}"
+              "; run the same command again to finish", file=sys.stderr)
+        return 130
+    finally:
+        progress.close()
+    said = f"ran {outcome.ran} rows, {outcome.reused} were already in the store"
+    if outcome.dropped:
+        said += f", dropped {outcome.dropped} of the old definition"
+    print(f"{said}: {out / STORE_NAME}, summary {out / 'summary.csv'}")
+    stored = load_sweep(out)
+    unknown = [m for m in plan.metrics if m not in stored.metrics]
+    if unknown:
+        print(f"note: {', '.join(unknown)}: not a metric of this sweep; it has "
+              f"{', '.join(stored.metrics)}", file=sys.stderr)
+    print()
+    print("\n".join(text(sweep_table(stored, plan.metrics or None))))
+    print(f"\nplot it: deconflict plot {out}")
+    return EXIT_OK
+
+
+def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
+    """The plan from a scenario or sweep file and the command line's options."""
+    axes = [parse_grid_argument(a) for a in args.grid]
+    for value, option in ((args.seed, "--seed"), (args.replications, "--replications")):
+        if value is not None and value < 0:
+            raise UsageError(f"{option} {value}: give a whole number, 0 or more")
+    document = read_yaml(args.scenario)
+    is_sweep_file = isinstance(document, dict) and "grid" in document and \
+        "scenario" in document
+    if is_sweep_file:
+        spec = load_sweep_file(args.scenario)
+        scenario_file: str | Path = spec.scenario
+        all_axes = merge_axes(spec.axes, axes)
+        replications = next((r for r in (args.replications, spec.replications)
+                             if r is not None), 20)
+        overrides = [*spec.overrides, *args.overrides]
+        seed = args.seed if args.seed is not None else spec.seed
+        duration = args.duration or spec.duration
+        metrics = args.metrics or list(spec.metrics)
+        default_out = Path("sweeps") / Path(args.scenario).stem
+    else:
+        scenario_file, all_axes = args.scenario, tuple(axes)
+        replications = 20 if args.replications is None else args.replications
+        overrides, seed, duration, metrics = args.overrides, args.seed, args.duration, \
+            args.metrics
+        default_out = None
+    if duration is not None:
+        try:
+            parse_quantity(duration, "duration")
+        except QuantityError as exc:
+            raise UsageError(f"--duration {duration!r}: {exc}") from None
+    plan = plan_sweep(scenario_file, all_axes, replications, overrides=overrides, seed=seed,
+                      duration=duration, metrics=metrics)
+    out = args.out or default_out or Path("sweeps") / plan.name
+    return plan, out
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sim.metrics import headline_metrics
+from sim.sweep import default_metrics, label_text, summarize_sweep
+from sim.sweepstore import StoredSweep
 from sim.units import FOOT, HOUR, NAUTICAL_MILE
 
 
@@ -209,3 +211,23 @@ def to_html(table: Table) -> str:
     note = f'<p class="note">{html.escape(table.note)}</p>' if table.note else ""
     return (f"<table><caption>{html.escape(table.title)}</caption><thead><tr>{head}</tr>"
             f"</thead><tbody>{body}</tbody></table>{note}")
+
+
+def sweep_table(stored: StoredSweep, metrics: Sequence[str] | None = None) -> Table:
+    """A sweep's grid points, each with the mean and 95% interval of a few metrics."""
+    names = tuple(metrics) if metrics else default_metrics(stored)
+    names = tuple(m for m in names if m in stored.metrics)
+    cells: dict[tuple[int, str], str] = {}
+    counts: dict[int, int] = {}
+    for s in summarize_sweep(stored, names):
+        interval = "" if s.replications < 2 else f" [{s.low:,.2f}, {s.high:,.2f}]"
+        cells[s.point, s.metric] = f"{s.mean:,.2f}{interval}"
+        counts[s.point] = max(counts.get(s.point, 0), s.replications)
+    rows = tuple((*(label_text(v) for v in stored.points[p]), str(counts.get(p, 0)),
+                  *(cells.get((p, m), "–") for m in names)) for p in sorted(stored.points))
+    done = "" if stored.complete else (f" Unfinished: {len(stored.rows)} of "
+                                       f"{len(stored.points) * stored.replications} rows.")
+    return Table(f"Sweep {stored.name}: mean [95% CI] over replications",
+                 (*stored.axes, "reps", *names), rows,
+                 "Student t intervals; every grid point runs the same replication seeds."
+                 + done)

@@ -1,0 +1,119 @@
+"""Where a sweep's replications run: in this process, in a local process pool, or on a
+Dask distributed cluster. Every executor maps the same pure top-level worker
+(``run_replication``) over the same tasks and yields results as they finish, so the rows
+are the same whichever runs them; only their order of arrival differs.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+from collections.abc import Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from sim import __version__
+from sim.compare import replication_metrics
+from sim.scenario import Scenario
+
+LOCAL = "local"
+
+
+class ExecutorError(Exception):
+    """An executor that cannot be started or reached; the message says what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class Task:
+    """One replication at one grid point."""
+
+    point: int
+    replication: int
+    seed: int
+    scenario: Scenario
+
+
+@dataclass(frozen=True, slots=True)
+class Replication:
+    """What a worker sends back: the headline metrics, and the version that computed them."""
+
+    version: str
+    metrics: dict[str, float]
+
+
+def run_replication(scenario: Scenario, seed: int) -> Replication:
+    """Run one replication and return its headline metrics: the pure, picklable worker
+    that every executor maps (a Dask worker imports it from the installed package)."""
+    return Replication(__version__, replication_metrics(scenario, seed))
+
+
+def serial(tasks: Sequence[Task]) -> Iterator[tuple[Task, Replication]]:
+    """Run the tasks one after another in this process."""
+    for task in tasks:
+        yield task, run_replication(task.scenario, task.seed)
+
+
+def _ignore_interrupts() -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool and keeps the
+    # rows it has; the workers should not each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def process_pool(tasks: Sequence[Task], workers: int) -> Iterator[tuple[Task, Replication]]:
+    """Run the tasks on ``workers`` local processes, yielding each result as it finishes."""
+    if not tasks:
+        return
+    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
+                               initializer=_ignore_interrupts)
+    try:
+        pending: dict[Future[Replication], Task] = {
+            pool.submit(run_replication, t.scenario, t.seed): t for t in tasks}
+        while pending:
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: (pending[f].replication, pending[f].point)):
+                yield pending.pop(future), future.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+
+
+def dask_cluster(tasks: Sequence[Task], scheduler: str, workers: int
+                 ) -> Iterator[tuple[Task, Replication]]:
+    """Run the tasks on a Dask distributed cluster: ``scheduler`` is the address of a
+    running scheduler (``tcp://HOST:PORT``), or ``local`` for a ``LocalCluster`` of
+    ``workers`` single-threaded processes bound to loopback, with no dashboard."""
+    try:
+        from distributed import Client, LocalCluster, as_completed
+    except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
+        raise ExecutorError("--scheduler needs Dask distributed: pip install distributed"
+                            ) from None
+    if not tasks:
+        return
+    cluster: Any = None
+    try:
+        if scheduler == LOCAL:
+            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                                   host="127.0.0.1", dashboard_address=None,
+                                   silence_logs=logging.ERROR)
+            client = Client(cluster)
+        else:
+            client = Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError) as exc:
+        if cluster is not None:
+            cluster.close()
+        raise ExecutorError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+                            f"({type(exc).__name__}: {exc}); start one with `dask scheduler` "
+                            "and workers with `dask worker tcp://HOST:8786`, or use "
+                            "--scheduler local") from None
+    futures: dict[Any, Task] = {}
+    try:
+        for task in tasks:
+            futures[client.submit(run_replication, task.scenario, task.seed, pure=False)] = task
+        for future in as_completed(list(futures)):
+            yield futures[future], future.result()
+    finally:
+        if futures:
+            client.cancel(list(futures))
+        client.close()
+        if cluster is not None:
+            cluster.close()
