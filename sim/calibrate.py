@@ -24,11 +24,6 @@ from sim.geo import build_geography
 from sim.scenario import Scenario
 from sim.units import DAY
 
-# Two-sided 95% Student t quantiles for 1..30 degrees of freedom.
-_T975 = (12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179,
-         2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086, 2.080, 2.074, 2.069, 2.064,
-         2.060, 2.056, 2.052, 2.048, 2.045, 2.042)
-
 
 class CalibrationError(ValueError):
     """The target cannot be reached by the knob (exit code 2)."""
@@ -38,7 +33,9 @@ def t975(dof: int) -> float:
     """The 97.5% quantile of Student's t (a 95% two-sided interval)."""
     if dof < 1:
         return math.inf
-    return _T975[dof - 1] if dof <= len(_T975) else 1.96 + 2.4 / dof
+    from scipy.stats import t as student_t  # slow to import: only when an interval is due
+
+    return float(student_t.ppf(0.975, dof))
 
 
 def replication_seeds(seed: int, count: int) -> list[int]:

@@ -20,7 +20,16 @@ from sim import __version__
 from sim.calibrate import CalibrationError, calibrate
 from sim.compare import compare, replicate
 from sim.engine import run as run_scenario
+from sim.executors import LOCAL, ExecutorError
 from sim.geo import Geography, build_geography
+from sim.grid import (
+    GridError,
+    SweepPlan,
+    load_sweep_file,
+    merge_axes,
+    parse_grid_argument,
+    plan_sweep,
+)
 from sim.metrics import summarize
 from sim.output import (
     FIGURE_FORMATS,
@@ -33,29 +42,20 @@ from sim.output import (
     write_run,
     write_text_atomically,
 )
-from sim.executors import LOCAL, ExecutorError
-from sim.grid import (
-    GridError,
-    SweepPlan,
-    load_sweep_file,
-    merge_axes,
-    parse_grid_argument,
-    plan_sweep,
-)
 from sim.rundir import RUN_FILES, RunFolderError, load_run_folder
 from sim.scenario import Scenario, ScenarioError, apply_override, load_scenario, read_yaml
+from sim.sweepstore import STORE_NAME, Mode, StoreError
 from sim.tables import (
     compare_csv,
-    sweep_table,
     compare_table,
     miss_distance_table,
     rates_table,
     replications_table,
     reported_table,
     severity_table,
+    sweep_table,
     text,
 )
-from sim.sweepstore import STORE_NAME, StoreError
 from sim.units import DAY, HOUR, QuantityError, parse_quantity
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
@@ -127,11 +127,14 @@ def _parser() -> argparse.ArgumentParser:
     compare.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                          help="scenario: processes running replications (default: every core)")
 
-    plot = commands.add_parser("plot", help="draw the figures of a run folder")
-    plot.add_argument("run_dir", metavar="RUN_DIR")
+    plot = commands.add_parser("plot", help="draw the figures of a run or sweep folder")
+    plot.add_argument("run_dir", metavar="RUN_DIR|SWEEP_DIR")
     plot.add_argument("--out", type=Path, help="where to write them (default RUN_DIR/plots)")
     plot.add_argument("--format", choices=FIGURE_FORMATS, default="png", help="figure format")
     plot.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    plot.add_argument("--metric", dest="metrics", action="append", default=[], metavar="NAME",
+                      help="a sweep: a metric to draw (repeat; default: the sweep's choice, "
+                      "or each rule's episodes a day)")
 
     report = commands.add_parser("report", help="write a run folder's report: one HTML page")
     report.add_argument("run_dir", metavar="RUN_DIR")
@@ -294,6 +297,10 @@ def _refuse_overwriting_inputs(out: Path, inputs: Sequence[Path]) -> None:
 def _plot(args: argparse.Namespace) -> int:
     from sim.plots import figure_bytes, run_figures  # matplotlib: only for the commands that draw
 
+    if (Path(args.run_dir) / STORE_NAME).is_file():
+        return _plot_sweep(args)
+    if args.metrics:
+        raise UsageError("--metric: only for a sweep folder (one holding results.sqlite)")
     folder = load_run_folder(args.run_dir)
     own = args.out is None  # RUN_DIR/plots is the command's own folder: redrawn in place
     out = args.out or folder.path / "plots"
@@ -308,6 +315,41 @@ def _plot(args: argparse.Namespace) -> int:
                   for name, fig in figures.items()})
     write_folder(out, files, force=args.force or own)
     print(f"{len(figures)} figures -> {out}: " + ", ".join(figures))
+    return EXIT_OK
+
+
+def _plot_sweep(args: argparse.Namespace) -> int:
+    from sim.plots import figure_bytes
+    from sim.sweep import default_metrics, load_sweep
+    from sim.sweepplots import sweep_figures
+
+    stored = load_sweep(args.run_dir)
+    unknown = [m for m in args.metrics if m not in stored.metrics]
+    if unknown:
+        raise UsageError(f"--metric {unknown[0]}: not a metric of this sweep; it has "
+                         + ", ".join(stored.metrics))
+    if not stored.rows:
+        raise UsageError(f"{args.run_dir}: the sweep has no finished rows yet; nothing to plot")
+    folder = Path(args.run_dir)
+    own = args.out is None
+    out = args.out or folder / "plots"
+    target = out.resolve()
+    if target == folder.resolve() or target in folder.resolve().parents:
+        raise UsageError(f"--out {out}: would replace the sweep folder; choose another --out")
+    check_target(out, args.force or own)
+    metrics = tuple(args.metrics) or default_metrics(stored)
+    figures = sweep_figures(stored, metrics)
+    files: dict[str, str | bytes] = {}
+    if own and out.is_dir():  # keep the figures of the other formats drawn there before
+        files = {p.name: p.read_bytes() for p in sorted(out.iterdir())
+                 if p.is_file() and p.suffix != f".{args.format}"}
+    files.update({f"{name}.{args.format}": figure_bytes(fig, args.format)
+                  for name, fig in figures.items()})
+    write_folder(out, files, force=args.force or own)
+    print(f"{len(figures)} figures -> {out}: " + ", ".join(figures))
+    if not stored.complete:
+        print(f"note: the sweep is unfinished ({len(stored.rows)} of "
+              f"{len(stored.points) * stored.replications} rows)", file=sys.stderr)
     return EXIT_OK
 
 
@@ -400,7 +442,7 @@ def _sweep(args: argparse.Namespace) -> int:
     workers = default_workers() if args.workers is None else args.workers
     if not 1 <= workers <= 1024:
         raise UsageError(f"--workers {workers}: give a number from 1 to 1024")
-    mode = "resume" if args.resume else "restart" if args.restart else "auto"
+    mode: Mode = "resume" if args.resume else "restart" if args.restart else "auto"
     where = (f"Dask at {args.scheduler}" if args.scheduler not in (None, LOCAL) else
              f"a Dask LocalCluster of {workers}" if args.scheduler == LOCAL else
              f"{workers} process{'es' if workers > 1 else ''}")

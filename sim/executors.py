@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
@@ -42,13 +42,16 @@ class Replication:
     metrics: dict[str, float]
 
 
+Results = Generator[tuple[Task, Replication], None, None]  # (task, result) as each finishes
+
+
 def run_replication(scenario: Scenario, seed: int) -> Replication:
     """Run one replication and return its headline metrics: the pure, picklable worker
     that every executor maps (a Dask worker imports it from the installed package)."""
     return Replication(__version__, replication_metrics(scenario, seed))
 
 
-def serial(tasks: Sequence[Task]) -> Iterator[tuple[Task, Replication]]:
+def serial(tasks: Sequence[Task]) -> Results:
     """Run the tasks one after another in this process."""
     for task in tasks:
         yield task, run_replication(task.scenario, task.seed)
@@ -60,7 +63,7 @@ def _ignore_interrupts() -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
-def process_pool(tasks: Sequence[Task], workers: int) -> Iterator[tuple[Task, Replication]]:
+def process_pool(tasks: Sequence[Task], workers: int) -> Results:
     """Run the tasks on ``workers`` local processes, yielding each result as it finishes."""
     if not tasks:
         return
@@ -78,18 +81,21 @@ def process_pool(tasks: Sequence[Task], workers: int) -> Iterator[tuple[Task, Re
 
 
 def dask_cluster(tasks: Sequence[Task], scheduler: str, workers: int
-                 ) -> Iterator[tuple[Task, Replication]]:
+                 ) -> Results:
     """Run the tasks on a Dask distributed cluster: ``scheduler`` is the address of a
     running scheduler (``tcp://HOST:PORT``), or ``local`` for a ``LocalCluster`` of
     ``workers`` single-threaded processes bound to loopback, with no dashboard."""
     try:
-        from distributed import Client, LocalCluster, as_completed
+        import distributed
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
         raise ExecutorError("--scheduler needs Dask distributed: pip install distributed"
                             ) from None
+    dask: Any = distributed  # untyped
+    Client, LocalCluster, as_completed = dask.Client, dask.LocalCluster, dask.as_completed
     if not tasks:
         return
     cluster: Any = None
+    client: Any = None
     try:
         if scheduler == LOCAL:
             cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,

@@ -33,7 +33,7 @@ from sim.scenario import (
     parse_yaml,
     read_yaml,
 )
-from sim.units import UNITS, QuantityError, parse_quantity
+from sim.units import UNITS, Kind, QuantityError, parse_quantity
 
 MAX_POINTS = 10_000
 MAX_REPLICATIONS = 10_000
@@ -378,15 +378,17 @@ def axis_numbers(labels: Sequence[Any]) -> tuple[list[float], str] | None:
         return [float(v) for v in labels], ""
     if not all(isinstance(v, str) for v in labels):
         return None
-    for kind in ("duration", "distance", "speed"):
+    kinds: tuple[Kind, ...] = ("duration", "distance", "speed")
+    for kind in kinds:
         try:
-            values = [parse_quantity(v, kind).si for v in labels]  # type: ignore[arg-type]
+            values = [parse_quantity(v, kind).si for v in labels]
         except QuantityError:
             continue
         match = re.search(r"[A-Za-z/]+\s*$", str(labels[0]))
         unit = match.group(0).strip() if match else ""
-        scale = UNITS[kind].get(unit)  # type: ignore[index]
+        scale = UNITS[kind].get(unit)
         if scale is None:
             return values, {"duration": "s", "distance": "m", "speed": "m/s"}[kind]
-        return [v / scale for v in values], unit
+        # 12 significant digits: "45 mi" is 45, not the 44.99999999999999 of a round trip.
+        return [float(f"{v / scale:.12g}") for v in values], unit
     return None

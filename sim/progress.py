@@ -23,6 +23,7 @@ class RowProgress:
         self.task: Any = None
 
     def __call__(self, done: int, total: int) -> None:
+        """Show that ``done`` of ``total`` rows are finished."""
         if self.first is None:
             self.first = done
             self.started = time.monotonic()

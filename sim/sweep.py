@@ -13,7 +13,7 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -113,7 +113,7 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1,
 
 
 def _executor(tasks: Sequence[Task], workers: int, scheduler: str | None
-              ) -> Iterator[tuple[Task, Replication]]:
+              ) -> Generator[tuple[Task, Replication], None, None]:
     if scheduler is not None:
         return dask_cluster(tasks, scheduler, workers)
     if workers > 1 and len(tasks) > 1:

@@ -56,4 +56,7 @@ def test_bad_party_or_rule_is_exit_2(tmp_path, capsys, args):
 
 
 def test_t_quantiles():
-    assert t975(1) == 12.706 and t975(9) == 2.262 and abs(t975(1000) - 1.96) < 0.01
+    assert t975(1) == pytest.approx(12.7062047, abs=1e-6)
+    assert t975(9) == pytest.approx(2.2621572, abs=1e-6)
+    assert t975(60) == pytest.approx(2.0002978, abs=1e-6)
+    assert t975(1000) == pytest.approx(1.9623391, abs=1e-6)
