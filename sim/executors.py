@@ -10,6 +10,7 @@ import logging
 import signal
 from collections.abc import Generator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -76,6 +77,10 @@ def process_pool(tasks: Sequence[Task], workers: int) -> Results:
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
             for future in sorted(done, key=lambda f: (pending[f].replication, pending[f].point)):
                 yield pending.pop(future), future.result()
+    except BrokenProcessPool:
+        raise ExecutorError("a worker process died (killed, or out of memory?); the rows "
+                            "finished so far are saved: run the same command again to go on, "
+                            "with fewer --workers if memory is short") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

@@ -494,3 +494,19 @@ def test_summary_csv_leaves_a_missing_interval_empty(tmp_path):
     out = tmp_path / "s"
     run_sweep(small_plan(1, "6 h"), out)
     assert "nan" not in (out / "summary.csv").read_text().lower()
+
+
+def _die(scenario, seed):  # a worker that is killed mid-replication
+    os._exit(9)
+
+
+def test_a_dead_worker_process_is_a_clear_error_and_the_store_stays_usable(tmp_path,
+                                                                           monkeypatch):
+    import sim.executors
+
+    monkeypatch.setattr(sim.executors, "run_replication", _die)
+    with pytest.raises(sim.executors.ExecutorError, match="worker process died"):
+        run_sweep(small_plan(1, "6 h"), tmp_path / "s", workers=2)
+    monkeypatch.undo()
+    outcome = run_sweep(small_plan(1, "6 h"), tmp_path / "s", workers=2)
+    assert outcome.ran == 4
