@@ -13,6 +13,7 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -295,7 +296,7 @@ def _refuse_overwriting_inputs(out: Path, inputs: Sequence[Path]) -> None:
 
 
 def _plot(args: argparse.Namespace) -> int:
-    from sim.plots import figure_bytes, run_figures  # matplotlib: only for the commands that draw
+    from sim.plots import run_figures  # matplotlib: only for the commands that draw
 
     if (Path(args.run_dir) / STORE_NAME).is_file():
         return _plot_sweep(args)
@@ -306,20 +307,27 @@ def _plot(args: argparse.Namespace) -> int:
     out = args.out or folder.path / "plots"
     _refuse_overwriting_inputs(out, [folder.path])
     check_target(out, args.force or own)
-    figures = run_figures(folder, build_geography(folder.scenario))
+    _write_figures(run_figures(folder, build_geography(folder.scenario)), out, own, args)
+    return EXIT_OK
+
+
+def _write_figures(figures: dict[str, Any], out: Path, own: bool, args: argparse.Namespace
+                   ) -> None:
+    """Write figures into ``out`` whole; the command's own folder (``own``) is redrawn in
+    place, keeping the figures of the other formats drawn there before."""
+    from sim.plots import figure_bytes
+
     files: dict[str, str | bytes] = {}
-    if own and out.is_dir():  # keep the figures of the other formats drawn there before
+    if own and out.is_dir():
         files = {p.name: p.read_bytes() for p in sorted(out.iterdir())
                  if p.is_file() and p.suffix != f".{args.format}"}
     files.update({f"{name}.{args.format}": figure_bytes(fig, args.format)
                   for name, fig in figures.items()})
     write_folder(out, files, force=args.force or own)
     print(f"{len(figures)} figures -> {out}: " + ", ".join(figures))
-    return EXIT_OK
 
 
 def _plot_sweep(args: argparse.Namespace) -> int:
-    from sim.plots import figure_bytes
     from sim.sweep import default_metrics, load_sweep
     from sim.sweepplots import sweep_figures
 
@@ -338,15 +346,7 @@ def _plot_sweep(args: argparse.Namespace) -> int:
         raise UsageError(f"--out {out}: would replace the sweep folder; choose another --out")
     check_target(out, args.force or own)
     metrics = tuple(args.metrics) or default_metrics(stored)
-    figures = sweep_figures(stored, metrics)
-    files: dict[str, str | bytes] = {}
-    if own and out.is_dir():  # keep the figures of the other formats drawn there before
-        files = {p.name: p.read_bytes() for p in sorted(out.iterdir())
-                 if p.is_file() and p.suffix != f".{args.format}"}
-    files.update({f"{name}.{args.format}": figure_bytes(fig, args.format)
-                  for name, fig in figures.items()})
-    write_folder(out, files, force=args.force or own)
-    print(f"{len(figures)} figures -> {out}: " + ", ".join(figures))
+    _write_figures(sweep_figures(stored, metrics), out, own, args)
     if not stored.complete:
         print(f"note: the sweep is unfinished ({len(stored.rows)} of "
               f"{len(stored.points) * stored.replications} rows)", file=sys.stderr)
@@ -465,10 +465,6 @@ def _sweep(args: argparse.Namespace) -> int:
         said += f", dropped {outcome.dropped} of the old definition"
     print(f"{said}: {out / STORE_NAME}, summary {out / 'summary.csv'}")
     stored = load_sweep(out)
-    unknown = [m for m in plan.metrics if m not in stored.metrics]
-    if unknown:
-        print(f"note: {', '.join(unknown)}: not a metric of this sweep; it has "
-              f"{', '.join(stored.metrics)}", file=sys.stderr)
     print()
     print("\n".join(text(sweep_table(stored, plan.metrics or None))))
     print(f"\nplot it: deconflict plot {out}")
@@ -482,8 +478,7 @@ def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
         if value is not None and value < 0:
             raise UsageError(f"{option} {value}: give a whole number, 0 or more")
     document = read_yaml(args.scenario)
-    is_sweep_file = isinstance(document, dict) and "grid" in document and \
-        "scenario" in document
+    is_sweep_file = isinstance(document, dict) and "grid" in document  # no scenario key
     if is_sweep_file:
         spec = load_sweep_file(args.scenario)
         scenario_file: str | Path = spec.scenario

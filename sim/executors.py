@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import logging
 import signal
-from collections.abc import Generator, Sequence
+from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,46 +86,69 @@ def process_pool(tasks: Sequence[Task], workers: int) -> Results:
         pool.shutdown(wait=True, cancel_futures=True)
 
 
-def dask_cluster(tasks: Sequence[Task], scheduler: str, workers: int
-                 ) -> Results:
-    """Run the tasks on a Dask distributed cluster: ``scheduler`` is the address of a
-    running scheduler (``tcp://HOST:PORT``), or ``local`` for a ``LocalCluster`` of
-    ``workers`` single-threaded processes bound to loopback, with no dashboard."""
+@contextmanager
+def dask_client(scheduler: str, workers: int) -> Iterator[Any]:
+    """A connected Dask client: ``scheduler`` is the address of a running scheduler
+    (``tcp://HOST:PORT``), or ``local`` for a ``LocalCluster`` of ``workers``
+    single-threaded processes bound to loopback, with no dashboard. Raises ExecutorError
+    when it cannot be had, before the sweep writes anything."""
     try:
         import distributed
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
         raise ExecutorError("--scheduler needs Dask distributed: pip install distributed"
                             ) from None
     dask: Any = distributed  # untyped
-    Client, LocalCluster, as_completed = dask.Client, dask.LocalCluster, dask.as_completed
-    if not tasks:
-        return
     cluster: Any = None
-    client: Any = None
     try:
         if scheduler == LOCAL:
-            cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                                   host="127.0.0.1", dashboard_address=None,
-                                   silence_logs=logging.ERROR)
-            client = Client(cluster)
+            cluster = dask.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                        processes=True, host="127.0.0.1",
+                                        dashboard_address=None, silence_logs=logging.ERROR)
+            client = dask.Client(cluster)
         else:
-            client = Client(scheduler, timeout="20s")
-    except (OSError, TimeoutError, ValueError) as exc:
+            client = dask.Client(scheduler, timeout="20s")
+    except (OSError, TimeoutError, ValueError, TypeError) as exc:
         if cluster is not None:
             cluster.close()
         raise ExecutorError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
                             f"({type(exc).__name__}: {exc}); start one with `dask scheduler` "
                             "and workers with `dask worker tcp://HOST:8786`, or use "
                             "--scheduler local") from None
+    try:
+        yield client
+    finally:
+        client.close()
+        if cluster is not None:
+            cluster.close()
+
+
+def dask_results(client: Any, tasks: Sequence[Task]) -> Results:
+    """Run the tasks on a Dask cluster through ``client``, yielding each as it finishes."""
+    from distributed import as_completed
+
     futures: dict[Any, Task] = {}
     try:
         for task in tasks:
             futures[client.submit(run_replication, task.scenario, task.seed, pure=False)] = task
-        for future in as_completed(list(futures)):
+        for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
             yield futures[future], future.result()
     finally:
         if futures:
             client.cancel(list(futures))
-        client.close()
-        if cluster is not None:
-            cluster.close()
+
+
+Executor = Callable[[Sequence[Task]], Results]
+
+
+@contextmanager
+def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Executor]:
+    """The executor a sweep asks for, ready to run tasks: a Dask cluster when given a
+    ``scheduler`` (connected here, so that an unreachable one is found before anything is
+    written), else ``workers`` local processes (1: this process)."""
+    if scheduler is not None:
+        with dask_client(scheduler, workers) as client:
+            yield lambda tasks: dask_results(client, tasks)
+    elif workers > 1:
+        yield lambda tasks: process_pool(tasks, workers) if len(tasks) > 1 else serial(tasks)
+    else:
+        yield serial

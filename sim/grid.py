@@ -24,6 +24,7 @@ import yaml
 
 from sim import __version__
 from sim.calibrate import replication_seeds
+from sim.metrics import headline_metric_names
 from sim.scenario import (
     Problem,
     Scenario,
@@ -39,7 +40,11 @@ MAX_POINTS = 10_000
 MAX_REPLICATIONS = 10_000
 SWEEP_FILE_KEYS = ("description", "scenario", "seed", "duration", "set", "grid",
                    "replications", "metrics")
-RESERVED_COLUMNS = ("point", "replication", "seed", "version")
+RESERVED_COLUMNS = ("point", "replication", "seed", "version")  # of the results table
+# Names a grid axis cannot take: the columns of the results store and of summary.csv.
+RESERVED_NAMES = (*RESERVED_COLUMNS, "scenario_sha", "metric", "replications", "mean", "std",
+                  "ci95_low", "ci95_high")
+MAX_INTEGER = 2**63 - 1  # what SQLite stores as an integer
 
 
 class GridError(ValueError):
@@ -155,9 +160,12 @@ def _plain_axis(key: str, values: Sequence[Any], source: str) -> Axis:
 
 
 def _check_axis_name(name: str, source: str) -> None:
-    if name in RESERVED_COLUMNS:
+    if name in ("seed", "replication"):
         raise GridError(f"{source}: {name!r} cannot be a grid key: replication seeds come "
                         "from the scenario's seed; change that with --seed")
+    if name.lower() in RESERVED_NAMES:
+        raise GridError(f"{source}: {name!r} cannot name a grid axis: it is a column of the "
+                        f"results ({', '.join(RESERVED_NAMES)}); choose another name")
     if not name.strip() or len(name) > 200 or any(ord(c) < 32 for c in name):
         raise GridError(f"{source}: {name!r} is not a key path; write a dotted key path "
                         "such as hotline.latency")
@@ -171,6 +179,9 @@ def _check_labels(labels: tuple[Any, ...], source: str) -> None:
     for label in labels:
         if isinstance(label, float) and not math.isfinite(label):
             raise GridError(f"{source}: {label!r} is not a finite number")
+        if isinstance(label, int) and not -MAX_INTEGER <= label <= MAX_INTEGER:
+            raise GridError(f"{source}: {label} is too large a whole number (at most "
+                            "2**63-1); quote it to use it as a label")
         text = json.dumps(_jsonable(label), sort_keys=True)
         if text in seen:
             raise GridError(f"{source}: the value {yaml_text(label)} is given twice; each "
@@ -253,6 +264,10 @@ def _file_axis(name: str, key: str, node: Any) -> Axis:
             if not isinstance(assignments, dict) or not assignments:
                 raise GridError(f"{where}: a mapping of key path to value, such as "
                                 "{lanes.coalition_lane.offset: \"+15 mi\"}")
+            for k in assignments:
+                if str(k).strip() == "seed":
+                    raise GridError(f"{where}: sets seed: replication seeds come from the "
+                                    "scenario's seed; change that with --seed")
             if keys is None:
                 keys = [str(k) for k in assignments]
             elif [str(k) for k in assignments] != keys:
@@ -284,6 +299,7 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
         raise GridError(f"--replications {replications}: give a number from 1 to "
                         f"{MAX_REPLICATIONS}")
     _check_distinct(axes)
+    _check_overrides(overrides, axes)
     count = math.prod(len(a.labels) for a in axes)
     if count > MAX_POINTS:
         raise GridError(f"the grid has {count} points; a sweep takes at most {MAX_POINTS} "
@@ -320,6 +336,8 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
                 f"{_where(axes, combo)}: {p}" for p in exc.problems[:20])) from None
         labels = tuple(a.labels[i] for a, i in zip(axes, combo, strict=True))
         points.append(Point(index, labels, scenario, scenario_sha(scenario)))
+    _check_points(axes, points)
+    _check_names(axes, points, metrics)
     return SweepPlan(base.name, name, scenario_sha(base), tuple(axes), tuple(points),
                      replications, base.seed, tuple(replication_seeds(base.seed, replications)),
                      tuple(metrics), __version__)
@@ -338,6 +356,57 @@ def _check_distinct(axes: Sequence[Axis]) -> None:
                 raise GridError(f"{axis.source}: sets {key}, which {keys[key]} sets too; "
                                 "a key can vary along one axis only")
             keys[key] = axis.source
+
+
+def _check_overrides(overrides: Sequence[str], axes: Sequence[Axis]) -> None:
+    keys = {key: axis for axis in axes for key in axis.keys}
+    for assignment in overrides:
+        key = assignment.partition("=")[0].strip()
+        if key in keys:
+            raise GridError(f"--set {assignment!r}: {key} is also varied by "
+                            f"{keys[key].source}; the grid would override it at every point")
+
+
+def _check_points(axes: Sequence[Axis], points: Sequence[Point]) -> None:
+    """Two grid points that run the same scenario mean an axis that changes nothing
+    (two key paths to one key, or a value repeated in other words): refused."""
+    seen: dict[str, Point] = {}
+    for point in points:
+        twin = seen.setdefault(point.sha, point)
+        if twin is not point:
+            raise GridError(
+                f"grid points {_labels(axes, twin)} and {_labels(axes, point)} run the same "
+                "scenario: an axis changes nothing there (the same value twice, or two key "
+                "paths to one key, such as rules[1] and rules.agreed_spacing); give each "
+                "value, and each key, once")
+
+
+def _labels(axes: Sequence[Axis], point: Point) -> str:
+    return "(" + "; ".join(f"{a.source} at {yaml_text(v)}"
+                           for a, v in zip(axes, point.labels, strict=True)) + ")"
+
+
+def _check_names(axes: Sequence[Axis], points: Sequence[Point], metrics: Sequence[str]) -> None:
+    """Axis names become columns beside the metrics' (compared without case, as SQLite
+    does); the metrics asked for must be ones the sweep gives."""
+    known: dict[str, str] = {}
+    for point in points:
+        known.update({m.lower(): m for m in headline_metric_names(point.scenario)})
+    taken: dict[str, Axis] = {}
+    for axis in axes:
+        folded = axis.name.lower()
+        if folded in known:
+            raise GridError(f"{axis.source}: the axis name {axis.name} is also a metric's "
+                            "column; choose another name")
+        if folded in taken:
+            raise GridError(f"{axis.source}: the axis {axis.name} and {taken[folded].name} "
+                            f"({taken[folded].source}) would be one column (names are "
+                            "compared without case); rename one")
+        taken[folded] = axis
+    for metric in metrics:
+        if metric not in known.values():
+            raise GridError(f"metric {metric}: not a metric of this sweep; choose from "
+                            + ", ".join(sorted(known.values())))
 
 
 def _apply(document: Any, axis: Axis, i: int) -> Any:

@@ -344,6 +344,20 @@ def headline_metrics(stats: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
+def headline_metric_names(scenario: Scenario) -> tuple[str, ...]:
+    """Every name ``headline_metrics`` can give for runs of ``scenario``, in its order (a
+    run leaves out a rate over no sorties or no flight hours)."""
+    names: list[str] = []
+    for spec in scenario.rules:
+        names += [f"{spec.id}.{rate}" for rate in
+                  ("per_day", "per_100_sorties", "per_1000_flight_hours")]
+        names += [f"{spec.id}.{party}.per_day" for party in scenario.parties]
+        names.append(f"{spec.id}.hours_in_violation")
+    names += [f"severity.{b.name}.per_day" for b in severity_bins(scenario)]
+    names.append("hotline.complaints_per_call")
+    return tuple(names)
+
+
 def bootstrap_interval(values: Sequence[float], rng: np.random.Generator,
                        resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = 0.95
                        ) -> tuple[float, float]:

@@ -13,7 +13,8 @@ import csv
 import io
 import math
 import os
-from collections.abc import Callable, Generator, Iterator, Sequence
+import shutil
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,15 +24,7 @@ import numpy as np
 import yaml
 
 from sim.calibrate import t975
-from sim.executors import (
-    LOCAL,
-    ExecutorError,
-    Replication,
-    Task,
-    dask_cluster,
-    process_pool,
-    serial,
-)
+from sim.executors import LOCAL, Executor, ExecutorError, Task, open_executor
 from sim.grid import SweepPlan, yaml_text
 from sim.output import write_text_atomically
 from sim.sweepstore import STORE_NAME, Mode, StoredSweep, StoreError, open_store, read_store
@@ -74,62 +67,81 @@ def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1,
     ``"local"``; otherwise ``workers`` local processes (1: this process) run the rows."""
     folder = Path(out)
     _check_folder(folder)
-    folder.mkdir(parents=True, exist_ok=True)
-    with _lock(folder):
-        store, dropped = open_store(folder, plan, mode)
+    with open_executor(workers, scheduler) as execute:
+        created = _make_folder(folder)
         try:
-            reused = len(store.done)
-            tasks = [Task(p.index, r, seed, p.scenario)
-                     for r, seed in enumerate(plan.seeds) for p in plan.points
-                     if (p.index, r) not in store.done]
-            write_text_atomically(folder / DEFINITION_NAME, definition_yaml(plan))
-            if tasks:
-                (folder / SUMMARY_NAME).unlink(missing_ok=True)  # stale until the sweep ends
-            if progress is not None:
-                progress(reused, plan.size)
-            ran = 0
-            results = _executor(tasks, workers, scheduler)
-            try:
-                for task, result in results:
-                    if result.version != plan.version:
-                        raise ExecutorError(
-                            f"a worker runs euphrates-deconfliction {result.version}, this "
-                            f"sweep {plan.version}; install the same version on every worker")
-                    store.add(task, result)
-                    ran += 1
-                    if progress is not None:
-                        progress(reused + ran, plan.size)
-            finally:
-                results.close()
-            if len(store.done) == plan.size:
-                store.finalise()
+            with _lock(folder):
+                outcome = _run_rows(plan, folder, execute, mode, progress)
+        except BaseException:
+            if created and not (folder / STORE_NAME).exists():
+                shutil.rmtree(folder, ignore_errors=True)  # nothing of the sweep was written
+            raise
+    return outcome
+
+
+def _run_rows(plan: SweepPlan, folder: Path, execute: Executor, mode: Mode,
+              progress: Progress | None) -> SweepOutcome:
+    store, dropped = open_store(folder, plan, mode)
+    try:
+        reused = len(store.done)
+        tasks = [Task(p.index, r, seed, p.scenario)
+                 for r, seed in enumerate(plan.seeds) for p in plan.points
+                 if (p.index, r) not in store.done]
+        write_text_atomically(folder / DEFINITION_NAME, definition_yaml(plan))
+        if tasks:
+            (folder / SUMMARY_NAME).unlink(missing_ok=True)  # stale until the sweep ends
+        if progress is not None:
+            progress(reused, plan.size)
+        ran = 0
+        results = execute(tasks)
+        try:
+            for task, result in results:
+                if result.version != plan.version:
+                    raise ExecutorError(
+                        f"a worker runs euphrates-deconfliction {result.version}, this "
+                        f"sweep {plan.version}; install the same version on every worker")
+                store.add(task, result)
+                ran += 1
+                if progress is not None:
+                    progress(reused + ran, plan.size)
         finally:
-            store.close()
-        if len(store.done) == plan.size:
-            stored = read_store(folder)
-            write_text_atomically(folder / SUMMARY_NAME,
-                                  summary_csv(stored, summarize_sweep(stored)))
+            results.close()
+        complete = len(store.done) == plan.size
+        if complete:
+            store.finalise()
+    finally:
+        store.close()
+    if complete:
+        stored = read_store(folder)
+        write_text_atomically(folder / SUMMARY_NAME, summary_csv(stored, summarize_sweep(stored)))
     return SweepOutcome(folder, plan.size, reused, ran, dropped)
 
 
-def _executor(tasks: Sequence[Task], workers: int, scheduler: str | None
-              ) -> Generator[tuple[Task, Replication], None, None]:
-    if scheduler is not None:
-        return dask_cluster(tasks, scheduler, workers)
-    if workers > 1 and len(tasks) > 1:
-        return process_pool(tasks, workers)
-    return serial(tasks)
+def _make_folder(folder: Path) -> bool:
+    """Create the sweep folder if need be; True when this call created it."""
+    existed = folder.is_dir()
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot create the sweep folder ({exc.strerror or exc}); "
+                         "choose another --out") from None
+    return not existed
 
 
 def _check_folder(folder: Path) -> None:
-    if folder.exists() and not folder.is_dir():
-        raise StoreError(f"{folder}: exists and is not a folder; choose another --out")
-    if folder.is_dir() and not (folder / STORE_NAME).exists():
-        foreign = [p.name for p in folder.iterdir()
-                   if not p.name.startswith(".") and p.name not in (DEFINITION_NAME,)]
-        if foreign:
-            raise StoreError(f"{folder}: holds files ({', '.join(sorted(foreign)[:3])}) but no "
-                             f"{STORE_NAME}: not a sweep folder; choose a new or empty --out")
+    try:
+        if folder.exists() and not folder.is_dir():
+            raise StoreError(f"{folder}: exists and is not a folder; choose another --out")
+        if folder.is_dir() and not (folder / STORE_NAME).exists():
+            foreign = [p.name for p in folder.iterdir()
+                       if not p.name.startswith(".") and p.name != DEFINITION_NAME]
+            if foreign:
+                raise StoreError(f"{folder}: holds files ({', '.join(sorted(foreign)[:3])}) "
+                                 f"but no {STORE_NAME}: not a sweep folder; choose a new or "
+                                 "empty --out")
+    except OSError as exc:
+        raise StoreError(f"{folder}: cannot be used as the sweep folder "
+                         f"({exc.strerror or exc}); choose another --out") from None
 
 
 @contextmanager

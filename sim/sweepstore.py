@@ -17,6 +17,7 @@ JSON, the scenario as run, the chosen metrics).
 from __future__ import annotations
 
 import json
+import math
 import os
 import sqlite3
 from collections.abc import Iterable, Sequence
@@ -78,9 +79,17 @@ class Store:
         self.path = path
         self.plan = plan
         self.conn = _connect(path)
-        self.columns = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
-        self.done = {(p, r) for p, r in self.conn.execute(
-            "SELECT point, replication FROM results")}
+        try:
+            self.columns = {row[1] for row in self.conn.execute("PRAGMA table_info(results)")}
+            rows = self.conn.execute("SELECT point, replication, seed FROM results").fetchall()
+        except sqlite3.Error as exc:
+            self.conn.close()
+            raise StoreError(f"{path}: cannot be read as a sweep results store ({exc}); use "
+                             "--restart to replace it") from None
+        # Only rows of the plan's own grid points and seeds count as done.
+        self.done = {(p, r) for p, r, seed in rows
+                     if isinstance(p, int) and isinstance(r, int) and 0 <= p < len(plan.points)
+                     and 0 <= r < plan.replications and seed == plan.seeds[r]}
 
     def add(self, task: Task, result: Replication) -> None:
         """Commit one finished replication (its own transaction: it survives a crash)."""
@@ -191,15 +200,6 @@ def _base_yaml(plan: SweepPlan) -> str:
             + plan.points[0].scenario.resolved_yaml())
 
 
-def _check_columns(plan: SweepPlan) -> None:
-    seen: dict[str, str] = {}
-    for name in _result_columns(plan, ()):
-        if name.lower() in seen:
-            raise StoreError(f"the grid axes {seen[name.lower()]} and {name} would be the same "
-                             "column (names are compared without case); rename one")
-        seen[name.lower()] = name
-
-
 def open_store(out: Path, plan: SweepPlan, mode: Mode = "auto") -> tuple[Store, int]:
     """Open the sweep folder's store for ``plan``, creating it if there is none.
 
@@ -208,7 +208,6 @@ def open_store(out: Path, plan: SweepPlan, mode: Mode = "auto") -> tuple[Store, 
     same grid point scenario, seed and version) and drops the rest; ``restart`` discards
     the store. Returns the store and the number of rows dropped.
     """
-    _check_columns(plan)
     path = out / STORE_NAME
     for stale in out.glob(f".{STORE_NAME}.partial-*"):  # a creation a crash cut short
         stale.unlink(missing_ok=True)
@@ -243,7 +242,13 @@ def _read_definition(path: Path) -> dict[str, Any]:
     if row is None or fmt is None or fmt[0] != FORMAT:
         raise StoreError(f"{path}: not a sweep results store of this version (format "
                          f"{fmt[0] if fmt else 'unknown'}); use --restart to replace it")
-    definition: dict[str, Any] = json.loads(row[0])
+    try:
+        definition = json.loads(row[0])
+    except (TypeError, ValueError):
+        definition = None
+    if not isinstance(definition, dict):
+        raise StoreError(f"{path}: its sweep definition is damaged (not a JSON mapping); use "
+                         "--restart to replace the store")
     return definition
 
 
@@ -310,28 +315,35 @@ def read_store(folder: str | Path) -> StoredSweep:
     try:
         meta = dict(conn.execute("SELECT key, value FROM sweep").fetchall())
         axes_json = json.loads(meta["axes"])
-        names = tuple(a["name"] for a in axes_json)
+        names = tuple(str(a["name"]) for a in axes_json)
         labels = tuple(tuple(a["labels"]) for a in axes_json)
-        points_rows = conn.execute(
-            "SELECT point" + "".join(f", {quote(n)}" for n in names) + " FROM points "
-            "ORDER BY point").fetchall()
+        name = str(meta["name"])
+        replications = int(meta["replications"])
+        chosen = tuple(str(m) for m in json.loads(meta["metrics"]))
+        points = {int(r[0]): _labels_at(int(r[0]), labels)
+                  for r in conn.execute("SELECT point FROM points ORDER BY point")}
         conn.row_factory = sqlite3.Row
         rows = tuple(dict(r) for r in conn.execute(
             "SELECT * FROM results ORDER BY point, replication"))
         columns = [r[1] for r in conn.execute("PRAGMA table_info(results)")]
-    except (sqlite3.Error, KeyError, ValueError) as exc:
-        raise StoreError(f"{path}: cannot be read as a sweep results store ({exc})") from None
+    except (sqlite3.Error, KeyError, ValueError, TypeError, IndexError, ZeroDivisionError
+            ) as exc:
+        raise StoreError(f"{path}: cannot be read as a sweep results store "
+                         f"({type(exc).__name__}: {exc})") from None
     finally:
         conn.close()
-    points = {}
-    for row in points_rows:
-        index = int(row[0])
-        # The labels as written (types kept) from the definition, by grid position.
-        points[index] = _labels_at(index, labels)
     metrics = tuple(sorted(c for c in columns if c not in RESERVED_COLUMNS and c not in names))
-    replications = int(meta["replications"])
-    return StoredSweep(path, meta["name"], names, labels, points, rows, metrics,
-                       tuple(json.loads(meta["metrics"])), replications,
+    for row in rows:
+        if row.get("point") not in points:
+            raise StoreError(f"{path}: a row of grid point {row.get('point')!r}, which the "
+                             "sweep does not have; use --restart to replace the store")
+        for metric in metrics:
+            value = row[metric]
+            if value is not None and (isinstance(value, (str, bytes))
+                                      or not math.isfinite(value)):
+                raise StoreError(f"{path}: column {metric} holds {value!r}, not a number; "
+                                 "use --restart to replace the store")
+    return StoredSweep(path, name, names, labels, points, rows, metrics, chosen, replications,
                        len(rows) == len(points) * replications)
 
 

@@ -61,9 +61,10 @@ EXAMPLES: dict[Kind, str] = {
 SI_UNIT: dict[Kind, str] = {"distance": "m", "altitude": "m", "speed": "m/s", "duration": "s"}
 
 _QUANTITY = re.compile(
-    r"^\s*(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>[A-Za-z/]+)\s*$"
+    r"^\s*(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>[A-Za-z/]+)\s*$",
+    re.ASCII,  # "２ h" (a full-width digit) is not a number here
 )
-_FLIGHT_LEVEL = re.compile(r"^\s*FL\s*(?P<level>\d{1,3})\s*$")
+_FLIGHT_LEVEL = re.compile(r"^\s*FL\s*(?P<level>\d{1,3})\s*$", re.ASCII)
 
 
 class QuantityError(ValueError):

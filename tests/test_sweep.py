@@ -510,3 +510,29 @@ def test_a_dead_worker_process_is_a_clear_error_and_the_store_stays_usable(tmp_p
     monkeypatch.undo()
     outcome = run_sweep(small_plan(1, "6 h"), tmp_path / "s", workers=2)
     assert outcome.ran == 4
+
+
+@pytest.mark.parametrize("name", ["euphrates_dec2017", "encounters", "al_tanf_2017",
+                                  "palmyra_dec2016", "euphrates_nyt_sides"])
+def test_metric_names_known_before_running_are_those_a_run_gives(name):
+    from sim.compare import replication_metrics
+    from sim.metrics import headline_metric_names
+    from sim.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", duration="6 h")
+    names = headline_metric_names(scenario)
+    given = replication_metrics(scenario, 5)
+    assert set(given) <= set(names)
+    assert len(names) == len(set(names))
+    rates_left_out = set(names) - set(given)
+    assert all(n.endswith(("per_100_sorties", "per_1000_flight_hours")) for n in rates_left_out)
+
+
+def test_a_metric_typo_is_refused_before_anything_runs(capsys, tmp_path):
+    out = tmp_path / "s"
+    code = main(["sweep", str(BASELINE), "--grid", "hotline.loss=0.1", "--replications", "1",
+                 "--metric", "opposite_tracks.rusia.per_day", "--out", str(out)])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "opposite_tracks.rusia.per_day" in err and "opposite_tracks.russia.per_day" in err
+    assert not out.exists()
