@@ -1,0 +1,191 @@
+"""The benchmark runner: named workloads, measured whole-process, reported as a table and JSON.
+
+    python benchmarks/run.py                          # the standard set
+    python benchmarks/run.py box-500-1h box-10000-24h --repeat 3 --json out.json
+    python benchmarks/run.py --list
+
+Workloads (names can be built for any N):
+- ``baseline-30d``: ``scenarios/euphrates_dec2017.yaml`` over 30 days.
+- ``box-N-1h``: N explicit flights on random 12-waypoint routes in a 400 km box centred on
+  Deir ez-Zor, all departing at once, flown for 1 h (the BlueSky comparison's shape).
+- ``box-N-24h``: the same N flights departing uniformly over 24 h (constant density).
+- ``dense-N``: N aircraft airborne at once for 24 h on random routes (a stress case).
+
+For each workload: the whole process (``python -m sim run`` in a fresh interpreter: start-
+up, imports, loading, the run, writing the folder), median of ``--repeat`` runs, and its
+peak resident memory; then, once in process, the flights, legs, all time-overlapping leg
+pairs against the candidate pairs the broad phase hands to the exact narrow phase (for
+the widest separation rule), episodes, and simulated flight hours per wall second.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"
+STANDARD = ["baseline-30d", "box-100-1h", "box-500-1h", "box-2000-1h", "box-10000-1h",
+            "box-100-24h", "box-500-24h", "box-2000-24h", "box-10000-24h", "dense-1000"]
+BOX_M = 400_000.0
+WAYPOINTS = 12
+RULES = [
+    {"id": "agreed_spacing", "type": "min_separation", "horizontal": "45 mi"},
+    {"id": "loss_of_separation", "type": "min_separation", "horizontal": "5 nmi",
+     "vertical": "1000 ft"},
+    {"id": "nmac", "type": "min_separation", "horizontal": "500 ft", "vertical": "100 ft"},
+]
+LEVELS = (150, 200, 210, 250, 260, 300)
+
+# Run the command line in a fresh interpreter and report its own peak memory on exit.
+CHILD = ("import json, resource, sys\n"
+         "from sim.cli import main\n"
+         "code = main(sys.argv[1:])\n"
+         "print(json.dumps({'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),"
+         " file=sys.stderr)\n"
+         "sys.exit(code)\n")
+
+
+def box_scenario(n: int, hours: float, dense: bool = False, seed: int = 1) -> dict[str, Any]:
+    """N explicit flights on random routes in the box. ``dense``: every flight airborne
+    for the whole run (routes long enough to last it)."""
+    rng = np.random.default_rng(seed)
+    duration_s = hours * 3600.0
+    flights = []
+    for k in range(n):
+        speed = float(rng.uniform(180, 260))
+        depart = 0.0 if hours <= 1 or dense else float(rng.uniform(0, duration_s - 3600.0))
+        points = rng.uniform(-BOX_M / 2, BOX_M / 2, size=(WAYPOINTS, 2))
+        while dense and _length(points) < speed * duration_s:  # airborne all day long
+            points = np.vstack([points, rng.uniform(-BOX_M / 2, BOX_M / 2, size=(50, 2))])
+        flights.append({
+            "id": f"F{k:05d}", "party": ("coalition", "russia")[k % 2],
+            "depart": f"{depart:.1f} s", "speed": f"{speed:.1f} m/s",
+            "altitude": f"FL{int(rng.choice(LEVELS))}",
+            "route": [{"x": f"{x:.1f} m", "y": f"{y:.1f} m"} for x, y in points]})
+    return {"name": f"bench-{n}", "seed": seed, "duration": f"{hours:g} h",
+            "frame": {"center": "deir_ez_zor"}, "parties": {"coalition": {}, "russia": {}},
+            "flights": flights, "rules": RULES}
+
+
+def _length(points: np.ndarray) -> float:
+    return float(np.hypot(*np.diff(points, axis=0).T).sum())
+
+
+def workload(name: str, folder: Path) -> tuple[Path, list[str]]:
+    """The scenario file and extra ``run`` options of a named workload."""
+    if name == "baseline-30d":
+        return BASELINE, ["--duration", "30 d"]
+    box = re.fullmatch(r"box-(\d+)-(1h|24h)", name)
+    dense = re.fullmatch(r"dense-(\d+)", name)
+    if box:
+        document = box_scenario(int(box.group(1)), 1.0 if box.group(2) == "1h" else 24.0)
+    elif dense:
+        document = box_scenario(int(dense.group(1)), 24.0, dense=True)
+    else:
+        raise SystemExit(f"unknown workload {name!r}; try --list")
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(document, sort_keys=False))
+    return path, []
+
+
+def whole_process(path: Path, options: list[str], out: Path) -> tuple[float, float]:
+    """Wall seconds and peak resident MiB of one ``python -m sim run``."""
+    start = time.perf_counter()
+    done = subprocess.run([sys.executable, "-c", CHILD, "run", str(path), "--out", str(out),
+                           "--force", *options], capture_output=True, text=True)
+    wall = time.perf_counter() - start
+    if done.returncode != 0:
+        raise SystemExit(f"{path}: the run failed:\n{done.stderr}")
+    report = json.loads(done.stderr.strip().splitlines()[-1])
+    return wall, report["maxrss_kb"] / 1024.0
+
+
+def in_process(path: Path, options: list[str]) -> dict[str, Any]:
+    """Counts of one run: legs, leg pairs, candidates, episodes, flight hours."""
+    from sim.engine import run
+    from sim.geo import build_geography
+    from sim.rules import World, separation_stats
+    from sim.scenario import load_scenario
+
+    duration = options[1] if options[:1] == ["--duration"] else None
+    scenario = load_scenario(path, duration=duration)
+    geography = build_geography(scenario)
+    result = run(scenario, geography)
+    world = World(result.geography, result.flights, result.legs, result.hotline)
+    widest = max((r for r in scenario.rules if r.type == "min_separation"),
+                 key=lambda r: r.horizontal_m)
+    pairs = separation_stats(world, widest.horizontal_m)
+    return {"flights": len(result.flights), "legs": pairs.legs,
+            "overlapping_leg_pairs": pairs.overlapping_pairs,
+            "candidate_leg_pairs": pairs.candidate_pairs, "widest_rule": widest.id,
+            "episodes": {r.id: sum(1 for e in result.episodes if e.rule == r.id)
+                         for r in scenario.rules},
+            "flight_hours": sum(f.airborne_s for f in result.flights) / 3600.0}
+
+
+def measure(name: str, repeat: int, folder: Path, counts: bool) -> dict[str, Any]:
+    path, options = workload(name, folder)
+    walls, memory = [], []
+    for k in range(repeat):
+        wall, rss = whole_process(path, options, folder / f"run-{name}-{k}")
+        walls.append(wall)
+        memory.append(rss)
+    row: dict[str, Any] = {"workload": name, "wall_s_median": statistics.median(walls),
+                           "wall_s_all": walls, "peak_rss_mib": max(memory)}
+    if counts:
+        row.update(in_process(path, options))
+        row["flight_hours_per_wall_s"] = row["flight_hours"] / row["wall_s_median"]
+    return row
+
+
+def table(rows: list[dict[str, Any]]) -> str:
+    header = (f"{'workload':<15} {'wall s':>8} {'peak MiB':>9} {'flights':>8} {'legs':>9} "
+              f"{'overlapping':>13} {'candidates':>11} {'episodes':>9} {'fh/wall s':>10}")
+    lines = [header, "-" * len(header)]
+    for r in rows:
+        episodes = sum(r["episodes"].values()) if "episodes" in r else None
+        lines.append(
+            f"{r['workload']:<15} {r['wall_s_median']:>8.2f} {r['peak_rss_mib']:>9.0f} "
+            + (f"{r['flights']:>8,} {r['legs']:>9,} {r['overlapping_leg_pairs']:>13,} "
+               f"{r['candidate_leg_pairs']:>11,} {episodes:>9,} "
+               f"{r['flight_hours_per_wall_s']:>10,.0f}" if "legs" in r else ""))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("workloads", nargs="*", help="names (default: the standard set)")
+    parser.add_argument("--repeat", type=int, default=3, help="whole-process runs (median)")
+    parser.add_argument("--no-counts", action="store_true",
+                        help="skip the in-process counts (legs, pairs, episodes)")
+    parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--list", action="store_true", help="list the standard workloads")
+    args = parser.parse_args(argv)
+    if args.list:
+        print("\n".join(STANDARD))
+        return 0
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in args.workloads or STANDARD:
+            rows.append(measure(name, args.repeat, Path(tmp), not args.no_counts))
+            print(f"{name}: {rows[-1]['wall_s_median']:.2f} s", file=sys.stderr, flush=True)
+    print(table(rows))
+    if args.json:
+        args.json.write_text(json.dumps(rows, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
