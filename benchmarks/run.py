@@ -40,20 +40,25 @@ STANDARD = ["baseline-30d", "box-100-1h", "box-500-1h", "box-2000-1h", "box-1000
             "box-100-24h", "box-500-24h", "box-2000-24h", "box-10000-24h", "dense-1000"]
 BOX_M = 400_000.0
 WAYPOINTS = 12
+# The BlueSky comparison's protection zone, and near mid-air collisions. (A 45 mi rule in a
+# 400 km box pairs nearly every two aircraft airborne together: its episodes, not the
+# simulator, would be what is measured.)
 RULES = [
-    {"id": "agreed_spacing", "type": "min_separation", "horizontal": "45 mi"},
     {"id": "loss_of_separation", "type": "min_separation", "horizontal": "5 nmi",
      "vertical": "1000 ft"},
     {"id": "nmac", "type": "min_separation", "horizontal": "500 ft", "vertical": "100 ft"},
 ]
 LEVELS = (150, 200, 210, 250, 260, 300)
 
-# Run the command line in a fresh interpreter and report its own peak memory on exit.
-CHILD = ("import json, resource, sys\n"
+# Run the command line in a fresh interpreter and report its own peak memory on exit:
+# VmHWM, the high-water mark of its own address space. (getrusage's ru_maxrss would not do:
+# Linux carries it over fork and exec, so a child would report the parent's peak.)
+CHILD = ("import json, re, sys\n"
          "from sim.cli import main\n"
          "code = main(sys.argv[1:])\n"
-         "print(json.dumps({'maxrss_kb': resource.getrusage(resource.RUSAGE_SELF).ru_maxrss}),"
-         " file=sys.stderr)\n"
+         "status = open('/proc/self/status').read()\n"
+         "kb = int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
+         "print(json.dumps({'maxrss_kb': kb}), file=sys.stderr)\n"
          "sys.exit(code)\n")
 
 
