@@ -26,13 +26,13 @@ from sim import __version__
 from sim.calibrate import replication_seeds
 from sim.metrics import headline_metric_names
 from sim.scenario import (
-    Problem,
     Scenario,
     ScenarioError,
     apply_override,
     parse_scenario,
     parse_yaml,
     read_yaml,
+    scenario_document,
 )
 from sim.units import UNITS, Kind, QuantityError, parse_quantity
 
@@ -305,23 +305,7 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
         raise GridError(f"the grid has {count} points; a sweep takes at most {MAX_POINTS} "
                         "(fewer values per --grid)")
     name = str(scenario_file)
-    document = read_yaml(scenario_file)
-    problems: list[Problem] = []
-    for assignment in overrides:
-        try:
-            document = apply_override(document, assignment)
-        except ValueError as exc:
-            problems.append(Problem(name, "", str(exc)))
-    if problems:
-        raise ScenarioError(problems)
-    if document is None:
-        document = {}
-    if isinstance(document, dict):
-        document = dict(document)
-        if seed is not None:
-            document["seed"] = seed
-        if duration is not None:
-            document["duration"] = duration
+    document = scenario_document(scenario_file, overrides, seed=seed, duration=duration)
     default_name = Path(scenario_file).stem
     base = parse_scenario(document, name, default_name=default_name)
     points = []

@@ -769,6 +769,14 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
     Raises:
         ScenarioError: listing every problem found, each naming the file and key path.
     """
+    document = scenario_document(path, overrides, seed=seed, duration=duration)
+    return parse_scenario(document, str(path), default_name=Path(path).stem)
+
+
+def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
+                      seed: int | None = None, duration: str | None = None) -> Any:
+    """A scenario file read as YAML, with the overrides, seed and duration applied, not
+    yet validated (``load_scenario`` validates it; a sweep varies it first)."""
     document = read_yaml(path)
     name = str(path)
     problems: list[Problem] = []
@@ -787,7 +795,7 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
             document["seed"] = seed
         if duration is not None:
             document["duration"] = duration
-    return parse_scenario(document, name, default_name=Path(path).stem)
+    return document
 
 
 def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = "scenario"
