@@ -10,10 +10,11 @@ import argparse
 import math
 import os
 import sys
+import time
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 import yaml
 
@@ -431,15 +432,14 @@ def _compare_variants(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
-    from sim.progress import RowProgress
-    from sim.sweep import default_workers, load_sweep, run_sweep
+    from sim.sweep import load_sweep, run_sweep
 
     plan, out = _sweep_plan(args)
     if args.scheduler is not None and args.scheduler != LOCAL and \
             not args.scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
         raise UsageError(f"--scheduler {args.scheduler}: give a Dask scheduler address such "
                          "as tcp://10.0.0.5:8786, or local")
-    workers = default_workers() if args.workers is None else args.workers
+    workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     if not 1 <= workers <= 1024:
         raise UsageError(f"--workers {workers}: give a number from 1 to 1024")
     mode: Mode = "resume" if args.resume else "restart" if args.restart else "auto"
@@ -505,6 +505,89 @@ def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
                       duration=duration, metrics=metrics)
     out = args.out or default_out or Path("sweeps") / plan.name
     return plan, out
+
+
+# Progress of a sweep on stderr: a rich bar with rate and time left on a terminal;
+# elsewhere (a log, CI) a quiet line at every tenth of the rows.
+class RowProgress:
+    """A ``(done, total)`` callback that shows how far a sweep is; ``close()`` when done."""
+
+    def __init__(self, label: str, stream: TextIO | None = None,
+                 terminal: bool | None = None) -> None:
+        self.label = label
+        self.stream = stream if stream is not None else sys.stderr
+        self.terminal = self.stream.isatty() if terminal is None else terminal
+        self.started = time.monotonic()
+        self.first: int | None = None  # rows done before this run: not part of the rate
+        self.last_tenth = -1
+        self.bar: Any = None
+        self.task: Any = None
+
+    def __call__(self, done: int, total: int) -> None:
+        """Show that ``done`` of ``total`` rows are finished."""
+        if self.first is None:
+            self.first = done
+            self.started = time.monotonic()
+            if self.terminal:
+                self._start_bar(done, total)
+        if self.bar is not None:
+            rate = self.rate_per_minute(done)
+            self.bar.update(self.task, completed=done, total=total,
+                            rate="" if rate is None else f"{rate:.1f}/min")
+            return
+        tenth = 10 * done // total if total else 10
+        if tenth != self.last_tenth:
+            self.last_tenth = tenth
+            print(f"{self.label}: {self._line(done, total)}", file=self.stream, flush=True)
+
+    def _start_bar(self, done: int, total: int) -> None:
+        from rich.console import Console
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+            TimeRemainingColumn,
+        )
+
+        self.bar = Progress(TextColumn("{task.description}"), BarColumn(),
+                            MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
+                            TimeElapsedColumn(), TimeRemainingColumn(),
+                            console=Console(file=self.stream), transient=False)
+        self.task = self.bar.add_task(self.label, total=total, completed=done, rate="")
+        self.bar.start()
+
+    def rate_per_minute(self, done: int) -> float | None:
+        """Rows a minute computed by this run so far (None before the first); rows found
+        done in the store do not count, unlike rich's own speed column."""
+        elapsed = time.monotonic() - self.started
+        ran = done - (self.first or 0)
+        return 60.0 * ran / elapsed if ran > 0 and elapsed > 0 else None
+
+    def _line(self, done: int, total: int) -> str:
+        percent = 100.0 * done / total if total else 100.0
+        text = f"{done}/{total} rows ({percent:.0f}%)"
+        rate = self.rate_per_minute(done)
+        if rate is not None:
+            text += f", {rate:.1f} a minute"
+            if done < total:
+                text += f", about {_duration((total - done) / rate * 60.0)} left"
+        return text
+
+    def close(self) -> None:
+        """Stop the bar (the last state stays on screen)."""
+        if self.bar is not None:
+            self.bar.stop()
+            self.bar = None
+
+
+def _duration(seconds: float) -> str:
+    if seconds < 90:
+        return f"{seconds:.0f} s"
+    if seconds < 5400:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds / 3600:.1f} h"
 
 
 def _validate(args: argparse.Namespace) -> int:

@@ -316,8 +316,9 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
         try:
             scenario = parse_scenario(point_document, name, default_name=default_name)
         except ScenarioError as exc:
+            labels = tuple(a.labels[i] for a, i in zip(axes, combo, strict=True))
             raise GridError("\n".join(
-                f"{_where(axes, combo)}: {p}" for p in exc.problems[:20])) from None
+                f"{_at(axes, labels)}: {p}" for p in exc.problems[:20])) from None
         labels = tuple(a.labels[i] for a, i in zip(axes, combo, strict=True))
         points.append(Point(index, labels, scenario, scenario_sha(scenario)))
     _check_points(axes, points)
@@ -359,15 +360,15 @@ def _check_points(axes: Sequence[Axis], points: Sequence[Point]) -> None:
         twin = seen.setdefault(point.sha, point)
         if twin is not point:
             raise GridError(
-                f"grid points {_labels(axes, twin)} and {_labels(axes, point)} run the same "
-                "scenario: an axis changes nothing there (the same value twice, or two key "
-                "paths to one key, such as rules[1] and rules.agreed_spacing); give each "
-                "value, and each key, once")
+                f"grid points ({_at(axes, twin.labels)}) and ({_at(axes, point.labels)}) run "
+                "the same scenario: an axis changes nothing there (the same value twice, or "
+                "two key paths to one key, such as rules[1] and rules.agreed_spacing); give "
+                "each value, and each key, once")
 
 
-def _labels(axes: Sequence[Axis], point: Point) -> str:
-    return "(" + "; ".join(f"{a.source} at {yaml_text(v)}"
-                           for a, v in zip(axes, point.labels, strict=True)) + ")"
+def _at(axes: Sequence[Axis], labels: Sequence[Any]) -> str:
+    """A grid point for messages: where each axis was given, and its value there."""
+    return "; ".join(f"{a.source} at {yaml_text(v)}" for a, v in zip(axes, labels, strict=True))
 
 
 def _check_names(axes: Sequence[Axis], points: Sequence[Point], metrics: Sequence[str]) -> None:
@@ -403,9 +404,14 @@ def _apply(document: Any, axis: Axis, i: int) -> Any:
     return document
 
 
-def _where(axes: Sequence[Axis], combo: Sequence[int]) -> str:
-    return "; ".join(f"{a.source} at {yaml_text(a.labels[i])}"
-                     for a, i in zip(axes, combo, strict=True))
+def grid_position(point: int, sizes: Sequence[int]) -> tuple[int, ...]:
+    """A grid point's index along each axis (the grid is a product, the last axis
+    fastest, as ``itertools.product`` gives it)."""
+    at = []
+    for size in reversed(sizes):
+        point, i = divmod(point, size)
+        at.append(i)
+    return tuple(reversed(at))
 
 
 def scenario_sha(scenario: Scenario) -> str:

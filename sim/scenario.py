@@ -1029,11 +1029,17 @@ def _read_party_settings(r: _Reader, top: dict[str, Any], parties: dict[str, Par
     return out
 
 
+def _section(r: _Reader, node: dict[str, Any], where: str, key: str,
+             defaults: Mapping[str, Any], what: str) -> tuple[dict[str, Any] | None, str]:
+    """A party's optional sub-section (missing or null reads as empty), and its path."""
+    path = _join(where, key)
+    raw = node.setdefault(key, {})
+    node[key] = raw = {} if raw is None else raw
+    return r.mapping(raw, path, tuple(defaults), what), path
+
+
 def _read_planning(r: _Reader, node: dict[str, Any], where: str) -> Planning | None:
-    path = _join(where, "planning")
-    raw = node.setdefault("planning", {})
-    node["planning"] = raw = {} if raw is None else raw
-    spec = r.mapping(raw, path, tuple(PLANNING_DEFAULTS), "planning")
+    spec, path = _section(r, node, where, "planning", PLANNING_DEFAULTS, "planning")
     if spec is None:
         return None
     avoid = r.boolean(spec, "avoid", path, True)
@@ -1054,10 +1060,7 @@ def _read_planning(r: _Reader, node: dict[str, Any], where: str) -> Planning | N
 
 
 def _read_work_areas(r: _Reader, node: dict[str, Any], where: str) -> WorkAreas | None:
-    path = _join(where, "work_areas")
-    raw = node.setdefault("work_areas", {})
-    node["work_areas"] = raw = {} if raw is None else raw
-    spec = r.mapping(raw, path, tuple(WORK_AREA_DEFAULTS), "work areas")
+    spec, path = _section(r, node, where, "work_areas", WORK_AREA_DEFAULTS, "work areas")
     if spec is None:
         return None
     enabled = r.boolean(spec, "enabled", path, True)

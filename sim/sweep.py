@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import io
 import math
-import os
 import shutil
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
@@ -24,7 +23,7 @@ import numpy as np
 import yaml
 
 from sim.calibrate import t975
-from sim.executors import LOCAL, Executor, ExecutorError, Task, open_executor
+from sim.executors import Executor, ExecutorError, Task, open_executor
 from sim.grid import SweepPlan, yaml_text
 from sim.output import write_text_atomically
 from sim.sweepstore import STORE_NAME, Mode, StoredSweep, StoreError, open_store, read_store
@@ -247,12 +246,3 @@ def _number(value: float) -> str:
 def load_sweep(folder: str | Path) -> StoredSweep:
     """Read a sweep folder (see ``sim.sweepstore.read_store``)."""
     return read_store(folder)
-
-
-def default_workers() -> int:
-    """Local worker processes when not told: every core."""
-    return os.cpu_count() or 1
-
-
-__all__ = ["LOCAL", "MetricSummary", "SweepOutcome", "default_metrics", "label_text",
-           "load_sweep", "run_sweep", "summarize_sweep", "summary_csv"]

@@ -35,19 +35,6 @@ def _positions(stored: StoredSweep, axis: int) -> tuple[list[float], str, bool]:
     return values, f"{name} ({unit})" if unit else name, False
 
 
-def _indices(stored: StoredSweep) -> dict[int, tuple[int, ...]]:
-    """Each grid point's position along every axis (the grid is a product, last axis
-    fastest)."""
-    out = {}
-    for point in stored.points:
-        index, at = point, []
-        for values in reversed(stored.labels):
-            index, i = divmod(index, len(values))
-            at.append(i)
-        out[point] = tuple(reversed(at))
-    return out
-
-
 def _by_point(summaries: Sequence[MetricSummary], metric: str) -> dict[int, MetricSummary]:
     return {s.point: s for s in summaries if s.metric == metric}
 
@@ -65,7 +52,7 @@ def metric_band(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSummary
     combos = list(itertools.product(*(range(len(stored.labels[i])) for i in others)))
     for k, combo in enumerate(combos[:MAX_LINES]):
         want = dict(zip(others, combo, strict=True))
-        points = [(xs[at[axis]], found[p]) for p, at in _indices(stored).items()
+        points = [(xs[at[axis]], found[p]) for p, at in stored.positions.items()
                   if p in found and all(at[i] == c for i, c in want.items())]
         points.sort(key=lambda item: item[0])
         if not points:
@@ -105,7 +92,7 @@ def metric_heatmap(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSumm
     cols, rows = (len(v) for v in stored.labels)
     grid = np.full((rows, cols), np.nan)
     cells: dict[tuple[int, int], MetricSummary] = {}
-    for p, (i, j) in _indices(stored).items():
+    for p, (i, j) in stored.positions.items():
         if p in found:
             grid[j, i] = found[p].mean
             cells[j, i] = found[p]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from sim.executors import Replication, Task
-from sim.grid import RESERVED_COLUMNS, SweepPlan
+from sim.grid import RESERVED_COLUMNS, SweepPlan, grid_position
 
 STORE_NAME = "results.sqlite"
 FORMAT = "1"
@@ -46,6 +46,7 @@ class StoredSweep:
     axes: tuple[str, ...]
     labels: tuple[tuple[Any, ...], ...]  # per axis, its values in grid order
     points: dict[int, tuple[Any, ...]]  # point -> its label on each axis
+    positions: dict[int, tuple[int, ...]]  # point -> its index along each axis
     rows: tuple[dict[str, Any], ...]  # ordered by point, then replication
     metrics: tuple[str, ...]  # every metric column, sorted
     chosen: tuple[str, ...]  # the sweep's own choice of metrics to show (may be empty)
@@ -320,8 +321,10 @@ def read_store(folder: str | Path) -> StoredSweep:
         name = str(meta["name"])
         replications = int(meta["replications"])
         chosen = tuple(str(m) for m in json.loads(meta["metrics"]))
-        points = {int(r[0]): _labels_at(int(r[0]), labels)
-                  for r in conn.execute("SELECT point FROM points ORDER BY point")}
+        positions = {int(r[0]): grid_position(int(r[0]), [len(v) for v in labels])
+                     for r in conn.execute("SELECT point FROM points ORDER BY point")}
+        points = {p: tuple(v[i] for v, i in zip(labels, at, strict=True))
+                  for p, at in positions.items()}
         conn.row_factory = sqlite3.Row
         rows = tuple(dict(r) for r in conn.execute(
             "SELECT * FROM results ORDER BY point, replication"))
@@ -343,13 +346,5 @@ def read_store(folder: str | Path) -> StoredSweep:
                                       or not math.isfinite(value)):
                 raise StoreError(f"{path}: column {metric} holds {value!r}, not a number; "
                                  "use --restart to replace the store")
-    return StoredSweep(path, name, names, labels, points, rows, metrics, chosen, replications,
-                       len(rows) == len(points) * replications)
-
-
-def _labels_at(index: int, labels: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
-    out = []
-    for values in reversed(labels):  # the grid is a product, the last axis fastest
-        index, i = divmod(index, len(values))
-        out.append(values[i])
-    return tuple(reversed(out))
+    return StoredSweep(path, name, names, labels, points, positions, rows, metrics, chosen,
+                       replications, len(rows) == len(points) * replications)

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main
+from sim.cli import RowProgress, main
 from sim.grid import (
     GridError,
     axis_numbers,
@@ -24,7 +24,6 @@ from sim.grid import (
     parse_grid_argument,
     plan_sweep,
 )
-from sim.progress import RowProgress
 from sim.sweep import load_sweep, run_sweep, summarize_sweep
 from sim.sweepstore import StoreError
 
