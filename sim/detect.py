@@ -24,6 +24,7 @@ MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
 MIN_EPISODE_S = 1e-6
 CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
 MAX_CHUNKS = 4_000_000  # leg pieces in the broad phase at the most (about 0.5 GB)
+BATCH_PAIRS = 4_000_000  # chunk pairs the broad phase looks at in one go (bounds memory)
 _EMPTY = (np.inf, -np.inf)
 
 
@@ -172,16 +173,87 @@ def overlapping_pair_count(legs: Legs) -> int:
     return int((np.sum(began_before_end - ended_before_start) - len(legs)) // 2)
 
 
-def candidate_leg_pairs(legs: Legs, reach_m: float) -> tuple[np.ndarray, np.ndarray]:
-    """Pairs of legs of different flights that overlap in time and may come within ``reach_m``.
+def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
+    """Pairs of legs of different flights that overlap in time and may come within
+    ``reach_m`` horizontally (and, if given, within ``vertical_m`` vertically).
 
     Returns leg index arrays (i, j) with i < j, unique, sorted. No pair that comes
-    within ``reach_m`` horizontally while both legs are flown is ever left out.
+    within reach while both legs are flown is ever left out.
     """
     n = len(legs)
+    empty = np.zeros(0, np.int64)
     if n < 2:
-        empty = np.zeros(0, np.int64)
         return empty, empty
+    chunks = _chunks(legs, reach_m, vertical_m)
+    entry_chunk, entry_cell = chunks.entries()
+    key = _cell_key(chunks.bucket[entry_chunk], entry_cell)
+    order = np.argsort(key, kind="stable")
+    key, entry_chunk, entry_cell = key[order], entry_chunk[order], entry_cell[:, order]
+    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
+    sizes = np.diff(np.r_[starts, len(key)])
+    partners = np.repeat(starts + sizes, sizes) - np.arange(len(key)) - 1
+    found = [empty]
+    # In batches of entries, so that memory stays bounded however many pairs there are.
+    total = np.cumsum(partners)
+    bounds = np.searchsorted(total, np.arange(BATCH_PAIRS, int(total[-1]), BATCH_PAIRS))
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(key)], strict=True):
+        count = partners[lo:hi]
+        a = np.repeat(np.arange(lo, hi), count)
+        b = a + 1 + (np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count))
+        found.append(chunks.leg_pairs(entry_chunk[a], entry_chunk[b], entry_cell[:, a], n))
+    pair_key = np.concatenate(found)
+    pair_key.sort()
+    pair_key = pair_key[np.r_[True, pair_key[1:] != pair_key[:-1]]] if len(pair_key) else pair_key
+    return pair_key // n, pair_key % n
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunks:
+    """Legs cut at a global time grid into chunks, each with its box (x, y, altitude)
+    grown by half the reach and half the vertical limit, on a grid of cells such that a
+    box spans at most two cells along each axis."""
+
+    leg: np.ndarray  # the leg of each chunk
+    flight: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    bucket: np.ndarray  # the chunk's time bucket
+    low: np.ndarray  # (3, chunks): the grown box's low corner: x, y, altitude (m)
+    high: np.ndarray
+    first_cell: np.ndarray  # (3, chunks): integer cell of the low corner
+    last_cell: np.ndarray
+
+    def entries(self) -> tuple[np.ndarray, np.ndarray]:
+        """Every (chunk, cell) a box covers: the chunks, and their cells as (3, entries)."""
+        chunks, cells = [], []
+        for step in np.ndindex(2, 2, 2):
+            cell = self.first_cell + np.array(step)[:, None]
+            covered = np.flatnonzero(np.all(cell <= self.last_cell, axis=0))
+            chunks.append(covered)
+            cells.append(cell[:, covered])
+        return np.concatenate(chunks), np.concatenate(cells, axis=1)
+
+    def leg_pairs(self, a: np.ndarray, b: np.ndarray, cell: np.ndarray, n: int) -> np.ndarray:
+        """Keys i * n + j (i < j) of the leg pairs of chunk pairs (a, b) met in ``cell``
+        whose boxes and times overlap. A pair of boxes sharing several cells is kept in
+        one only: the cell holding the low corner of their intersection."""
+        # The cheapest, most selective tests first, each on what the last one kept.
+        for axis in range(3):
+            keep = (self.low[axis, a] <= self.high[axis, b]) & (
+                self.low[axis, b] <= self.high[axis, a]) & (np.maximum(
+                    self.first_cell[axis, a], self.first_cell[axis, b]) == cell[axis])
+            a, b, cell = a[keep], b[keep], cell[:, keep]
+        keep = (self.flight[a] != self.flight[b]) & (
+            np.maximum(self.start_s[a], self.start_s[b]) < np.minimum(self.end_s[a],
+                                                                       self.end_s[b]))
+        la, lb = self.leg[a[keep]], self.leg[b[keep]]
+        key: np.ndarray = np.minimum(la, lb) * n + np.maximum(la, lb)
+        return key
+
+
+def _chunks(legs: Legs, reach_m: float, vertical_m: float | None) -> _Chunks:
+    n = len(legs)
     speed = np.hypot(legs.vx_mps, legs.vy_mps)
     v_max = max(float(np.max(speed)), 1.0)
     # A bucket long enough for a chunk to move about one reach (at least 20 km), so each
@@ -191,57 +263,49 @@ def candidate_leg_pairs(legs: Legs, reach_m: float) -> tuple[np.ndarray, np.ndar
     # longer buckets, hence larger cells; the result is the same, only coarser pruning.
     total_s = float(np.sum(legs.t1_s - legs.t0_s))
     bucket_s = max(bucket_s, total_s / max(MAX_CHUNKS - 2 * n, 1))
-    cell_m = v_max * bucket_s + reach_m
-    half = reach_m / 2.0
-
     k0 = np.floor(legs.t0_s / bucket_s).astype(np.int64)
     k1 = np.maximum(np.ceil(legs.t1_s / bucket_s).astype(np.int64) - 1, k0)
     counts = k1 - k0 + 1
-    leg_of_chunk = np.repeat(np.arange(n), counts)
+    leg = np.repeat(np.arange(n), counts)
     first = np.cumsum(counts) - counts
-    bucket = k0[leg_of_chunk] + (np.arange(len(leg_of_chunk)) - first[leg_of_chunk])
-    cs = np.maximum(legs.t0_s[leg_of_chunk], bucket * bucket_s)
-    ce = np.minimum(legs.t1_s[leg_of_chunk], (bucket + 1) * bucket_s)
-    xs, ys = legs.position(leg_of_chunk, cs)
-    xe, ye = legs.position(leg_of_chunk, ce)
-    xmin, xmax = np.minimum(xs, xe) - half, np.maximum(xs, xe) + half
-    ymin, ymax = np.minimum(ys, ye) - half, np.maximum(ys, ye) + half
+    bucket = k0[leg] + (np.arange(len(leg)) - first[leg])
+    cs = np.maximum(legs.t0_s[leg], bucket * bucket_s)
+    ce = np.minimum(legs.t1_s[leg], (bucket + 1) * bucket_s)
+    xs, ys = legs.position(leg, cs)
+    xe, ye = legs.position(leg, ce)
+    zs, ze = legs.altitude(leg, cs), legs.altitude(leg, ce)
+    half = reach_m / 2.0
+    low = np.stack([np.minimum(xs, xe) - half, np.minimum(ys, ye) - half, np.minimum(zs, ze)])
+    high = np.stack([np.maximum(xs, xe) + half, np.maximum(ys, ye) + half, np.maximum(zs, ze)])
+    cell_m = np.full(3, v_max * bucket_s + reach_m)
+    if vertical_m is None:  # one layer of cells, whatever the altitudes
+        low[2], high[2] = 0.0, 0.0
+        cell_m[2] = 1.0
+    else:
+        low[2] -= vertical_m / 2.0
+        high[2] += vertical_m / 2.0
+        cell_m[2] = max(vertical_m, float(np.max(high[2] - low[2])), 1.0)
+    first_cell = np.floor(low / cell_m[:, None]).astype(np.int64)
+    last_cell = np.floor(high / cell_m[:, None]).astype(np.int64)
+    return _Chunks(leg, legs.flight[leg], cs, ce, bucket, low, high, first_cell, last_cell)
 
-    cx0, cx1 = np.floor(xmin / cell_m).astype(np.int64), np.floor(xmax / cell_m).astype(np.int64)
-    cy0, cy1 = np.floor(ymin / cell_m).astype(np.int64), np.floor(ymax / cell_m).astype(np.int64)
-    ncx, ncy = cx1 - cx0 + 1, cy1 - cy0 + 1
-    per_chunk = ncx * ncy
-    chunk_of_entry = np.repeat(np.arange(len(leg_of_chunk)), per_chunk)
-    local = np.arange(len(chunk_of_entry)) - np.repeat(np.cumsum(per_chunk) - per_chunk,
-                                                       per_chunk)
-    ex = cx0[chunk_of_entry] + local % ncx[chunk_of_entry]
-    ey = cy0[chunk_of_entry] + local // ncx[chunk_of_entry]
-    ex -= ex.min()
-    ey -= ey.min()
-    span_x, span_y = int(ex.max()) + 1, int(ey.max()) + 1
-    key = (bucket[chunk_of_entry] * span_x + ex) * span_y + ey
 
-    order = np.argsort(key, kind="stable")
-    key = key[order]
-    chunk_sorted = chunk_of_entry[order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    group_end = np.repeat(np.r_[starts[1:], len(key)], np.diff(np.r_[starts, len(key)]))
-    partners = group_end - np.arange(len(key)) - 1
-    total = int(partners.sum())
-    if total == 0:
-        empty = np.zeros(0, np.int64)
-        return empty, empty
-    a = np.repeat(np.arange(len(key)), partners)
-    b = a + 1 + (np.arange(total) - np.repeat(np.cumsum(partners) - partners, partners))
-    ca, cb = chunk_sorted[a], chunk_sorted[b]
-    keep = ((legs.flight[leg_of_chunk[ca]] != legs.flight[leg_of_chunk[cb]])
-            & (np.maximum(cs[ca], cs[cb]) < np.minimum(ce[ca], ce[cb]))
-            & (xmin[ca] <= xmax[cb]) & (xmin[cb] <= xmax[ca])
-            & (ymin[ca] <= ymax[cb]) & (ymin[cb] <= ymax[ca]))
-    la, lb = leg_of_chunk[ca[keep]], leg_of_chunk[cb[keep]]
-    i, j = np.minimum(la, lb), np.maximum(la, lb)
-    pair_key = np.unique(i * n + j)
-    return pair_key // n, pair_key % n
+def _cell_key(bucket: np.ndarray, cell: np.ndarray) -> np.ndarray:
+    """One integer per (bucket, x, y, z) cell, ordered like the tuples; by rank if the
+    product of the spans would not fit in 62 bits."""
+    columns = [bucket, *cell]
+    shifted = [c - c.min() for c in columns]
+    spans = [int(c.max()) + 1 for c in shifted]
+    if np.prod(np.array(spans, dtype=float)) < 2.0**62:
+        key = shifted[0]
+        for column, span in zip(shifted[1:], spans[1:], strict=True):
+            key = key * span + column
+        return key
+    order = np.lexsort(shifted[::-1])
+    rank = np.empty(len(order), np.int64)
+    changed = np.any([c[order][1:] != c[order][:-1] for c in shifted], axis=0)
+    rank[order] = np.cumsum(np.r_[0, changed])
+    return rank
 
 
 # ---------------------------------------------------------------------------- narrow phase
@@ -369,11 +433,15 @@ def _endpoint_distances(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.n
     if len(segments) == 0:
         return np.full(len(x0), np.inf)
     tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
-    ends = shapely.points(np.concatenate([x0, x1]), np.concatenate([y0, y1]))
-    (which, _), nearest = tree.query_nearest(ends, return_distance=True, all_matches=False)
+    # Racetrack laps pass the same few points again and again: ask once per point.
+    # (As complex numbers, points sort and compare as (x, y) pairs, and fast.)
+    ends, back = np.unique(np.concatenate([x0, x1]) + 1j * np.concatenate([y0, y1]),
+                           return_inverse=True)
+    (which, _), nearest = tree.query_nearest(shapely.points(ends.real, ends.imag),
+                                             return_distance=True, all_matches=False)
     distance = np.empty(len(ends))
     distance[which] = nearest
-    total: np.ndarray = distance[: len(x0)] + distance[len(x0):]
+    total: np.ndarray = distance[back[: len(x0)]] + distance[back[len(x0):]]
     return total
 
 

@@ -34,27 +34,47 @@ class FlightPlan:
 
 @dataclass(slots=True)
 class FlightLog:
-    """What the flying processes recorded: each leg as it was begun, and each landing."""
+    """What the flying processes recorded: runs of legs as they were committed to.
+
+    Each entry is one flight's consecutive legs, k to m, of a plan: the waypoint times and
+    points, so a leg is (times[i], times[i + 1], route[i], route[i + 1]).
+    """
 
     flight: list[int] = field(default_factory=list)
-    t0_s: list[float] = field(default_factory=list)
-    t1_s: list[float] = field(default_factory=list)
-    start_xy: list[np.ndarray] = field(default_factory=list)
-    end_xy: list[np.ndarray] = field(default_factory=list)
+    times_s: list[np.ndarray] = field(default_factory=list)
+    route_xy: list[np.ndarray] = field(default_factory=list)
     altitude_m: list[float] = field(default_factory=list)
+
+    def record(self, index: int, plan: FlightPlan, times_s: np.ndarray, k: int, m: int) -> None:
+        """Record legs k .. m - 1 of a plan (waypoints k .. m)."""
+        if m > k:
+            self.flight.append(index)
+            self.times_s.append(times_s[k:m + 1])
+            self.route_xy.append(plan.route_xy[k:m + 1])
+            self.altitude_m.append(plan.altitude_m)
 
     def to_legs(self, until_s: float) -> Legs:
         """The legs flown up to ``until_s`` (the run's end), zero-duration legs dropped."""
-        t0 = np.asarray(self.t0_s, float)
-        t1 = np.asarray(self.t1_s, float)
-        p0 = np.asarray(self.start_xy, float).reshape(-1, 2)
-        p1 = np.asarray(self.end_xy, float).reshape(-1, 2)
+        count = np.array([len(t) - 1 for t in self.times_s], np.int64)
+        if len(count) == 0:
+            empty = np.zeros(0)
+            return Legs(np.zeros(0, np.int64), *([empty] * 8))
+        times = np.concatenate(self.times_s)
+        points = np.concatenate(self.route_xy).reshape(-1, 2)
+        # Leg starts: every waypoint but the last of each run.
+        last = np.cumsum(count + 1) - 1
+        begins = np.ones(len(times), bool)
+        begins[last] = False
+        t0, t1 = times[begins], times[np.flatnonzero(begins) + 1]
+        p0, p1 = points[begins], points[np.flatnonzero(begins) + 1]
+        flight = np.repeat(np.asarray(self.flight, np.int64), count)
+        altitude = np.repeat(np.asarray(self.altitude_m, float), count)
         with np.errstate(divide="ignore", invalid="ignore"):
             v = (p1 - p0) / (t1 - t0)[:, None]
         keep = (t1 > t0) & (t0 < until_s)
-        flight = np.asarray(self.flight, np.int64)[keep]
+        flight = flight[keep]
         order = np.lexsort((t0[keep], flight))
-        z = np.asarray(self.altitude_m, float)[keep][order]
+        z = altitude[keep][order]
         return Legs(flight[order], t0[keep][order], np.minimum(t1[keep][order], until_s),
                     p0[keep][order, 0], p0[keep][order, 1], z, v[keep][order, 0],
                     v[keep][order, 1], np.zeros(len(z)))
@@ -65,28 +85,25 @@ Turn = Callable[[FlightPlan], FlightPlan]
 
 def fly(env: simpy.Environment, index: int, plan: FlightPlan, log: FlightLog,
         turn_at: int = -1, turn: Turn | None = None) -> Generator[simpy.Event, Any, None]:
-    """The flying process: wait for departure, then fly each leg, recording it as begun.
+    """The flying process: wait for departure, commit to the legs, land.
 
-    On reaching waypoint ``turn_at`` it may change the rest of its route: ``turn`` gets
-    the plan and returns one with the same route up to that waypoint (a close approach).
+    A flight's legs are known in advance, so they are recorded at once (the rules read
+    them after the run, which drops whatever begins after its end): one event a flight,
+    not one a leg. On reaching waypoint ``turn_at`` it may change the rest of its route:
+    ``turn`` gets the plan and returns one with the same route up to that waypoint (a
+    close approach), so the legs from there on are recorded only then.
     """
     times = plan.waypoint_times()
-    # Delays are taken against absolute waypoint times; SimPy's clock may run a rounding
-    # error ahead of a time it just reached, hence the max(0, ...) (repeated waypoints).
+    # SimPy's clock may run a rounding error ahead of a time it just reached, hence the
+    # max(0, ...).
     if times[0] > env.now:
         yield env.timeout(times[0] - env.now)
-    k = 0
-    while k < len(times) - 1:
-        if k == turn_at and turn is not None:
-            plan = turn(plan)
-            times = plan.waypoint_times()
-        log.flight.append(index)
-        log.t0_s.append(float(times[k]))
-        log.t1_s.append(float(times[k + 1]))
-        log.start_xy.append(plan.route_xy[k])
-        log.end_xy.append(plan.route_xy[k + 1])
-        log.altitude_m.append(plan.altitude_m)
-        # Absolute waypoint times, not accumulated delays, so a leg ends exactly when the
-        # next begins.
-        yield env.timeout(max(0.0, times[k + 1] - env.now))
-        k += 1
+    last = len(times) - 1
+    if turn is not None and 0 <= turn_at < last:
+        log.record(index, plan, times, 0, turn_at)
+        yield env.timeout(max(0.0, times[turn_at] - env.now))
+        plan = turn(plan)
+        times = plan.waypoint_times()
+        log.record(index, plan, times, turn_at, len(times) - 1)
+    else:
+        log.record(index, plan, times, 0, last)

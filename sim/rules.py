@@ -62,10 +62,12 @@ def detect(spec: RuleSpec, world: World) -> list[Episode]:
     return RULES[spec.type](spec, world)
 
 
-def separation_stats(world: World, reach_m: float) -> PairStats:
-    """How many leg pairs exist, overlap in time, and survive the broad phase at ``reach_m``."""
+def separation_stats(world: World, reach_m: float, vertical_m: float | None = None
+                     ) -> PairStats:
+    """How many leg pairs exist, overlap in time, and survive the broad phase at ``reach_m``
+    (and ``vertical_m``)."""
     n = len(world.legs)
-    i, _ = candidate_leg_pairs(world.legs, reach_m)
+    i, _ = candidate_leg_pairs(world.legs, reach_m, vertical_m)
     return PairStats(n, n * (n - 1) // 2, overlapping_pair_count(world.legs), len(i))
 
 
@@ -74,7 +76,7 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     """Episodes of two aircraft closer than the rule allows, one per pair and interval."""
     assert isinstance(spec, MinSeparationSpec)
     legs, flights = world.legs, world.flights
-    i, j = candidate_leg_pairs(legs, spec.horizontal_m)
+    i, j = candidate_leg_pairs(legs, spec.horizontal_m, spec.vertical_m)
     parties = world.party_of_flight
     pa, pb = parties[legs.flight[i]], parties[legs.flight[j]]
     if spec.between is None:

@@ -25,7 +25,8 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from sim.motion import FlightPlan
+from sim.detect import Legs
+from sim.motion import FlightLog, FlightPlan
 
 BOX_M = 100_000.0
 FRAME_CENTER = [39.5, 35.8]  # lon, lat: over the middle Euphrates
@@ -98,6 +99,30 @@ def encounters(draw: st.DrawFn, parties: tuple[str, str] = ("blue", "red"),
         plans.append(FlightPlan(f"{party[0].upper()}{k + 1}", party, depart, speed,
                                 draw(altitudes_m), route))
     return plans[0], plans[1]
+
+
+@st.composite
+def leg_sets(draw: st.DrawFn, max_flights: int = 8, parties: tuple[str, ...] = ("blue", "red")
+             ) -> tuple[Legs, list[str]]:
+    """The legs of a few random tracks and encounters (flight i is party ``[i]``), for
+    testing detection functions directly on ``sim.detect.Legs``."""
+    plans: list[FlightPlan] = []
+    wanted = draw(st.integers(2, max_flights))
+    while len(plans) < wanted:
+        if draw(st.booleans()):
+            plans += draw(encounters(parties=(parties[0], parties[-1])))
+        else:
+            plans.append(draw(tracks(party=draw(st.sampled_from(parties)))))
+    return legs_of(plans), [p.party for p in plans]
+
+
+def legs_of(plans: Sequence[FlightPlan], until_s: float = math.inf) -> Legs:
+    """The legs the engine would fly for these plans (flight i is ``plans[i]``)."""
+    log = FlightLog()
+    for k, plan in enumerate(plans):
+        times = plan.waypoint_times()
+        log.record(k, plan, times, 0, len(times) - 1)
+    return log.to_legs(until_s)
 
 
 @st.composite

@@ -31,7 +31,7 @@ random numbers for calibration and sweeps.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import shapely
@@ -40,6 +40,7 @@ from shapely.ops import substring
 
 from sim.geo import Geography, LaneGeometry, resolve_point
 from sim.motion import FlightPlan
+from sim.polyline import Coords, Polyline
 from sim.scenario import (
     Deviation,
     LaneDisciplineSpec,
@@ -284,13 +285,17 @@ def _between(bounds: tuple[float, float], u: float) -> float:
 class _Router:
     """Builds routes for one party: its lane, the mirror lane, the ring round the corridor."""
 
-    lane: LineString | None  # in the party's direction of travel
+    lane: Polyline | None  # in the party's direction of travel
     mirror: LineString | None  # the lane's mirror across the river, same direction
     centerline: LineString | None
     half_width_m: float
-    ring: LineString | None  # a closed line outside the corridor
+    ring: Polyline | None  # a closed line outside the corridor
     offset_m: float
     tolerance_m: float
+    # Each mission area's racetrack on the lane, built once: (its start and end along
+    # the lane, the loop).
+    tracks: dict[tuple[float, ...], tuple[float, float, Polyline]] = field(
+        default_factory=dict)
 
     def route(self, base: tuple[float, float], area: tuple[float, float], track_length_m: float,
               track_width_m: float, station_m: float, entry_m: float, exit_m: float,
@@ -304,17 +309,14 @@ class _Router:
             half = heading / norm * track_length_m / 2.0
             axis = LineString([np.subtract(area, half), np.add(area, half)])
             loop = _racetrack(axis, area, track_length_m, track_width_m)
-            flown = _fly_loop(loop, station_m)
+            flown = _fly_loop(Polyline(loop), station_m)
             return (np.array([base, *flown, base]), [], (1, len(flown)),
                     np.asarray(loop.coords, float))
         lane = self.lane
-        s_m = lane.project(Point(area))
-        s_a = max(0.0, s_m - track_length_m / 2.0)
-        s_b = min(lane.length, s_m + track_length_m / 2.0)
+        s_a, s_b, track = self._track(area, track_length_m, track_width_m)
         s_in, s_out = max(0.0, s_a - entry_m), min(lane.length, s_b + exit_m)
-        track = _racetrack(substring(lane, s_a, s_b), area, track_length_m, track_width_m)
-        before = _coords(substring(lane, s_in, s_a))
-        after = _coords(substring(lane, s_a, s_out))
+        before = lane.cut(s_in, s_a)
+        after = lane.cut(s_a, s_out)
         windows: list[tuple[str, int, int]] = []
         if deviation is not None:
             before, after, shift = self._deviate(deviation, s_in, s_a, s_out, u)
@@ -330,11 +332,25 @@ class _Router:
             windows.append((cause, offset + first, offset + last))
         first = len(head) + len(before)
         return (np.array(path, float), windows, (first, first + len(loop) - 1),
-                np.asarray(track.coords, float))
+                np.asarray(track.line.coords, float))
+
+    def _track(self, area: tuple[float, float], length_m: float, width_m: float
+               ) -> tuple[float, float, Polyline]:
+        """The racetrack on the lane abeam a mission area, and where along the lane it
+        begins and ends."""
+        assert self.lane is not None
+        key = (*area, length_m, width_m)
+        if key not in self.tracks:
+            lane = self.lane
+            s_m = lane.project(*area)
+            s_a = max(0.0, s_m - length_m / 2.0)
+            s_b = min(lane.length, s_m + length_m / 2.0)
+            loop = _racetrack(substring(lane.line, s_a, s_b), area, length_m, width_m)
+            self.tracks[key] = (s_a, s_b, Polyline(loop))
+        return self.tracks[key]
 
     def _deviate(self, deviation: Deviation, s_in: float, s_a: float, s_out: float,
-                 u: np.ndarray) -> tuple[list[tuple[float, float]], list[tuple[float, float]],
-                                         tuple[str, int, int, bool]]:
+                 u: np.ndarray) -> tuple[Coords, Coords, tuple[str, int, int, bool]]:
         """The lane route before and after the racetrack with one stretch displaced.
 
         The stretch lies on the longer of the two; the window runs from the last lane
@@ -347,18 +363,18 @@ class _Router:
         lo, hi = (s_a, s_out) if in_after else (s_in, s_a)
         length = min(_between(deviation.length_m, u[0]), hi - lo)
         start = lo + u[2] * (hi - lo - length)
-        head = _coords(substring(self.lane, lo, start))
-        stretch = _coords(substring(self.lane, start, start + length))
-        tail = _coords(substring(self.lane, start + length, hi))
+        head = self.lane.cut(lo, start)
+        stretch = self.lane.cut(start, start + length)
+        tail = self.lane.cut(start + length, hi)
         if displaced is None:
             moved = stretch
         else:
-            moved = [_coords_of(displaced.interpolate(displaced.project(Point(p))))
-                     for p in stretch]
+            nearest = shapely.line_interpolate_point(
+                displaced, shapely.line_locate_point(displaced, shapely.points(stretch)))
+            moved = [(float(x), float(y)) for x, y in shapely.get_coordinates(nearest)]
         new = head + moved + tail
         window = (deviation.cause, len(head) - 1, len(head) + len(moved), in_after)
-        unchanged = _coords(substring(self.lane, s_in, s_a) if in_after
-                            else substring(self.lane, s_a, s_out))
+        unchanged = self.lane.cut(s_in, s_a) if in_after else self.lane.cut(s_a, s_out)
         return (unchanged, new, window) if in_after else (new, unchanged, window)
 
     def _drift_line(self, beyond_m: float) -> LineString | None:
@@ -366,7 +382,7 @@ class _Router:
         assert self.centerline is not None and self.lane is not None
         toward_river = -math.copysign(1.0, self.offset_m) * (self.tolerance_m + beyond_m)
         return _oriented(self.centerline.offset_curve(self.offset_m + toward_river, quad_segs=8,
-                                                      join_style="round"), self.lane)
+                                                      join_style="round"), self.lane.line)
 
     def _gate(self, lane_point: tuple[float, float]) -> tuple[float, float]:
         """A point outside the corridor abeam a lane point, on the lane's side of the river.
@@ -380,7 +396,7 @@ class _Router:
         away = np.subtract(lane_point, (river.x, river.y))
         norm = float(np.hypot(*away))
         if norm == 0.0:  # a lane on the river itself: any nearby point of the ring will do
-            return _coords_of(self.ring.interpolate(self.ring.project(point)))
+            return self.ring.points(self.ring.project(*lane_point))[0]
         gate = np.array([river.x, river.y]) + away / norm * (self.half_width_m + GATE_MARGIN_M)
         return float(gate[0]), float(gate[1])
 
@@ -391,13 +407,13 @@ class _Router:
         if LineString([base, gate]).distance(self.centerline) > self.half_width_m + 1.0:
             return []
         ring, total = self.ring, self.ring.length
-        a, b = ring.project(Point(base)), ring.project(Point(gate))
+        a, b = ring.project(*base), ring.project(*gate)
         if abs(b - a) <= total / 2.0:
-            along = _coords(substring(ring, a, b))
+            along = ring.cut(a, b)
         elif a < b:
-            along = _coords(substring(ring, a, 0.0)) + _coords(substring(ring, total, b))
+            along = ring.cut(a, 0.0) + ring.cut(total, b)
         else:
-            along = _coords(substring(ring, a, total)) + _coords(substring(ring, 0.0, b))
+            along = ring.cut(a, total) + ring.cut(0.0, b)
         return along[:-1]
 
 
@@ -417,8 +433,8 @@ def _router(scenario: Scenario, geography: Geography, party: Party) -> _Router:
                             .exterior, GATE_MARGIN_M / 3.0)
     tolerances = [r.tolerance_m for r in scenario.rules if isinstance(r, LaneDisciplineSpec)]
     tolerance = min(tolerances) if tolerances else abs(lane.lane.offset_m)
-    return _Router(line, mirror, centerline, half_width, LineString(ring.coords),
-                   lane.lane.offset_m, tolerance)
+    return _Router(Polyline(line), mirror, centerline, half_width,
+                   Polyline(LineString(ring.coords)), lane.lane.offset_m, tolerance)
 
 
 def _lane_line(lane: LaneGeometry) -> LineString:
@@ -461,20 +477,16 @@ def _racetrack(axis: LineString, center: tuple[float, float], length_m: float, w
     return LineString([start, *out.coords, *list(back.coords)[::-1], start])
 
 
-def _fly_loop(loop: LineString, distance_m: float) -> list[tuple[float, float]]:
+def _fly_loop(loop: Polyline, distance_m: float) -> Coords:
     """The racetrack's waypoints flown for ``distance_m`` (whole laps, then part of one)."""
     laps = int(distance_m // loop.length) if loop.length > 0 else 0
-    points = _coords(loop)
+    points = _coords(loop.line)
     path = points * laps
     rest = distance_m - laps * loop.length
     if rest > 0.0:
-        path += _coords(substring(loop, 0.0, rest))
+        path += loop.cut(0.0, rest)
     return path or [points[0]]
 
 
 def _coords(line: object) -> list[tuple[float, float]]:
     return [(float(x), float(y)) for x, y, *_ in getattr(line, "coords", [])]
-
-
-def _coords_of(point: Point) -> tuple[float, float]:
-    return float(point.x), float(point.y)

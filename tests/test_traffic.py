@@ -734,3 +734,35 @@ def test_bad_reported_rates_name_their_key(bad):
     with pytest.raises(ScenarioError) as error:
         parse_scenario(document, "x.yaml")
     assert any(p.path.startswith("reported[0]") for p in error.value.problems)
+
+
+# ---------------------------------------------------------------------------- Polyline
+
+
+@st.composite
+def _lines_and_cuts(draw):
+    n = draw(st.integers(2, 12))
+    points = [(draw(st.floats(-1e5, 1e5)), draw(st.floats(-1e5, 1e5))) for _ in range(n)]
+    if draw(st.booleans()):  # a repeated vertex: a zero-length segment
+        k = draw(st.integers(0, n - 1))
+        points.insert(k, points[k])
+    line = LineString(points)
+    length = line.length
+    # Cuts at vertices, at the ends, beyond the end, equal, reversed and anywhere.
+    with np.errstate(all="ignore"):  # a line of one repeated point has no direction
+        at_vertex = [line.project(Point(p)) for p in points]
+    distance = st.sampled_from([0.0, length, length * 1.5, *at_vertex]) | st.floats(
+        0.0, max(length * 1.2, 1.0))
+    return line, draw(distance), draw(distance)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_lines_and_cuts())
+def test_polyline_cuts_are_substrings_bit_for_bit(case):
+    from shapely.ops import substring
+
+    from sim.polyline import Polyline
+
+    line, start, end = case
+    expected = [(float(x), float(y)) for x, y in substring(line, start, end).coords]
+    assert Polyline(line).cut(start, end) == expected

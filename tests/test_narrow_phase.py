@@ -1,0 +1,122 @@
+"""The separation narrow and broad phases held to plain references.
+
+- The vectorised narrow phase (``separation_pieces``) gives, bit for bit, what the scalar
+  reference in ``tests/scalar_narrow_phase.py`` gives one pair at a time.
+- The broad phase (``candidate_leg_pairs``) never leaves out a pair the narrow phase would
+  find among all pairs, with or without a vertical limit, whatever the batch size, the
+  chunk budget or the cell-key path.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from sim import detect
+from sim import testing as sst
+from sim.detect import Legs, candidate_leg_pairs, separation_pieces
+from tests.scalar_narrow_phase import pair_piece
+
+horizontals_m = st.sampled_from([152.4, 1852.0, 9260.0, 72_420.0]) | st.floats(1.0, 100_000.0)
+verticals_m = st.none() | st.sampled_from([30.48, 304.8]) | st.floats(1.0, 5_000.0)
+
+
+def _all_pairs(legs: Legs) -> tuple[np.ndarray, np.ndarray]:
+    i, j = np.triu_indices(len(legs), k=1)
+    keep = legs.flight[i] != legs.flight[j]
+    return i[keep], j[keep]
+
+
+@settings(max_examples=150, deadline=None)
+@given(sst.leg_sets(), horizontals_m, verticals_m)
+def test_vectorised_narrow_phase_equals_the_scalar_reference(leg_set, horizontal_m,
+                                                             vertical_m):
+    legs, _ = leg_set
+    i, j = _all_pairs(legs)
+    pieces = separation_pieces(legs, i, j, horizontal_m, vertical_m)
+    vectorised = {(int(a), int(b)): (s, e, d, t) for a, b, s, e, d, t in zip(
+        pieces.leg_i, pieces.leg_j, pieces.start_s.tolist(), pieces.end_s.tolist(),
+        pieces.min_distance_m.tolist(), pieces.min_time_s.tolist(), strict=True)}
+    scalar = {}
+    for a, b in zip(i.tolist(), j.tolist(), strict=True):
+        piece = pair_piece(legs, a, b, horizontal_m, vertical_m)
+        if piece is not None:
+            scalar[(a, b)] = piece
+    assert vectorised == scalar  # floats compared exactly
+
+
+def _near_pairs(legs: Legs, horizontal_m: float, vertical_m: float | None) -> set[tuple[int,
+                                                                                         int]]:
+    i, j = _all_pairs(legs)
+    pieces = separation_pieces(legs, i, j, horizontal_m, vertical_m)
+    return set(zip(pieces.leg_i.tolist(), pieces.leg_j.tolist(), strict=True))
+
+
+def _check_candidates(legs: Legs, horizontal_m: float, vertical_m: float | None) -> None:
+    i, j = candidate_leg_pairs(legs, horizontal_m, vertical_m)
+    key = i * len(legs) + j
+    assert np.all(i < j) and np.all(np.diff(key) > 0)  # i < j, unique, sorted
+    assert np.all(legs.flight[i] != legs.flight[j])
+    overlap = np.maximum(legs.t0_s[i], legs.t0_s[j]) < np.minimum(legs.t1_s[i], legs.t1_s[j])
+    assert np.all(overlap)
+    found = set(zip(i.tolist(), j.tolist(), strict=True))
+    missed = _near_pairs(legs, horizontal_m, vertical_m) - found
+    assert not missed
+
+
+@settings(max_examples=150, deadline=None)
+@given(sst.leg_sets(max_flights=12), horizontals_m, verticals_m)
+def test_broad_phase_keeps_every_pair_the_narrow_phase_finds(leg_set, horizontal_m,
+                                                              vertical_m):
+    _check_candidates(leg_set[0], horizontal_m, vertical_m)
+
+
+def _crowd(n: int, seed: int, box_m: float = 60_000.0) -> Legs:
+    """Many flights on multi-leg routes in a small box over a few hours: many cells,
+    chunks and pairs, some climbing (the broad phase must not assume level legs)."""
+    rng = np.random.default_rng(seed)
+    plans = [sst.FlightPlan(f"F{k}", "blue" if k % 2 else "red", float(rng.uniform(0, 7200)),
+                            float(rng.uniform(80, 300)),
+                            float(rng.choice([6096.0, 6096.0 + 304.8, 7000.0])),
+                            rng.uniform(-box_m / 2, box_m / 2, (int(rng.integers(2, 6)), 2)))
+             for k in range(n)]
+    legs = sst.legs_of(plans)
+    climb = rng.uniform(-5.0, 5.0, len(legs)) * (rng.uniform(size=len(legs)) < 0.3)
+    return Legs(legs.flight, legs.t0_s, legs.t1_s, legs.x0_m, legs.y0_m, legs.z0_m,
+                legs.vx_mps, legs.vy_mps, climb)
+
+
+@pytest.mark.parametrize("seed", range(4))
+@pytest.mark.parametrize(("horizontal_m", "vertical_m"),
+                         [(9260.0, 304.8), (152.4, 30.48), (72_420.0, None), (1852.0, 1.0)])
+def test_broad_phase_in_a_crowd(seed, horizontal_m, vertical_m):
+    _check_candidates(_crowd(120, seed), horizontal_m, vertical_m)
+
+
+def test_batches_do_not_change_the_candidates(monkeypatch):
+    legs = _crowd(150, 7)
+    expected = candidate_leg_pairs(legs, 9260.0, 304.8)
+    monkeypatch.setattr(detect, "BATCH_PAIRS", 7)
+    batched = candidate_leg_pairs(legs, 9260.0, 304.8)
+    assert all(np.array_equal(a, b) for a, b in zip(batched, expected, strict=True))
+
+
+def test_a_tight_chunk_budget_still_keeps_every_near_pair(monkeypatch):
+    legs = _crowd(150, 7)
+    monkeypatch.setattr(detect, "MAX_CHUNKS", 2 * len(legs) + 50)  # long, coarse buckets
+    _check_candidates(legs, 9260.0, 304.8)
+    _check_candidates(legs, 500.0, None)
+
+
+def test_cell_keys_by_rank_order_cells_like_tuples():
+    rng = np.random.default_rng(3)
+    bucket = rng.integers(0, 3, 500)
+    cells = np.stack([rng.choice([-(2**40), 0, 2**40], 500), rng.integers(0, 3, 500),
+                      rng.choice([0, 2**30], 500)])
+    key = detect._cell_key(bucket, cells)  # spans far beyond 62 bits: ranks
+    rows = list(zip(bucket.tolist(), *(c.tolist() for c in cells), strict=True))
+    by_tuple = sorted(range(500), key=lambda k: rows[k])
+    assert np.all(np.diff(key[by_tuple]) >= 0)
+    assert len(set(key.tolist())) == len(set(rows))
