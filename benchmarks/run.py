@@ -131,7 +131,7 @@ def in_process(path: Path, options: list[str]) -> dict[str, Any]:
     world = World(result.geography, result.flights, result.legs, result.hotline)
     widest = max((r for r in scenario.rules if r.type == "min_separation"),
                  key=lambda r: r.horizontal_m)
-    pairs = separation_stats(world, widest.horizontal_m)
+    pairs = separation_stats(world, widest.horizontal_m, widest.vertical_m)
     return {"flights": len(result.flights), "legs": pairs.legs,
             "overlapping_leg_pairs": pairs.overlapping_pairs,
             "candidate_leg_pairs": pairs.candidate_pairs, "widest_rule": widest.id,

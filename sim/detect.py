@@ -187,12 +187,18 @@ def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = N
         return empty, empty
     chunks = _chunks(legs, reach_m, vertical_m)
     entry_chunk, entry_cell = chunks.entries()
+    # Sweep over time in each cell: entries by (cell, start), so the chunks that overlap
+    # an entry's time are the ones right after it that start before it ends.
     key = _cell_key(chunks.bucket[entry_chunk], entry_cell)
-    order = np.argsort(key, kind="stable")
-    key, entry_chunk, entry_cell = key[order], entry_chunk[order], entry_cell[:, order]
-    starts = np.flatnonzero(np.r_[True, key[1:] != key[:-1]])
-    sizes = np.diff(np.r_[starts, len(key)])
-    partners = np.repeat(starts + sizes, sizes) - np.arange(len(key)) - 1
+    start = chunks.start_s[entry_chunk]
+    order = np.lexsort((start, key))
+    key, entry_chunk, entry_cell, start = key[order], entry_chunk[order], entry_cell[:, order], \
+        start[order]
+    group = np.cumsum(np.r_[0, key[1:] != key[:-1]])
+    # (As complex numbers, (group, time) pairs sort and search as pairs.)
+    sweep = group + 1j * start
+    ends = np.searchsorted(sweep, group + 1j * chunks.end_s[entry_chunk], side="left")
+    partners = np.maximum(ends - np.arange(len(key)) - 1, 0)
     found = [empty]
     # In batches of entries, so that memory stays bounded however many pairs there are.
     total = np.cumsum(partners)
@@ -238,16 +244,15 @@ class _Chunks:
         """Keys i * n + j (i < j) of the leg pairs of chunk pairs (a, b) met in ``cell``
         whose boxes and times overlap. A pair of boxes sharing several cells is kept in
         one only: the cell holding the low corner of their intersection."""
-        # The cheapest, most selective tests first, each on what the last one kept.
+        # Times overlap already (the sweep). Then each test on what the last one kept.
+        keep = self.flight[a] != self.flight[b]
+        a, b, cell = a[keep], b[keep], cell[:, keep]
         for axis in range(3):
             keep = (self.low[axis, a] <= self.high[axis, b]) & (
                 self.low[axis, b] <= self.high[axis, a]) & (np.maximum(
                     self.first_cell[axis, a], self.first_cell[axis, b]) == cell[axis])
             a, b, cell = a[keep], b[keep], cell[:, keep]
-        keep = (self.flight[a] != self.flight[b]) & (
-            np.maximum(self.start_s[a], self.start_s[b]) < np.minimum(self.end_s[a],
-                                                                       self.end_s[b]))
-        la, lb = self.leg[a[keep]], self.leg[b[keep]]
+        la, lb = self.leg[a], self.leg[b]
         key: np.ndarray = np.minimum(la, lb) * n + np.maximum(la, lb)
         return key
 

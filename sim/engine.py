@@ -22,7 +22,7 @@ from sim.hotline import Declarable, Hotline, complain, schedule, start_hotline
 from sim.motion import FlightLog, FlightPlan, fly
 from sim.planner import Blocked, Route, applies, obstacles, route_around
 from sim.records import Episode, FlightRecord
-from sim.rules import World, detect
+from sim.rules import World, detect, separation_reach
 from sim.scenario import Scenario
 from sim.traffic import Sortie, Traffic, aim_approach, deviation_windows, plan_traffic
 from sim.workareas import work_areas
@@ -77,7 +77,7 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     airspace.log.flight = remap[np.asarray(airspace.log.flight, np.int64)].tolist()
     legs = airspace.log.to_legs(scenario.duration_s)
     flights = tuple(_flight_record(plan, scenario.duration_s) for plan in plans)
-    world = World(geography, flights, legs, hotline)
+    world = World(geography, flights, legs, hotline, separation_reach(scenario.rules))
     episodes = _tag_causes([e for spec in scenario.rules for e in detect(spec, world)], plans)
     episodes.sort(key=Episode.sort_key)
     complain(hotline, scenario.hotline, scenario.rules, episodes, sorted(scenario.parties),

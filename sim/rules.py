@@ -6,8 +6,8 @@ A rule is a function ``(spec, world) -> list[Episode]`` registered under its YAM
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -38,11 +38,39 @@ class World:
     flights: tuple[FlightRecord, ...]  # index i is flight index i in ``legs``
     legs: Legs
     hotline: Hotline
+    # The widest (horizontal, vertical) reach of the run's separation rules: their broad
+    # phase runs once, at that reach, and each rule's exact narrow phase sorts it out.
+    separation_reach: tuple[float, float | None] | None = None
+    _pairs: dict[tuple[float, float | None], tuple[np.ndarray, np.ndarray]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def party_of_flight(self) -> np.ndarray:
         """Each flight's party, as an array aligned with flight indices."""
         return np.array([f.party for f in self.flights], dtype=object)
+
+    def leg_pairs(self, horizontal_m: float, vertical_m: float | None
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate leg pairs (``candidate_leg_pairs``) for a separation threshold: those
+        of ``separation_reach`` when it covers the threshold, computed once."""
+        reach = self.separation_reach
+        if reach is not None and horizontal_m <= reach[0] and (
+                reach[1] is None or (vertical_m is not None and vertical_m <= reach[1])):
+            horizontal_m, vertical_m = reach
+        if (horizontal_m, vertical_m) not in self._pairs:
+            self._pairs[(horizontal_m, vertical_m)] = candidate_leg_pairs(
+                self.legs, horizontal_m, vertical_m)
+        return self._pairs[(horizontal_m, vertical_m)]
+
+
+def separation_reach(rules: Iterable[RuleSpec]) -> tuple[float, float | None] | None:
+    """The least (horizontal, vertical) reach that covers every separation rule's."""
+    specs = [r for r in rules if isinstance(r, MinSeparationSpec)]
+    if not specs:
+        return None
+    verticals = [r.vertical_m for r in specs]
+    return (max(r.horizontal_m for r in specs),
+            None if None in verticals else max(v for v in verticals if v is not None))
 
 
 Rule = Callable[[RuleSpec, World], list[Episode]]
@@ -76,7 +104,7 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     """Episodes of two aircraft closer than the rule allows, one per pair and interval."""
     assert isinstance(spec, MinSeparationSpec)
     legs, flights = world.legs, world.flights
-    i, j = candidate_leg_pairs(legs, spec.horizontal_m, spec.vertical_m)
+    i, j = world.leg_pairs(spec.horizontal_m, spec.vertical_m)
     parties = world.party_of_flight
     pa, pb = parties[legs.flight[i]], parties[legs.flight[j]]
     if spec.between is None:
