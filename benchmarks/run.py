@@ -3,6 +3,7 @@
     python benchmarks/run.py                          # the standard set
     python benchmarks/run.py box-500-1h box-10000-24h --repeat 3 --json out.json
     python benchmarks/run.py --list
+    python benchmarks/run.py box-100-1h --breakdown   # where the whole process's time goes
 
 Workloads (names can be built for any N):
 - ``baseline-30d``: ``scenarios/euphrates_dec2017.yaml`` over 30 days.
@@ -10,6 +11,10 @@ Workloads (names can be built for any N):
   Deir ez-Zor, all departing at once, flown for 1 h (the BlueSky comparison's shape).
 - ``box-N-24h``: the same N flights departing uniformly over 24 h (constant density).
 - ``dense-N``: N aircraft airborne at once for 24 h on random routes (a stress case).
+- ``area-N-24h``: N flights over 24 h at constant density: the box's area grows with N
+  (10,000 flights fill the 400 km box), each route a 12-waypoint random walk with steps
+  of 20 to 60 km kept inside the box, so flights and their encounters look the same at every N (the
+  scaling curve).
 
 For each workload: the whole process (``python -m sim run`` in a fresh interpreter: start-
 up, imports, loading, the run, writing the folder), median of ``--repeat`` runs, and its
@@ -62,6 +67,55 @@ CHILD = ("import json, re, sys\n"
          "sys.exit(code)\n")
 
 
+# Where a whole process's time goes, stage by stage, in a fresh interpreter.
+STAGES = """
+import json, sys, time
+t = [time.perf_counter()]
+import sim.cli  # everything the command line imports
+from sim.engine import run
+from sim.geo import build_geography
+from sim.output import run_stats, write_run
+from sim.metrics import summarize
+from sim.rules import World, detect, separation_reach
+from sim.scenario import load_scenario
+from pathlib import Path
+t.append(time.perf_counter())
+scenario = load_scenario(sys.argv[1], duration=sys.argv[3] or None)
+t.append(time.perf_counter())
+result = run(scenario, build_geography(scenario))
+t.append(time.perf_counter())
+world = World(result.geography, result.flights, result.legs, result.hotline,
+              separation_reach(scenario.rules))
+for spec in scenario.rules:
+    detect(spec, world)
+t.append(time.perf_counter())
+write_run(result, Path(sys.argv[2]), force=True, stats=run_stats(result),
+          summary=summarize(result))
+t.append(time.perf_counter())
+names = ["imports", "load", "run", "detection (timed again alone)", "statistics and writing"]
+print(json.dumps(dict(zip(names, [b - a for a, b in zip(t, t[1:])]))))
+"""
+
+
+def breakdown(name: str, repeat: int, folder: Path) -> dict[str, float]:
+    """Median seconds of each stage of a whole process, and of a bare interpreter."""
+    path, options = workload(name, folder)
+    duration = options[1] if options[:1] == ["--duration"] else ""
+    rows = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        subprocess.run([sys.executable, "-c", "pass"], check=True)
+        bare = time.perf_counter() - start
+        start = time.perf_counter()
+        done = subprocess.run([sys.executable, "-c", STAGES, str(path), str(folder / "stages"),
+                               duration], capture_output=True, text=True, check=True)
+        whole = time.perf_counter() - start
+        row = {"interpreter start": bare, **json.loads(done.stdout)}
+        row["whole process"] = whole
+        rows.append(row)
+    return {k: statistics.median(r[k] for r in rows) for k in rows[0]}
+
+
 def box_scenario(n: int, hours: float, dense: bool = False, seed: int = 1) -> dict[str, Any]:
     """N explicit flights on random routes in the box. ``dense``: every flight airborne
     for the whole run (routes long enough to last it)."""
@@ -84,6 +138,32 @@ def box_scenario(n: int, hours: float, dense: bool = False, seed: int = 1) -> di
             "flights": flights, "rules": RULES}
 
 
+def area_scenario(n: int, seed: int = 1) -> dict[str, Any]:
+    """N flights over 24 h in a box whose area grows with N (constant density)."""
+    rng = np.random.default_rng(seed)
+    half = BOX_M / 2 * np.sqrt(n / 10_000)
+    flights = []
+    for k in range(n):
+        speed = float(rng.uniform(180, 260))
+        depart = float(rng.uniform(0, 23 * 3600.0))
+        points = [rng.uniform(-half, half, 2)]
+        for step in rng.uniform(20_000, 60_000, WAYPOINTS - 1):
+            while True:  # a heading that keeps the step in the box: steps keep their length
+                turn = rng.uniform(0, 2 * np.pi)
+                point = points[-1] + step * np.array([np.cos(turn), np.sin(turn)])
+                if np.all(np.abs(point) <= half):
+                    break
+            points.append(point)
+        flights.append({
+            "id": f"F{k:05d}", "party": ("coalition", "russia")[k % 2],
+            "depart": f"{depart:.1f} s", "speed": f"{speed:.1f} m/s",
+            "altitude": f"FL{int(rng.choice(LEVELS))}",
+            "route": [{"x": f"{x:.1f} m", "y": f"{y:.1f} m"} for x, y in points]})
+    return {"name": f"area-{n}", "seed": seed, "duration": "24 h",
+            "frame": {"center": "deir_ez_zor"}, "parties": {"coalition": {}, "russia": {}},
+            "flights": flights, "rules": RULES}
+
+
 def _length(points: np.ndarray) -> float:
     return float(np.hypot(*np.diff(points, axis=0).T).sum())
 
@@ -94,7 +174,10 @@ def workload(name: str, folder: Path) -> tuple[Path, list[str]]:
         return BASELINE, ["--duration", "30 d"]
     box = re.fullmatch(r"box-(\d+)-(1h|24h)", name)
     dense = re.fullmatch(r"dense-(\d+)", name)
-    if box:
+    area = re.fullmatch(r"area-(\d+)-24h", name)
+    if area:
+        document = area_scenario(int(area.group(1)))
+    elif box:
         document = box_scenario(int(box.group(1)), 1.0 if box.group(2) == "1h" else 24.0)
     elif dense:
         document = box_scenario(int(dense.group(1)), 24.0, dense=True)
@@ -177,9 +260,21 @@ def main(argv: list[str] | None = None) -> int:
                         help="skip the in-process counts (legs, pairs, episodes)")
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--list", action="store_true", help="list the standard workloads")
+    parser.add_argument("--breakdown", action="store_true",
+                        help="time each stage of the whole process instead")
     args = parser.parse_args(argv)
     if args.list:
         print("\n".join(STANDARD))
+        return 0
+    if args.breakdown:
+        with tempfile.TemporaryDirectory() as tmp:
+            stages = {name: breakdown(name, args.repeat, Path(tmp))
+                      for name in args.workloads or ["box-100-1h"]}
+        for name, seconds in stages.items():
+            print(f"{name}:")
+            print("\n".join(f"  {stage:<32} {value:7.3f} s" for stage, value in seconds.items()))
+        if args.json:
+            args.json.write_text(json.dumps(stages, indent=2) + "\n")
         return 0
     rows = []
     with tempfile.TemporaryDirectory() as tmp:

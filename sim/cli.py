@@ -241,11 +241,11 @@ def _run(args: argparse.Namespace) -> int:
     reps = (replicate(scenario, args.replications, max(1, args.workers))
             if args.replications else None)
     out = args.out or default_run_dir(result)
-    write_run(result, out, force=args.force, replications=reps)
     stats = run_stats(result, reps)
+    summary = summarize(result)
+    write_run(result, out, force=args.force, replications=reps, stats=stats, summary=summary)
     print(f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} d, "
           f"{len(result.flights)} flights -> {out}")
-    summary = summarize(result)
     tables = [rates_table(stats), severity_table(stats), miss_distance_table(stats),
               reported_table(summary), replications_table(stats, brief=True)]
     for table in tables:

@@ -24,7 +24,7 @@ MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
 MIN_EPISODE_S = 1e-6
 CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
 MAX_CHUNKS = 4_000_000  # leg pieces in the broad phase at the most (about 0.5 GB)
-BATCH_PAIRS = 4_000_000  # chunk pairs the broad phase looks at in one go (bounds memory)
+BATCH_PAIRS = 2_000_000  # chunk pairs the broad phase looks at in one go (bounds memory)
 _EMPTY = (np.inf, -np.inf)
 
 
@@ -186,73 +186,99 @@ def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = N
     if n < 2:
         return empty, empty
     chunks = _chunks(legs, reach_m, vertical_m)
-    entry_chunk, entry_cell = chunks.entries()
+    entry_chunk, entry_step = chunks.entries()
     # Sweep over time in each cell: entries by (cell, start), so the chunks that overlap
     # an entry's time are the ones right after it that start before it ends.
-    key = _cell_key(chunks.bucket[entry_chunk], entry_cell)
-    start = chunks.start_s[entry_chunk]
-    order = np.lexsort((start, key))
-    key, entry_chunk, entry_cell, start = key[order], entry_chunk[order], entry_cell[:, order], \
-        start[order]
-    group = np.cumsum(np.r_[0, key[1:] != key[:-1]])
+    key = chunks.cell_key(entry_chunk, entry_step)
+    order = np.lexsort((chunks.start_s[entry_chunk], key))
+    entry_chunk, entry_step = entry_chunk[order], entry_step[order]
+    group = np.cumsum(np.r_[False, key[order][1:] != key[order][:-1]])
+    del key, order
     # (As complex numbers, (group, time) pairs sort and search as pairs.)
-    sweep = group + 1j * start
-    ends = np.searchsorted(sweep, group + 1j * chunks.end_s[entry_chunk], side="left")
-    partners = np.maximum(ends - np.arange(len(key)) - 1, 0)
+    sweep = group + 1j * chunks.start_s[entry_chunk]
+    partners = np.empty(len(group), np.int64)
+    for lo in range(0, len(group), BATCH_PAIRS):
+        hi = min(lo + BATCH_PAIRS, len(group))
+        ends = np.searchsorted(sweep, group[lo:hi] + 1j * chunks.end_s[entry_chunk[lo:hi]])
+        partners[lo:hi] = np.maximum(ends - np.arange(lo, hi) - 1, 0)
+    del sweep, group
     found = [empty]
     # In batches of entries, so that memory stays bounded however many pairs there are.
     total = np.cumsum(partners)
     bounds = np.searchsorted(total, np.arange(BATCH_PAIRS, int(total[-1]), BATCH_PAIRS))
-    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(key)], strict=True):
+    del total
+    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(partners)], strict=True):
         count = partners[lo:hi]
         a = np.repeat(np.arange(lo, hi), count)
         b = a + 1 + (np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count))
-        found.append(chunks.leg_pairs(entry_chunk[a], entry_chunk[b], entry_cell[:, a], n))
+        found.append(chunks.leg_pairs(entry_chunk[a], entry_chunk[b], entry_step[a], n))
     pair_key = np.concatenate(found)
     pair_key.sort()
     pair_key = pair_key[np.r_[True, pair_key[1:] != pair_key[:-1]]] if len(pair_key) else pair_key
     return pair_key // n, pair_key % n
 
 
+# The eight ways a box's cell can lie from its low corner's cell (x, y, z offsets 0 or 1).
+_STEPS = np.array(list(np.ndindex(2, 2, 2)), np.int64).T
+
+
 @dataclass(frozen=True, slots=True)
 class _Chunks:
     """Legs cut at a global time grid into chunks, each with its box (x, y, altitude)
     grown by half the reach and half the vertical limit, on a grid of cells such that a
-    box spans at most two cells along each axis."""
+    box spans at most two cells along each axis (cells counted from 0)."""
 
     leg: np.ndarray  # the leg of each chunk
     flight: np.ndarray
     start_s: np.ndarray
     end_s: np.ndarray
-    bucket: np.ndarray  # the chunk's time bucket
+    bucket: np.ndarray  # the chunk's time bucket, from 0
     low: np.ndarray  # (3, chunks): the grown box's low corner: x, y, altitude (m)
     high: np.ndarray
     first_cell: np.ndarray  # (3, chunks): integer cell of the low corner
     last_cell: np.ndarray
 
     def entries(self) -> tuple[np.ndarray, np.ndarray]:
-        """Every (chunk, cell) a box covers: the chunks, and their cells as (3, entries)."""
-        chunks, cells = [], []
-        for step in np.ndindex(2, 2, 2):
-            cell = self.first_cell + np.array(step)[:, None]
-            covered = np.flatnonzero(np.all(cell <= self.last_cell, axis=0))
-            chunks.append(covered)
-            cells.append(cell[:, covered])
-        return np.concatenate(chunks), np.concatenate(cells, axis=1)
+        """Every (chunk, cell) a box covers: the chunks, and each cell as a step from the
+        chunk's first cell (an index into ``_STEPS``)."""
+        chunks, steps = [], []
+        span = self.last_cell - self.first_cell
+        for k in range(8):
+            covered = np.flatnonzero(np.all(_STEPS[:, k:k + 1] <= span, axis=0))
+            chunks.append(covered.astype(np.int32))
+            steps.append(np.full(len(covered), k, np.int8))
+        return np.concatenate(chunks), np.concatenate(steps)
 
-    def leg_pairs(self, a: np.ndarray, b: np.ndarray, cell: np.ndarray, n: int) -> np.ndarray:
-        """Keys i * n + j (i < j) of the leg pairs of chunk pairs (a, b) met in ``cell``
-        whose boxes and times overlap. A pair of boxes sharing several cells is kept in
-        one only: the cell holding the low corner of their intersection."""
+    def cell_key(self, chunk: np.ndarray, step: np.ndarray) -> np.ndarray:
+        """One integer per (bucket, x, y, z) cell of each entry, ordered like the tuples;
+        by rank if the product of the spans would not fit in 62 bits."""
+        columns = [self.bucket[chunk], *(self.first_cell[:, chunk] + _STEPS[:, step])]
+        spans = [int(c.max()) + 1 for c in columns]
+        if np.prod(np.array(spans, dtype=float)) < 2.0**62:
+            key = columns[0]
+            for column, span in zip(columns[1:], spans[1:], strict=True):
+                key = key * span + column
+            return key
+        order = np.lexsort(columns[::-1])
+        rank = np.empty(len(order), np.int64)
+        changed = np.any([c[order][1:] != c[order][:-1] for c in columns], axis=0)
+        rank[order] = np.cumsum(np.r_[0, changed])
+        return rank
+
+    def leg_pairs(self, a: np.ndarray, b: np.ndarray, step: np.ndarray, n: int) -> np.ndarray:
+        """Keys i * n + j (i < j) of the leg pairs of chunk pairs (a, b) met in the cell
+        ``step`` from a's first cell, whose boxes overlap. A pair of boxes sharing several
+        cells is kept in one only: the cell holding the low corner of their intersection."""
         # Times overlap already (the sweep). Then each test on what the last one kept.
         keep = self.flight[a] != self.flight[b]
-        a, b, cell = a[keep], b[keep], cell[:, keep]
+        a, b, step = a[keep], b[keep], step[keep]
         for axis in range(3):
+            first_a = self.first_cell[axis, a]
             keep = (self.low[axis, a] <= self.high[axis, b]) & (
                 self.low[axis, b] <= self.high[axis, a]) & (np.maximum(
-                    self.first_cell[axis, a], self.first_cell[axis, b]) == cell[axis])
-            a, b, cell = a[keep], b[keep], cell[:, keep]
-        la, lb = self.leg[a], self.leg[b]
+                    first_a, self.first_cell[axis, b]) == first_a + _STEPS[axis, step])
+            a, b, step = a[keep], b[keep], step[keep]
+        la, lb = self.leg[a].astype(np.int64), self.leg[b].astype(np.int64)
         key: np.ndarray = np.minimum(la, lb) * n + np.maximum(la, lb)
         return key
 
@@ -292,25 +318,9 @@ def _chunks(legs: Legs, reach_m: float, vertical_m: float | None) -> _Chunks:
         cell_m[2] = max(vertical_m, float(np.max(high[2] - low[2])), 1.0)
     first_cell = np.floor(low / cell_m[:, None]).astype(np.int64)
     last_cell = np.floor(high / cell_m[:, None]).astype(np.int64)
-    return _Chunks(leg, legs.flight[leg], cs, ce, bucket, low, high, first_cell, last_cell)
-
-
-def _cell_key(bucket: np.ndarray, cell: np.ndarray) -> np.ndarray:
-    """One integer per (bucket, x, y, z) cell, ordered like the tuples; by rank if the
-    product of the spans would not fit in 62 bits."""
-    columns = [bucket, *cell]
-    shifted = [c - c.min() for c in columns]
-    spans = [int(c.max()) + 1 for c in shifted]
-    if np.prod(np.array(spans, dtype=float)) < 2.0**62:
-        key = shifted[0]
-        for column, span in zip(shifted[1:], spans[1:], strict=True):
-            key = key * span + column
-        return key
-    order = np.lexsort(shifted[::-1])
-    rank = np.empty(len(order), np.int64)
-    changed = np.any([c[order][1:] != c[order][:-1] for c in shifted], axis=0)
-    rank[order] = np.cumsum(np.r_[0, changed])
-    return rank
+    origin = first_cell.min(axis=1, keepdims=True)
+    return _Chunks(leg, legs.flight[leg], cs, ce, bucket - bucket.min(), low, high,
+                   first_cell - origin, last_cell - origin)
 
 
 # ---------------------------------------------------------------------------- narrow phase

@@ -70,16 +70,20 @@ def run_stats(run: Run, replications: Replications | None = None) -> dict[str, A
 
 
 def write_run(run: Run, out: Path, force: bool = False,
-              replications: Replications | None = None) -> Path:
+              replications: Replications | None = None,
+              stats: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
+              ) -> Path:
     """Write a run folder atomically and return its path.
 
     ``replications``, when given, adds ``replications.csv`` (one row of headline metrics
-    per replication) and their means and bootstrap intervals to ``stats.json``.
+    per replication) and their means and bootstrap intervals to ``stats.json``. ``stats``
+    and ``summary``, when given, are the run's ``run_stats`` and ``summarize`` already
+    computed (the command line shows them too).
     """
     check_target(out, force)
-    stats = run_stats(run, replications)
+    stats = stats if stats is not None else run_stats(run, replications)
     files = {
-        "summary.json": _json(summarize(run)),
+        "summary.json": _json(summary if summary is not None else summarize(run)),
         "stats.json": _json(stats),
         "events.csv": events_csv(run.episodes),
         "flights.csv": flights_csv(run.flights, {p.id: p.aircraft for p in run.plans}),

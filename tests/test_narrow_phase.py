@@ -112,11 +112,15 @@ def test_a_tight_chunk_budget_still_keeps_every_near_pair(monkeypatch):
 
 def test_cell_keys_by_rank_order_cells_like_tuples():
     rng = np.random.default_rng(3)
-    bucket = rng.integers(0, 3, 500)
-    cells = np.stack([rng.choice([-(2**40), 0, 2**40], 500), rng.integers(0, 3, 500),
-                      rng.choice([0, 2**30], 500)])
-    key = detect._cell_key(bucket, cells)  # spans far beyond 62 bits: ranks
-    rows = list(zip(bucket.tolist(), *(c.tolist() for c in cells), strict=True))
-    by_tuple = sorted(range(500), key=lambda k: rows[k])
+    n = 500
+    first = np.stack([rng.choice([0, 2**40], n), rng.integers(0, 3, n), rng.choice([0, 2**30], n)])
+    chunks = detect._Chunks(np.arange(n), np.arange(n), np.zeros(n), np.ones(n),
+                            rng.integers(0, 3, n), first * 1.0, first * 1.0, first, first + 1)
+    chunk = np.repeat(np.arange(n), 8).astype(np.int32)
+    step = np.tile(np.arange(8), n).astype(np.int8)
+    key = chunks.cell_key(chunk, step)  # spans far beyond 62 bits: ranks
+    cells = first[:, chunk] + detect._STEPS[:, step]
+    rows = list(zip(chunks.bucket[chunk].tolist(), *(c.tolist() for c in cells), strict=True))
+    by_tuple = sorted(range(len(rows)), key=lambda k: rows[k])
     assert np.all(np.diff(key[by_tuple]) >= 0)
     assert len(set(key.tolist())) == len(set(rows))
