@@ -102,10 +102,10 @@ class _Airspace:
         index = {ident: k for k, ident in enumerate(ids)}
         self.plans: list[FlightPlan] = [None] * len(ids)  # type: ignore[list-item]
         self.started: set[int] = set()
+        self.flown_s: dict[int, tuple[float, float]] = {}  # started plan -> (depart, land)
         self.outcomes: dict[str, str] = {}
         for plan in traffic.explicit:
-            self.plans[index[plan.id]] = plan
-            self.started.add(index[plan.id])
+            self._start(index[plan.id], plan)
             env.process(fly(env, index[plan.id], plan, self.log))
         for sortie in traffic.sorties:
             k = index[sortie.plan.id]
@@ -135,8 +135,7 @@ class _Airspace:
         flown = replace(plan, depart_s=env.now, route_xy=route.xy)
         flown = replace(flown, deviations=deviation_windows(flown, route.leg_causes))
         self.outcomes[plan.id] = "delayed" if delayed else "rerouted" if moved else "as_planned"
-        self.plans[k] = flown
-        self.started.add(k)
+        self._start(k, flown)
         turn = None
         if sortie.approach is not None:
             turn = self._approach_turn(k, route.track[0], sortie)
@@ -163,12 +162,22 @@ class _Airspace:
             zones: list[ZoneGeometry] = [self.zones[z] for z in sorted(avoided)]
             route = route_around(nominal, obstacles(zones, policy.margin_m, self.grown))
 
+    def _start(self, k: int, plan: FlightPlan) -> None:
+        """Plan k is flown as ``plan`` from now on."""
+        self.plans[k] = plan
+        self.started.add(k)
+        times = plan.waypoint_times()
+        self.flown_s[k] = (float(times[0]), float(times[-1]))
+
     def _approach_turn(self, k: int, at: int, sortie: Sortie) -> Any:
         def turn(plan: FlightPlan) -> FlightPlan:
             assert sortie.approach is not None
-            airborne = [self.plans[i] for i in sorted(self.started) if i != k]
+            now = float(plan.waypoint_times()[at])  # the time aim_approach aims from
+            # Only aircraft in the air then can be aimed at (as aim_approach would find).
+            airborne = [self.plans[i] for i in sorted(self.started)
+                        if i != k and self.flown_s[i][0] <= now <= self.flown_s[i][1]]
             moved = aim_approach(plan, at, sortie.approach, sortie.approach_u, airborne)
-            self.plans[k] = moved
+            self._start(k, moved)
             return moved
         return turn
 
