@@ -13,8 +13,8 @@ Workloads (names can be built for any N):
 - ``dense-N``: N aircraft airborne at once for 24 h on random routes (a stress case).
 - ``area-N-24h``: N flights over 24 h at constant density: the box's area grows with N
   (10,000 flights fill the 400 km box), each route a 12-waypoint random walk with steps
-  of 20 to 60 km kept inside the box, so flights and their encounters look the same at every N (the
-  scaling curve).
+  of 20 to 60 km kept inside the box (from 1,000 flights up), so flights and their
+  encounters look the same at every N (the scaling curve).
 
 For each workload: the whole process (``python -m sim run`` in a fresh interpreter: start-
 up, imports, loading, the run, writing the folder), median of ``--repeat`` runs, and its
@@ -147,7 +147,9 @@ def area_scenario(n: int, seed: int = 1) -> dict[str, Any]:
         speed = float(rng.uniform(180, 260))
         depart = float(rng.uniform(0, 23 * 3600.0))
         points = [rng.uniform(-half, half, 2)]
-        for step in rng.uniform(20_000, 60_000, WAYPOINTS - 1):
+        # (Below 1,000 flights the box is too small for such steps: they shrink with it,
+        # never beyond half its side, so that a step always fits.)
+        for step in rng.uniform(20_000, 60_000, WAYPOINTS - 1) * min(1.0, half / 60_000):
             while True:  # a heading that keeps the step in the box: steps keep their length
                 turn = rng.uniform(0, 2 * np.pi)
                 point = points[-1] + step * np.array([np.cos(turn), np.sin(turn)])
