@@ -45,7 +45,7 @@ def test_the_scn_writer_sets_up_detection_and_creates_straight_aircraft(bc):
     lines = commands(text)
     assert text.startswith("# a tiny case\n")
     assert [c for t, c in lines if t == "00:00:00.00"][:8] == [
-        "PLUGINS LOAD BSCOMPARE", "PERF NOLIMITS", "DT 1", "CDMETHOD STATEBASED", "ZONER 5",
+        "PLUGINS LOAD BSCOMPARE", "PERF NOLIMITS", "DT 1", "CDMETHOD CSTATEBASED", "ZONER 5",
         "ZONEDH 1000", "RESO OFF", "PAIRLOG"]
     cre = [c.split(" ", 1)[1].split(",") for t, c in lines if c.startswith("CRE ")]
     assert [row[:2] for row in cre] == [["F00000", "B744"], ["F00001", "B744"]]
@@ -78,7 +78,7 @@ def test_the_scn_writer_follows_a_route_at_the_same_level_and_speed(bc):
     assert float(lines[0].split(",")[4]) == pytest.approx(90.0, abs=0.01)
     assert [line.split(",")[0] for line in lines[1:3]] == ["ADDWPT F00000"] * 2
     assert all(line.endswith(",25000,321.0000000000") for line in lines[:3])
-    assert lines[3:] == ["LNAV F00000 ON", "VNAV F00000 ON"]
+    assert lines[3:] == ["LNAV F00000 ON"]  # not VNAV: it overrode the speed
 
 
 def distances(a, b, times: np.ndarray) -> np.ndarray:
