@@ -148,8 +148,9 @@ class _Airspace:
         if not (policy.avoid and self.hotline.enabled):
             return nominal
         now = self.env.now
+        # A zone whose time is over cannot apply again (``applies`` needs now < its end).
         received = [self.zones[z] for z in sorted(self.hotline.received_by(party, now))
-                    if z in self.zones]
+                    if z in self.zones and self.zones[z].spec.active_end_s > now]
         route, avoided = nominal, set[str]()
         # Rerouting makes the flight longer, which may bring more zones into its time:
         # repeat until the set of zones to avoid stops growing.

@@ -25,11 +25,18 @@ class FlightPlan:
     aircraft: str = ""  # the aircraft type, for generated sorties
     # Deviations from the rules the plan makes on purpose: (cause, start_s, end_s).
     deviations: tuple[tuple[str, float, float], ...] = ()
+    _times_s: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        # Worked out once: the engine, the planner and the outputs all ask for them.
+        steps = np.hypot(*np.diff(self.route_xy, axis=0).T)
+        times = self.depart_s + np.concatenate([[0.0], np.cumsum(steps / self.speed_mps)])
+        times.flags.writeable = False
+        object.__setattr__(self, "_times_s", times)
 
     def waypoint_times(self) -> np.ndarray:
         """Times at which each waypoint is reached (instant turns, constant speed)."""
-        steps = np.hypot(*np.diff(self.route_xy, axis=0).T)
-        return self.depart_s + np.concatenate([[0.0], np.cumsum(steps / self.speed_mps)])
+        return self._times_s
 
 
 @dataclass(slots=True)

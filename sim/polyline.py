@@ -52,7 +52,7 @@ class Polyline:
         # substring keeps vertex i when low < along[i] < high, along[i] rising.
         a = int(np.searchsorted(self._along, low, side="right"))
         b = int(np.searchsorted(self._along, high, side="left"))
-        inner: Coords = [(float(x), float(y)) for x, y in self._xy[a:max(a, b)]]
+        inner: Coords = list(map(tuple, self._xy[a:max(a, b)].tolist()))
         if reverse:
             return [first, *inner[::-1], last]
         return [first, *inner, last]
