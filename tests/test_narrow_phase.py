@@ -124,3 +124,28 @@ def test_cell_keys_by_rank_order_cells_like_tuples():
     by_tuple = sorted(range(len(rows)), key=lambda k: rows[k])
     assert np.all(np.diff(key[by_tuple]) >= 0)
     assert len(set(key.tolist())) == len(set(rows))
+
+
+def test_one_broad_phase_at_the_widest_reach_finds_what_each_rule_finds_alone():
+    from sim.rules import World, detect, separation_reach
+
+    rng = np.random.default_rng(11)
+    plans = [sst.FlightPlan(f"F{k}", ("blue", "red")[k % 2], float(rng.uniform(0, 3600)),
+                            float(rng.uniform(150, 260)),
+                            float(rng.choice([6096.0, 6096.0 + 304.8, 6200.0])),
+                            rng.uniform(-40_000, 40_000, (4, 2))) for k in range(40)]
+    rules = [{"id": "wide", "type": "min_separation", "horizontal": "20 km"},
+             {"id": "los", "type": "min_separation", "horizontal": "5 nmi",
+              "vertical": "1000 ft"},
+             {"id": "nmac", "type": "min_separation", "horizontal": "500 ft",
+              "vertical": "100 ft"}]
+    result = sst.run_plans(plans, rules=rules, duration_s=3 * 3600.0)
+    specs = result.scenario.rules
+    shared = World(result.geography, result.flights, result.legs, result.hotline,
+                   separation_reach(specs))
+    assert shared.separation_reach == (20_000.0, None)
+    for spec in specs:
+        alone = World(result.geography, result.flights, result.legs, result.hotline)
+        assert detect(spec, shared) == detect(spec, alone)
+    assert len(shared._pairs) == 1  # the broad phase ran once
+    assert sum(len(detect(spec, shared)) for spec in specs[1:]) > 0
