@@ -7,8 +7,10 @@ distance, altitude and polygon edges are linear, and distance to a segment is a 
 and the pieces are merged into episodes when they touch within ``MERGE_GAP_S``.
 
 A broad phase keeps the cost proportional to the pairs that can come close: legs are cut
-at a global time grid into short chunks, each chunk's box (grown by half the reach) is
-hashed into (time bucket, grid cell) keys, and only chunks sharing a key are paired.
+at a global time grid into short chunks, each chunk's box (x, y and altitude, grown by
+half the reach and half the vertical limit) is hashed into (time bucket, cell) keys, and
+within a key a sweep over time pairs only chunks flown at the same time. It is
+conservative: ``tests/test_narrow_phase.py`` holds it to brute force.
 """
 
 from __future__ import annotations
