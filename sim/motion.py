@@ -92,7 +92,7 @@ Turn = Callable[[FlightPlan], FlightPlan]
 
 def fly(env: simpy.Environment, index: int, plan: FlightPlan, log: FlightLog,
         turn_at: int = -1, turn: Turn | None = None) -> Generator[simpy.Event, Any, None]:
-    """The flying process: wait for departure, commit to the legs, land.
+    """The flying process: wait for departure, then commit to the legs.
 
     A flight's legs are known in advance, so they are recorded at once (the rules read
     them after the run, which drops whatever begins after its end): one event a flight,
