@@ -25,6 +25,8 @@ MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
 # boundaries that coincide (say the corridor's edge and a lane's tolerance), not an event.
 MIN_EPISODE_S = 1e-6
 CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
+LANE_STEPS = 4  # stretches a leg is looked at in before lane discipline's exact solver
+SLACK_M = 1.0  # added to a stretch's length: more than the rounding of its ends
 MAX_CHUNKS = 4_000_000  # leg pieces in the broad phase at the most (about 0.5 GB)
 BATCH_PAIRS = 2_000_000  # chunk pairs the broad phase looks at in one go (bounds memory)
 _EMPTY = (np.inf, -np.inf)
@@ -428,38 +430,46 @@ def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np
     """Intervals in which legs are inside the corridor (closer than ``half_width_m`` to its
     centerline segments) and farther than ``tolerance_m`` from every lane segment."""
     # Distance to a line changes no faster than the aircraft moves, so from the distances
-    # at a leg's ends (d0, d1) and its length L, the distance anywhere along it lies in
-    # [(d0 + d1 - L) / 2, (d0 + d1 + L) / 2]. Legs always near their lane, or always outside
-    # the corridor, can never be in violation and skip the exact solver.
-    length = np.hypot(legs.vx_mps, legs.vy_mps) * (legs.t1_s - legs.t0_s)
-    x1, y1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s), legs.y0_m + legs.vy_mps * (
-        legs.t1_s - legs.t0_s)
-    to_lane = _endpoint_distances(legs.x0_m, legs.y0_m, x1, y1, lanes)
-    to_center = _endpoint_distances(legs.x0_m, legs.y0_m, x1, y1, corridor)
-    may_violate = ((to_lane + length) / 2.0 > tolerance_m) & (
-        (to_center - length) / 2.0 < half_width_m)
+    # at the ends of a stretch (d0, d1) and its length L, the distance anywhere along it
+    # lies in [(d0 + d1 - L) / 2, (d0 + d1 + L) / 2]. A stretch where the aircraft is surely
+    # near its lane, or surely outside the corridor, cannot be in violation. Legs are
+    # looked at whole, then those left in LANE_STEPS stretches; a leg with no stretch left
+    # skips the exact solver. (SLACK_M covers the rounding of the stretch ends.)
+    may_violate = np.ones(len(legs), bool)
+    for steps in (1, LANE_STEPS):
+        look = np.flatnonzero(may_violate)
+        span = legs.t1_s[look] - legs.t0_s[look]
+        length = np.hypot(legs.vx_mps[look], legs.vy_mps[look]) * span / steps + SLACK_M
+        f = np.linspace(0.0, 1.0, steps + 1)
+        x = legs.x0_m[look, None] + (legs.vx_mps[look] * span)[:, None] * f
+        y = legs.y0_m[look, None] + (legs.vy_mps[look] * span)[:, None] * f
+        to_lane = _distances(x, y, lanes)
+        to_center = _distances(x, y, corridor)
+        off_lane = (to_lane[:, :-1] + to_lane[:, 1:] + length[:, None]) / 2.0 > tolerance_m
+        in_corridor = (to_center[:, :-1] + to_center[:, 1:] - length[:, None]
+                       ) / 2.0 < half_width_m
+        may_violate[look] = np.any(off_lane & in_corridor, axis=1)
     index = np.flatnonzero(may_violate)
     pieces = _lane_pieces_exact(legs.select(may_violate), corridor, half_width_m, lanes,
                                 tolerance_m)
     return LegPieces(index[pieces.leg], pieces.start_s, pieces.end_s)
 
 
-def _endpoint_distances(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
-                        segments: np.ndarray) -> np.ndarray:
-    """Sum of both leg ends' distances to a set of segments (inf when there are none)."""
+def _distances(x: np.ndarray, y: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Distance of each point (x, y: arrays of one shape) to a set of segments (inf when
+    there are none)."""
     if len(segments) == 0:
-        return np.full(len(x0), np.inf)
+        return np.full(x.shape, np.inf)
     tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
     # Racetrack laps pass the same few points again and again: ask once per point.
     # (As complex numbers, points sort and compare as (x, y) pairs, and fast.)
-    ends, back = np.unique(np.concatenate([x0, x1]) + 1j * np.concatenate([y0, y1]),
-                           return_inverse=True)
-    (which, _), nearest = tree.query_nearest(shapely.points(ends.real, ends.imag),
+    points, back = np.unique((x + 1j * y).ravel(), return_inverse=True)
+    (which, _), nearest = tree.query_nearest(shapely.points(points.real, points.imag),
                                              return_distance=True, all_matches=False)
-    distance = np.empty(len(ends))
+    distance = np.empty(len(points))
     distance[which] = nearest
-    total: np.ndarray = distance[back[: len(x0)]] + distance[back[len(x0):]]
-    return total
+    out: np.ndarray = distance[back].reshape(x.shape)
+    return out
 
 
 def _lane_pieces_exact(legs: Legs, corridor: np.ndarray, half_width_m: float,
