@@ -128,14 +128,8 @@ def box_scenario(n: int, hours: float, dense: bool = False, seed: int = 1) -> di
         points = rng.uniform(-BOX_M / 2, BOX_M / 2, size=(WAYPOINTS, 2))
         while dense and _length(points) < speed * duration_s:  # airborne all day long
             points = np.vstack([points, rng.uniform(-BOX_M / 2, BOX_M / 2, size=(50, 2))])
-        flights.append({
-            "id": f"F{k:05d}", "party": ("coalition", "russia")[k % 2],
-            "depart": f"{depart:.1f} s", "speed": f"{speed:.1f} m/s",
-            "altitude": f"FL{int(rng.choice(LEVELS))}",
-            "route": [{"x": f"{x:.1f} m", "y": f"{y:.1f} m"} for x, y in points]})
-    return {"name": f"bench-{n}", "seed": seed, "duration": f"{hours:g} h",
-            "frame": {"center": "deir_ez_zor"}, "parties": {"coalition": {}, "russia": {}},
-            "flights": flights, "rules": RULES}
+        flights.append(_flight(k, depart, speed, points, rng))
+    return _document(f"bench-{n}", seed, f"{hours:g} h", flights)
 
 
 def area_scenario(n: int, seed: int = 1) -> dict[str, Any]:
@@ -156,12 +150,22 @@ def area_scenario(n: int, seed: int = 1) -> dict[str, Any]:
                 if np.all(np.abs(point) <= half):
                     break
             points.append(point)
-        flights.append({
-            "id": f"F{k:05d}", "party": ("coalition", "russia")[k % 2],
-            "depart": f"{depart:.1f} s", "speed": f"{speed:.1f} m/s",
+        flights.append(_flight(k, depart, speed, points, rng))
+    return _document(f"area-{n}", seed, "24 h", flights)
+
+
+def _flight(k: int, depart_s: float, speed_mps: float, points: Any,
+            rng: np.random.Generator) -> dict[str, Any]:
+    """One explicit flight of a workload (its level drawn last, from ``rng``)."""
+    return {"id": f"F{k:05d}", "party": ("coalition", "russia")[k % 2],
+            "depart": f"{depart_s:.1f} s", "speed": f"{speed_mps:.1f} m/s",
             "altitude": f"FL{int(rng.choice(LEVELS))}",
-            "route": [{"x": f"{x:.1f} m", "y": f"{y:.1f} m"} for x, y in points]})
-    return {"name": f"area-{n}", "seed": seed, "duration": "24 h",
+            "route": [{"x": f"{x:.1f} m", "y": f"{y:.1f} m"} for x, y in points]}
+
+
+def _document(name: str, seed: int, duration: str, flights: list[dict[str, Any]]
+              ) -> dict[str, Any]:
+    return {"name": name, "seed": seed, "duration": duration,
             "frame": {"center": "deir_ez_zor"}, "parties": {"coalition": {}, "russia": {}},
             "flights": flights, "rules": RULES}
 

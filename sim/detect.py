@@ -195,8 +195,8 @@ def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = N
     # an entry's time are the ones right after it that start before it ends.
     key = chunks.cell_key(entry_chunk, entry_step)
     order = np.lexsort((chunks.start_s[entry_chunk], key))
-    entry_chunk, entry_step = entry_chunk[order], entry_step[order]
-    group = np.cumsum(np.r_[False, key[order][1:] != key[order][:-1]])
+    entry_chunk, entry_step, key = entry_chunk[order], entry_step[order], key[order]
+    group = np.cumsum(np.r_[False, key[1:] != key[:-1]])
     del key, order
     # (As complex numbers, (group, time) pairs sort and search as pairs.)
     sweep = group + 1j * chunks.start_s[entry_chunk]

@@ -102,7 +102,6 @@ class _Airspace:
         index = {ident: k for k, ident in enumerate(ids)}
         self.plans: list[FlightPlan] = [None] * len(ids)  # type: ignore[list-item]
         self.started: set[int] = set()
-        self.flown_s: dict[int, tuple[float, float]] = {}  # started plan -> (depart, land)
         self.outcomes: dict[str, str] = {}
         for plan in traffic.explicit:
             self._start(index[plan.id], plan)
@@ -167,16 +166,14 @@ class _Airspace:
         """Plan k is flown as ``plan`` from now on."""
         self.plans[k] = plan
         self.started.add(k)
-        times = plan.waypoint_times()
-        self.flown_s[k] = (float(times[0]), float(times[-1]))
 
     def _approach_turn(self, k: int, at: int, sortie: Sortie) -> Any:
         def turn(plan: FlightPlan) -> FlightPlan:
             assert sortie.approach is not None
             now = float(plan.waypoint_times()[at])  # the time aim_approach aims from
             # Only aircraft in the air then can be aimed at (as aim_approach would find).
-            airborne = [self.plans[i] for i in sorted(self.started)
-                        if i != k and self.flown_s[i][0] <= now <= self.flown_s[i][1]]
+            airborne = [p for p in (self.plans[i] for i in sorted(self.started) if i != k)
+                        if p.waypoint_times()[0] <= now <= p.waypoint_times()[-1]]
             moved = aim_approach(plan, at, sortie.approach, sortie.approach_u, airborne)
             self._start(k, moved)
             return moved
