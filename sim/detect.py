@@ -435,40 +435,55 @@ def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np
     # near its lane, or surely outside the corridor, cannot be in violation. Legs are
     # looked at whole, then those left in LANE_STEPS stretches; a leg with no stretch left
     # skips the exact solver. (SLACK_M covers the rounding of the stretch ends.)
-    may_violate = np.ones(len(legs), bool)
-    for steps in (1, LANE_STEPS):
-        look = np.flatnonzero(may_violate)
-        span = legs.t1_s[look] - legs.t0_s[look]
-        length = np.hypot(legs.vx_mps[look], legs.vy_mps[look]) * span / steps + SLACK_M
-        f = np.linspace(0.0, 1.0, steps + 1)
-        x = legs.x0_m[look, None] + (legs.vx_mps[look] * span)[:, None] * f
-        y = legs.y0_m[look, None] + (legs.vy_mps[look] * span)[:, None] * f
-        to_lane = _distances(x, y, lanes)
-        to_center = _distances(x, y, corridor)
-        off_lane = (to_lane[:, :-1] + to_lane[:, 1:] + length[:, None]) / 2.0 > tolerance_m
-        in_corridor = (to_center[:, :-1] + to_center[:, 1:] - length[:, None]
-                       ) / 2.0 < half_width_m
-        may_violate[look] = np.any(off_lane & in_corridor, axis=1)
+    span = legs.t1_s - legs.t0_s
+    speed = np.hypot(legs.vx_mps, legs.vy_mps)
+    x1, y1 = legs.x0_m + legs.vx_mps * span, legs.y0_m + legs.vy_mps * span
+    to_lane, to_center = _distances(np.stack([legs.x0_m, x1], axis=1),
+                                    np.stack([legs.y0_m, y1], axis=1), lanes, corridor)
+    may_violate = _may_violate(to_lane, to_center, speed * span + SLACK_M, half_width_m,
+                               tolerance_m)
+    # The legs left, in stretches: the ends' distances are known, the inner points are new.
+    look = np.flatnonzero(may_violate)
+    f = np.linspace(0.0, 1.0, LANE_STEPS + 1)[1:-1]
+    inner_lane, inner_center = _distances(
+        legs.x0_m[look, None] + (legs.vx_mps[look] * span[look])[:, None] * f,
+        legs.y0_m[look, None] + (legs.vy_mps[look] * span[look])[:, None] * f, lanes, corridor)
+    may_violate[look] = _may_violate(
+        np.column_stack([to_lane[look, 0], inner_lane, to_lane[look, 1]]),
+        np.column_stack([to_center[look, 0], inner_center, to_center[look, 1]]),
+        speed[look] * span[look] / LANE_STEPS + SLACK_M, half_width_m, tolerance_m)
     index = np.flatnonzero(may_violate)
     pieces = _lane_pieces_exact(legs.select(may_violate), corridor, half_width_m, lanes,
                                 tolerance_m)
     return LegPieces(index[pieces.leg], pieces.start_s, pieces.end_s)
 
 
-def _distances(x: np.ndarray, y: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Distance of each point (x, y: arrays of one shape) to a set of segments (inf when
-    there are none)."""
-    if len(segments) == 0:
-        return np.full(x.shape, np.inf)
-    tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
+def _may_violate(to_lane: np.ndarray, to_center: np.ndarray, length_m: np.ndarray,
+                 half_width_m: float, tolerance_m: float) -> np.ndarray:
+    """Whether any stretch of a leg may be off its lane inside the corridor, from the
+    distances at the stretches' ends (rows of points) and a stretch's length."""
+    off_lane = (to_lane[:, :-1] + to_lane[:, 1:] + length_m[:, None]) / 2.0 > tolerance_m
+    in_corridor = (to_center[:, :-1] + to_center[:, 1:] - length_m[:, None]) / 2.0 < half_width_m
+    flags: np.ndarray = np.any(off_lane & in_corridor, axis=1)
+    return flags
+
+
+def _distances(x: np.ndarray, y: np.ndarray, *segment_sets: np.ndarray) -> list[np.ndarray]:
+    """Distance of each point (x, y: arrays of one shape) to each set of segments (inf
+    when a set is empty)."""
     # Racetrack laps pass the same few points again and again: ask once per point.
     # (As complex numbers, points sort and compare as (x, y) pairs, and fast.)
     points, back = np.unique((x + 1j * y).ravel(), return_inverse=True)
-    (which, _), nearest = tree.query_nearest(shapely.points(points.real, points.imag),
-                                             return_distance=True, all_matches=False)
-    distance = np.empty(len(points))
-    distance[which] = nearest
-    out: np.ndarray = distance[back].reshape(x.shape)
+    geometries = shapely.points(points.real, points.imag)
+    out = []
+    for segments in segment_sets:
+        distance = np.full(len(points), np.inf)
+        if len(segments):
+            tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
+            (which, _), nearest = tree.query_nearest(geometries, return_distance=True,
+                                                     all_matches=False)
+            distance[which] = nearest
+        out.append(distance[back].reshape(x.shape))
     return out
 
 

@@ -20,7 +20,7 @@ from sim.detect import Legs
 from sim.geo import Geography, ZoneGeometry, build_geography
 from sim.hotline import Declarable, Hotline, complain, schedule, start_hotline
 from sim.motion import FlightLog, FlightPlan, fly
-from sim.planner import Blocked, Route, applies, obstacles, route_around
+from sim.planner import Blocked, Obstacle, Route, applies, obstacles, route_around
 from sim.records import Episode, FlightRecord
 from sim.rules import World, detect, separation_reach
 from sim.scenario import Scenario
@@ -97,6 +97,9 @@ class _Airspace:
         self.hotline = hotline
         self.zones = {zone.spec.id: zone for zone in geography.zones}
         self.grown: dict[tuple[str, float], Any] = {}  # obstacle shapes, built once each
+        # Merged obstacles by (zone ids, margin): sorties of the same hours avoid the same
+        # zones, and merging them is the planner's dearest step.
+        self.merged: dict[tuple[tuple[str, ...], float], list[Obstacle]] = {}
         self.log = FlightLog()
         ids = traffic.ids()
         index = {ident: k for k, ident in enumerate(ids)}
@@ -132,7 +135,9 @@ class _Airspace:
                 yield env.timeout(max(0.0, clear_s - env.now))
         moved = not np.array_equal(route.xy, nominal.xy)
         flown = replace(plan, depart_s=env.now, route_xy=route.xy)
-        flown = replace(flown, deviations=deviation_windows(flown, route.leg_causes))
+        deviations = deviation_windows(flown, route.leg_causes)
+        if deviations != flown.deviations:
+            flown = replace(flown, deviations=deviations)
         self.outcomes[plan.id] = "delayed" if delayed else "rerouted" if moved else "as_planned"
         self._start(k, flown)
         turn = None
@@ -148,8 +153,9 @@ class _Airspace:
             return nominal
         now = self.env.now
         # A zone whose time is over cannot apply again (``applies`` needs now < its end).
-        received = [self.zones[z] for z in sorted(self.hotline.received_by(party, now))
-                    if z in self.zones and self.zones[z].spec.active_end_s > now]
+        received = [self.zones[z] for z in sorted(
+            z for z in self.hotline.received_by(party, now)
+            if z in self.zones and self.zones[z].spec.active_end_s > now)]
         route, avoided = nominal, set[str]()
         # Rerouting makes the flight longer, which may bring more zones into its time:
         # repeat until the set of zones to avoid stops growing.
@@ -159,8 +165,11 @@ class _Airspace:
             if relevant <= avoided:
                 return route
             avoided |= relevant
-            zones: list[ZoneGeometry] = [self.zones[z] for z in sorted(avoided)]
-            route = route_around(nominal, obstacles(zones, policy.margin_m, self.grown))
+            key = (tuple(sorted(avoided)), policy.margin_m)
+            if key not in self.merged:
+                zones: list[ZoneGeometry] = [self.zones[z] for z in key[0]]
+                self.merged[key] = obstacles(zones, policy.margin_m, self.grown)
+            route = route_around(nominal, self.merged[key])
 
     def _start(self, k: int, plan: FlightPlan) -> None:
         """Plan k is flown as ``plan`` from now on."""
@@ -181,7 +190,8 @@ class _Airspace:
 
 
 def _length_m(xy: np.ndarray) -> float:
-    return float(np.sum(np.hypot(*np.diff(xy, axis=0).T)))
+    step = xy[1:] - xy[:-1]
+    return float(np.sum(np.hypot(step[:, 0], step[:, 1])))
 
 
 def _tag_causes(episodes: list[Episode], plans: tuple[FlightPlan, ...]) -> list[Episode]:

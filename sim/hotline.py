@@ -15,6 +15,7 @@ episodes, through the same latency and loss: ``complain``.
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +105,9 @@ class Hotline:
     messages: list[Message] = field(default_factory=list)
     # (receiving party, zone id) -> when that zone's declaration first arrived
     received: dict[tuple[str, str], float] = field(default_factory=dict)
+    # The same, per receiving party in order of arrival: (times, zone ids), for received_by.
+    _arrivals: dict[str, tuple[list[float], list[str]]] = field(
+        default_factory=dict, repr=False, compare=False)
 
     @property
     def calls(self) -> int:
@@ -119,10 +123,19 @@ class Hotline:
         when = self.received.get((party, zone_id))
         return when is not None and when <= at_s
 
+    def receive(self, party: str, zone_id: str, at_s: float) -> None:
+        """``party`` received ``zone_id``'s declaration at ``at_s`` (the first copy counts;
+        arrivals come in time order, as the run's clock runs)."""
+        if (party, zone_id) not in self.received:
+            self.received[(party, zone_id)] = at_s
+            times, zones = self._arrivals.setdefault(party, ([], []))
+            times.append(at_s)
+            zones.append(zone_id)
+
     def received_by(self, party: str, at_s: float) -> set[str]:
         """The zone ids ``party`` had received by ``at_s``."""
-        return {zone for (who, zone), when in self.received.items()
-                if who == party and when <= at_s}
+        times, zones = self._arrivals.get(party, ([], []))
+        return set(zones[:bisect.bisect_right(times, at_s)])
 
     def status(self, party: str, zone: ZoneSpec, at_s: float) -> str:
         """Why ``party`` was informed of a zone by ``at_s``, or why not.
@@ -265,7 +278,7 @@ def _listen(env: simpy.Environment, link: Link, recipient: str, hotline: Hotline
         hotline.messages[index] = Message(message.call, message.kind, message.sender,
                                           message.recipient, message.item_type,
                                           message.item, message.sent_s, False, float(env.now))
-        hotline.received.setdefault((recipient, message.item), float(env.now))
+        hotline.receive(recipient, message.item, float(env.now))
 
 
 def complainants(episode: Episode, parties: Sequence[str]) -> list[str]:

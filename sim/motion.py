@@ -29,8 +29,14 @@ class FlightPlan:
 
     def __post_init__(self) -> None:
         # Worked out once: the engine, the planner and the outputs all ask for them.
-        steps = np.hypot(*np.diff(self.route_xy, axis=0).T)
-        times = self.depart_s + np.concatenate([[0.0], np.cumsum(steps / self.speed_mps)])
+        # (Written out rather than with np.diff and np.concatenate: plans are made by the
+        # thousand and these small arrays' overhead is most of the cost.)
+        xy = np.asarray(self.route_xy, float)
+        step = xy[1:] - xy[:-1]
+        times = np.empty(len(xy))
+        times[:1] = 0.0
+        np.cumsum(np.hypot(step[:, 0], step[:, 1]) / self.speed_mps, out=times[1:])
+        times += self.depart_s
         times.flags.writeable = False
         object.__setattr__(self, "_times_s", times)
 

@@ -172,9 +172,15 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     legs = world.legs
     if len(legs) == 0:
         return []
-    parties = world.party_of_flight[legs.flight]
+    # Parties as small integers and leg boxes worked out once: ~600 zones each look at
+    # thousands of legs, and object comparisons would dominate.
+    names, party_code = np.unique(world.party_of_flight, return_inverse=True)
+    party = party_code.astype(np.int64)[legs.flight]
+    code = {str(name): c for c, name in enumerate(names)}
     x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
     y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
+    leg_xmin, leg_xmax = np.minimum(legs.x0_m, x1), np.maximum(legs.x0_m, x1)
+    leg_ymin, leg_ymax = np.minimum(legs.y0_m, y1), np.maximum(legs.y0_m, y1)
     # Legs by start time: a zone active for hours (a work area) looks at the legs of
     # those hours only, not at every leg of the run.
     by_start = np.argsort(legs.t0_s, kind="stable")
@@ -186,13 +192,13 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
         xmin, ymin, xmax, ymax = zone.bounds
         window = by_start[np.searchsorted(starts, z.active_start_s - longest_s, side="left"):
                           np.searchsorted(starts, z.active_end_s, side="left")]
-        keep = ((parties[window] != z.party) & (legs.t0_s[window] < z.active_end_s)
+        keep = ((party[window] != code.get(z.party, -1)) & (legs.t0_s[window] < z.active_end_s)
                 & (legs.t1_s[window] > z.active_start_s)
-                & (np.minimum(legs.x0_m[window], x1[window]) <= xmax)
-                & (np.maximum(legs.x0_m[window], x1[window]) >= xmin)
-                & (np.minimum(legs.y0_m[window], y1[window]) <= ymax)
-                & (np.maximum(legs.y0_m[window], y1[window]) >= ymin))
+                & (leg_xmin[window] <= xmax) & (leg_xmax[window] >= xmin)
+                & (leg_ymin[window] <= ymax) & (leg_ymax[window] >= ymin))
         candidates = np.sort(window[keep])
+        if len(candidates) == 0:
+            continue
         if zone.ring is not None:
             inside = polygon_pieces(legs, candidates, zone.ring, zone.shape)
         else:

@@ -296,6 +296,10 @@ class _Router:
     # the lane, the loop).
     tracks: dict[tuple[float, ...], tuple[float, float, Polyline]] = field(
         default_factory=dict)
+    # Gates by lane point, and transits by (base, gate): a third of the sorties repeat one.
+    gates: dict[tuple[float, float], tuple[float, float]] = field(default_factory=dict)
+    transits: dict[tuple[tuple[float, float], tuple[float, float]], Coords] = field(
+        default_factory=dict)
 
     def route(self, base: tuple[float, float], area: tuple[float, float], track_length_m: float,
               track_width_m: float, station_m: float, entry_m: float, exit_m: float,
@@ -385,6 +389,16 @@ class _Router:
                                                       join_style="round"), self.lane.line)
 
     def _gate(self, lane_point: tuple[float, float]) -> tuple[float, float]:
+        if lane_point not in self.gates:
+            self.gates[lane_point] = self._find_gate(lane_point)
+        return self.gates[lane_point]
+
+    def _transit(self, base: tuple[float, float], gate: tuple[float, float]) -> Coords:
+        if (base, gate) not in self.transits:
+            self.transits[(base, gate)] = self._find_transit(base, gate)
+        return self.transits[(base, gate)]
+
+    def _find_gate(self, lane_point: tuple[float, float]) -> tuple[float, float]:
         """A point outside the corridor abeam a lane point, on the lane's side of the river.
 
         It lies on the line from the nearest point of the river through the lane point, so
@@ -400,8 +414,8 @@ class _Router:
         gate = np.array([river.x, river.y]) + away / norm * (self.half_width_m + GATE_MARGIN_M)
         return float(gate[0]), float(gate[1])
 
-    def _transit(self, base: tuple[float, float], gate: tuple[float, float]
-                 ) -> list[tuple[float, float]]:
+    def _find_transit(self, base: tuple[float, float], gate: tuple[float, float]
+                      ) -> list[tuple[float, float]]:
         """Waypoints between a base and a gate (exclusive) that keep out of the corridor."""
         assert self.ring is not None and self.centerline is not None
         if LineString([base, gate]).distance(self.centerline) > self.half_width_m + 1.0:

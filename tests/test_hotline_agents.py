@@ -231,6 +231,13 @@ def test_without_loss_every_item_arrives_exactly_latency_after_its_call(latency_
     # Each side learnt each zone when its first copy arrived.
     assert result.hotline.received == {("red", "Z1"): H + latency_s,
                                        ("blue", "Z2"): H + latency_s}
+    # received_by (indexed by arrival) agrees with the record of first arrivals.
+    for party in ("red", "blue"):
+        for at_s in (0.0, H + latency_s - 1.0, H + latency_s, DAY):
+            assert result.hotline.received_by(party, at_s) == {
+                zone for (who, zone), when in result.hotline.received.items()
+                if who == party and when <= at_s}
+    assert result.hotline.received_by("blue", DAY) == {"Z2"}
     for row in csv_rows(hotline_csv(result.hotline)):
         assert row["lost"] == "false"
         expected = float(row["sent_s"]) + latency_s
