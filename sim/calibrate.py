@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor
 from contextlib import nullcontext
 from dataclasses import dataclass, replace
 
@@ -23,6 +23,7 @@ from sim.engine import run
 from sim.geo import build_geography
 from sim.scenario import Scenario
 from sim.units import DAY
+from sim.workers import worker_pool
 
 
 class CalibrationError(ValueError):
@@ -101,7 +102,7 @@ def calibrate(scenario: Scenario, party: str, rule: str, per_day: float,
                                f"{', '.join(r.id for r in scenario.rules)})")
     build_geography(scenario)  # geometry problems surface here, once, as input errors
     seeds = replication_seeds(scenario.seed, replications)
-    with ProcessPoolExecutor(workers) if workers > 1 else nullcontext() as pool:
+    with worker_pool(workers) if workers > 1 else nullcontext() as pool:
         return _calibrate(scenario, party, rule, per_day, seeds, resolution, progress, pool)
 
 

@@ -9,10 +9,14 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
+import signal
 import sys
+import threading
 import time
 import traceback
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -32,6 +36,7 @@ from sim.grid import (
     parse_grid_argument,
     plan_sweep,
 )
+from sim.limits import LIMITS, Limits, set_limits
 from sim.metrics import summarize
 from sim.output import (
     FIGURE_FORMATS,
@@ -65,6 +70,13 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 
 class UsageError(Exception):
     """A command line that cannot be carried out as written."""
+
+
+def _add_limit_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--limit", dest="limits", action="append", default=[],
+                        metavar="NAME=VALUE", help="raise or lower a resource limit, e.g. "
+                        f"--limit waypoints=10000000 (names: {', '.join(LIMITS)}; see "
+                        "README, Limits)")
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -167,6 +179,9 @@ def _parser() -> argparse.ArgumentParser:
                        "default: the sweep file's, or each rule's episodes a day)")
     sweep.add_argument("--workers", type=int, help="local processes, or LocalCluster workers "
                        "with --scheduler local (default: every core)")
+    sweep.add_argument("--dashboard", metavar="HOST:PORT",
+                       help="with --scheduler local: serve Dask's dashboard there, e.g. "
+                       "127.0.0.1:8787 (off by default)")
     sweep.add_argument("--scheduler", metavar="tcp://HOST:PORT|local",
                        help="run on a Dask distributed cluster: a scheduler's address, or "
                        "local for a LocalCluster on this machine")
@@ -179,12 +194,46 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_argument("scenario", metavar="SCENARIO.yaml")
     validate.add_argument("--set", dest="overrides", action="append", default=[],
                           metavar="KEY=VALUE", help="override a key before checking")
+    for command in commands.choices.values():
+        _add_limit_option(command)
     return parser
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that every write cleans up as on Ctrl-C."""
+
+
+@contextmanager
+def _terminate_as_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM raises ``Terminated`` (the main thread only: a
+    signal handler cannot be set elsewhere, and the default then stays)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _interrupted(exc: KeyboardInterrupt) -> int:
+    """The exit code of a command stopped by SIGINT (130) or SIGTERM (143)."""
+    return 143 if isinstance(exc, Terminated) else 130
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``deconflict`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
+    with _terminate_as_interrupt():
+        return _main(args)
+
+
+def _main(args: argparse.Namespace) -> int:
     try:
         if args.command == "run":
             return _run(args)
@@ -205,9 +254,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         for line in str(exc).splitlines():
             print(f"  {line}", file=sys.stderr)
         return EXIT_INPUT
-    except KeyboardInterrupt:
-        print("deconflict: interrupted; nothing was written", file=sys.stderr)
-        return 130
+    except KeyboardInterrupt as exc:
+        print("deconflict: interrupted; every output is as it was, or whole if its writing "
+              "had finished", file=sys.stderr)
+        return _interrupted(exc)
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 1, no traceback
         print(f"deconflict {args.command}: internal error: {type(exc).__name__}: {exc}\n"
               "  This is a bug; please report it with the scenario. Set DECONFLICT_DEBUG=1 "
@@ -227,8 +277,17 @@ def _load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
     seed = getattr(args, "seed", None)
     if seed is not None and not 0 <= seed < 2**63:
         raise UsageError(f"--seed {seed}: write a whole number from 0 to 2**63-1")
-    scenario = load_scenario(args.scenario, args.overrides, seed=seed, duration=duration)
+    scenario = load_scenario(args.scenario, args.overrides, seed=seed, duration=duration,
+                             limits=_limits(args))
     return scenario, build_geography(scenario)
+
+
+def _limits(args: argparse.Namespace) -> Limits:
+    """The resource limits of ``--limit`` (the defaults when none is given)."""
+    try:
+        return set_limits(getattr(args, "limits", []))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -272,7 +331,8 @@ def _calibrate(args: argparse.Namespace) -> int:
             f" to {found.compliance_high:.3f}) gives {found.rule} {found.rate_per_day:.2f} "
             f"± {found.rate_half_width:.2f} a day (target {found.target_per_day:g}) over "
             f"{found.replications} replications of {found.days:g} d")
-    document = apply_override(read_yaml(args.scenario), f"parties.{found.party}.compliance="
+    document = apply_override(read_yaml(args.scenario, _limits(args)),
+                              f"parties.{found.party}.compliance="
                               f"{round(found.compliance, 4)!r}")
     for assignment in args.overrides:
         document = apply_override(document, assignment)
@@ -303,7 +363,7 @@ def _plot(args: argparse.Namespace) -> int:
         return _plot_sweep(args)
     if args.metrics:
         raise UsageError("--metric: only for a sweep folder (one holding results.sqlite)")
-    folder = load_run_folder(args.run_dir)
+    folder = load_run_folder(args.run_dir, _limits(args))
     own = args.out is None  # RUN_DIR/plots is the command's own folder: redrawn in place
     out = args.out or folder.path / "plots"
     _refuse_overwriting_inputs(out, [folder.path])
@@ -357,7 +417,7 @@ def _plot_sweep(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace) -> int:
     from sim.report import report_html
 
-    folder = load_run_folder(args.run_dir)
+    folder = load_run_folder(args.run_dir, _limits(args))
     out = args.out or folder.path / "report.html"
     _refuse_overwriting_inputs(out, [folder.path])
     if out.is_dir():
@@ -387,7 +447,7 @@ def _compare(args: argparse.Namespace) -> int:
         raise UsageError(f"{twice[0]}: given more than once; compare different run folders")
     from sim.plots import compare_figure, figure_bytes
 
-    folders = [load_run_folder(p) for p in paths]
+    folders = [load_run_folder(p, _limits(args)) for p in paths]
     labels = [f.label for f in folders]
     if len(set(labels)) < len(labels):
         labels = [str(f.path.resolve()) for f in folders]
@@ -439,6 +499,13 @@ def _sweep(args: argparse.Namespace) -> int:
             not args.scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
         raise UsageError(f"--scheduler {args.scheduler}: give a Dask scheduler address such "
                          "as tcp://10.0.0.5:8786, or local")
+    if args.dashboard is not None and args.scheduler != LOCAL:
+        raise UsageError(f"--dashboard {args.dashboard}: only a local cluster's dashboard is "
+                         "served from here (with --scheduler local); a real cluster's is its "
+                         "scheduler's business")
+    if args.dashboard is not None and not re.fullmatch(r"[\w.\-\[\]:]*:\d{1,5}",
+                                                        args.dashboard):
+        raise UsageError(f"--dashboard {args.dashboard}: give HOST:PORT, e.g. 127.0.0.1:8787")
     workers = (os.cpu_count() or 1) if args.workers is None else args.workers
     if not 1 <= workers <= 1024:
         raise UsageError(f"--workers {workers}: give a number from 1 to 1024")
@@ -452,12 +519,13 @@ def _sweep(args: argparse.Namespace) -> int:
     progress = RowProgress("sweep")
     try:
         outcome = run_sweep(plan, out, workers=workers, scheduler=args.scheduler, mode=mode,
+                            dashboard=args.dashboard,
                             progress=progress)
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
         progress.close()
         print(f"deconflict sweep: interrupted; the finished rows are saved in {out / STORE_NAME}"
               "; run the same command again to finish", file=sys.stderr)
-        return 130
+        return _interrupted(exc)
     finally:
         progress.close()
     said = f"ran {outcome.ran} rows, {outcome.reused} were already in the store"
@@ -477,10 +545,11 @@ def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
     for value, option in ((args.seed, "--seed"), (args.replications, "--replications")):
         if value is not None and value < 0:
             raise UsageError(f"{option} {value}: give a whole number, 0 or more")
-    document = read_yaml(args.scenario)
+    limits = _limits(args)
+    document = read_yaml(args.scenario, limits)
     is_sweep_file = isinstance(document, dict) and "grid" in document  # no scenario key
     if is_sweep_file:
-        spec = load_sweep_file(args.scenario)
+        spec = load_sweep_file(args.scenario, limits)
         scenario_file: str | Path = spec.scenario
         all_axes = merge_axes(spec.axes, axes)
         replications = next((r for r in (args.replications, spec.replications)
@@ -502,7 +571,7 @@ def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
         except QuantityError as exc:
             raise UsageError(f"--duration {duration!r}: {exc}") from None
     plan = plan_sweep(scenario_file, all_axes, replications, overrides=overrides, seed=seed,
-                      duration=duration, metrics=metrics)
+                      duration=duration, metrics=metrics, limits=limits)
     out = args.out or default_out or Path("sweeps") / plan.name
     return plan, out
 

@@ -10,7 +10,6 @@ and an exact two-sided sign test on the paired differences (ties dropped).
 from __future__ import annotations
 
 import math
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -21,6 +20,7 @@ from sim.metrics import headline_metrics
 from sim.output import Replications, run_stats
 from sim.scenario import Scenario
 from sim.units import DAY
+from sim.workers import worker_pool
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,7 +67,7 @@ def replicate(scenario: Scenario, count: int, workers: int = 1) -> Replications:
     headline metrics, in seed order whatever the number of workers."""
     seeds = replication_seeds(scenario.seed, count)
     if workers > 1 and count > 1:
-        with ProcessPoolExecutor(min(workers, count)) as pool:
+        with worker_pool(min(workers, count)) as pool:
             rows = list(pool.map(replication_metrics, [scenario] * count, seeds))
     else:
         rows = [replication_metrics(scenario, s) for s in seeds]
@@ -83,7 +83,7 @@ def compare(a: Scenario, b: Scenario, replications: int = 20, workers: int = 1
     seeds = replication_seeds(a.seed, replications)
     jobs = [(a, s) for s in seeds] + [(b, s) for s in seeds]
     if workers > 1:
-        with ProcessPoolExecutor(workers) as pool:
+        with worker_pool(workers) as pool:
             results = list(pool.map(metrics_per_day, *zip(*jobs, strict=True)))
     else:
         results = [metrics_per_day(scenario, seed) for scenario, seed in jobs]

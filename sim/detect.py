@@ -20,12 +20,15 @@ from dataclasses import dataclass
 import numpy as np
 import shapely
 
+from sim.limits import LimitExceeded
+
 MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
 # An episode shorter than this (0.25 mm of flight at 250 m/s) is a rounding artefact of two
 # boundaries that coincide (say the corridor's edge and a lane's tolerance), not an event.
 MIN_EPISODE_S = 1e-6
 CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
 LANE_STEPS = 4  # stretches a leg is looked at in before lane discipline's exact solver
+POLYGON_BLOCK = 1_000_000  # (leg, edge) pairs a zone's crossing test holds at once
 SLACK_M = 1.0  # added to a stretch's length: more than the rounding of its ends
 MAX_CHUNKS = 4_000_000  # leg pieces in the broad phase at the most (about 0.5 GB)
 BATCH_PAIRS = 2_000_000  # chunk pairs the broad phase looks at in one go (bounds memory)
@@ -177,13 +180,14 @@ def overlapping_pair_count(legs: Legs) -> int:
     return int((np.sum(began_before_end - ended_before_start) - len(legs)) // 2)
 
 
-def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = None
-                        ) -> tuple[np.ndarray, np.ndarray]:
+def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = None,
+                        max_pairs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of legs of different flights that overlap in time and may come within
     ``reach_m`` horizontally (and, if given, within ``vertical_m`` vertically).
 
     Returns leg index arrays (i, j) with i < j, unique, sorted. No pair that comes
-    within reach while both legs are flown is ever left out.
+    within reach while both legs are flown is ever left out. Raises ``LimitExceeded``
+    as soon as there are surely more than ``max_pairs`` (memory stays bounded).
     """
     n = len(legs)
     empty = np.zeros(0, np.int64)
@@ -206,7 +210,7 @@ def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = N
         ends = np.searchsorted(sweep, group[lo:hi] + 1j * chunks.end_s[entry_chunk[lo:hi]])
         partners[lo:hi] = np.maximum(ends - np.arange(lo, hi) - 1, 0)
     del sweep, group
-    found = [empty]
+    found, kept = [empty], 0
     # In batches of entries, so that memory stays bounded however many pairs there are.
     total = np.cumsum(partners)
     bounds = np.searchsorted(total, np.arange(BATCH_PAIRS, int(total[-1]), BATCH_PAIRS))
@@ -216,6 +220,14 @@ def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = N
         a = np.repeat(np.arange(lo, hi), count)
         b = a + 1 + (np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count))
         found.append(chunks.leg_pairs(entry_chunk[a], entry_chunk[b], entry_step[a], n))
+        kept += len(found[-1])
+        if max_pairs is not None and kept > max_pairs:  # count them exactly, once more
+            found = [np.unique(np.concatenate(found))]
+            kept = len(found[0])
+            if kept > max_pairs:
+                raise LimitExceeded("pairs", f"more than {max_pairs:,} leg pairs come within "
+                                    f"{reach_m:,.0f} m of each other (dense traffic); lower "
+                                    "the rate or the reach")
     pair_key = np.concatenate(found)
     pair_key.sort()
     pair_key = pair_key[np.r_[True, pair_key[1:] != pair_key[:-1]]] if len(pair_key) else pair_key
@@ -259,7 +271,7 @@ class _Chunks:
         columns = [self.bucket[chunk], *(self.first_cell[:, chunk] + _STEPS[:, step])]
         spans = [int(c.max()) + 1 for c in columns]
         if np.prod(np.array(spans, dtype=float)) < 2.0**62:
-            key = columns[0]
+            key: np.ndarray = columns[0]
             for column, span in zip(columns[1:], spans[1:], strict=True):
                 key = key * span + column
             return key
@@ -529,6 +541,14 @@ def polygon_pieces(legs: Legs, candidates: np.ndarray, ring: np.ndarray, shape: 
     if len(candidates) == 0:
         z = np.zeros(0)
         return candidates, z, z
+    # (legs x edges) arrays: in row blocks of bounded size, so a zone of many vertices
+    # costs time, not memory. Rows are independent, so the result is the same.
+    rows = max(1, POLYGON_BLOCK // max(len(ring) - 1, 1))
+    if len(candidates) > rows:
+        parts = [polygon_pieces(legs, candidates[k:k + rows], ring, shape)
+                 for k in range(0, len(candidates), rows)]
+        return (np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts]),
+                np.concatenate([q[2] for q in parts]))
     span = (legs.t1_s - legs.t0_s)[candidates]
     px, py = legs.x0_m[candidates][:, None], legs.y0_m[candidates][:, None]
     vx, vy = legs.vx_mps[candidates][:, None], legs.vy_mps[candidates][:, None]

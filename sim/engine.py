@@ -19,11 +19,12 @@ import simpy
 from sim.detect import Legs
 from sim.geo import Geography, ZoneGeometry, build_geography
 from sim.hotline import Declarable, Hotline, complain, schedule, start_hotline
+from sim.limits import LimitExceeded
 from sim.motion import FlightLog, FlightPlan, fly
 from sim.planner import Blocked, Obstacle, Route, applies, obstacles, route_around
 from sim.records import Episode, FlightRecord
 from sim.rules import World, detect, separation_reach
-from sim.scenario import Scenario
+from sim.scenario import Problem, Scenario, ScenarioError
 from sim.traffic import Sortie, Traffic, aim_approach, deviation_windows, plan_traffic
 from sim.workareas import work_areas
 
@@ -66,7 +67,8 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
 
     env = simpy.Environment()
     hotline = start_hotline(env, scenario.hotline, sorted(scenario.parties), declarables,
-                            scenario.duration_s, declaration_rng, scenario.file)
+                            scenario.duration_s, declaration_rng, scenario.file,
+                            scenario.limits.declarations)
     airspace = _Airspace(env, scenario, geography, hotline, traffic)
     env.run(until=scenario.duration_s)
 
@@ -77,8 +79,15 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     airspace.log.flight = remap[np.asarray(airspace.log.flight, np.int64)].tolist()
     legs = airspace.log.to_legs(scenario.duration_s)
     flights = tuple(_flight_record(plan, scenario.duration_s) for plan in plans)
-    world = World(geography, flights, legs, hotline, separation_reach(scenario.rules))
-    episodes = _tag_causes([e for spec in scenario.rules for e in detect(spec, world)], plans)
+    world = World(geography, flights, legs, hotline, separation_reach(scenario.rules),
+                  scenario.limits)
+    found = []
+    for k, spec in enumerate(scenario.rules):
+        try:
+            found += detect(spec, world)
+        except LimitExceeded as exc:  # dense traffic: refused, naming the rule
+            raise ScenarioError([Problem(scenario.file, f"rules[{k}]", str(exc))]) from None
+    episodes = _tag_causes(found, plans)
     episodes.sort(key=Episode.sort_key)
     complain(hotline, scenario.hotline, scenario.rules, episodes, sorted(scenario.parties),
              scenario.duration_s, complaint_rng)

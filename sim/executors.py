@@ -7,9 +7,8 @@ are the same whichever runs them; only their order of arrival differs.
 from __future__ import annotations
 
 import logging
-import signal
 from collections.abc import Callable, Generator, Iterator, Sequence
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -18,8 +17,10 @@ from typing import Any
 from sim import __version__
 from sim.compare import replication_metrics
 from sim.scenario import Scenario
+from sim.workers import worker_pool
 
 LOCAL = "local"
+LOOPBACK = "127.0.0.1"  # a local cluster listens here only: no other machine can reach it
 
 
 class ExecutorError(Exception):
@@ -59,18 +60,11 @@ def serial(tasks: Sequence[Task]) -> Results:
         yield task, run_replication(task.scenario, task.seed)
 
 
-def _ignore_interrupts() -> None:
-    # Ctrl-C reaches the whole process group: the parent stops the pool and keeps the
-    # rows it has; the workers should not each print a traceback.
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-
-
 def process_pool(tasks: Sequence[Task], workers: int) -> Results:
     """Run the tasks on ``workers`` local processes, yielding each result as it finishes."""
     if not tasks:
         return
-    pool = ProcessPoolExecutor(max_workers=min(workers, len(tasks)),
-                               initializer=_ignore_interrupts)
+    pool = worker_pool(min(workers, len(tasks)))
     try:
         pending: dict[Future[Replication], Task] = {
             pool.submit(run_replication, t.scenario, t.seed): t for t in tasks}
@@ -87,12 +81,15 @@ def process_pool(tasks: Sequence[Task], workers: int) -> Results:
 
 
 @contextmanager
-def dask_client(scheduler: str, workers: int) -> Iterator[Any]:
+def dask_client(scheduler: str, workers: int, dashboard: str | None = None
+                ) -> Iterator[Any]:
     """A connected Dask client: ``scheduler`` is the address of a running scheduler
-    (``tcp://HOST:PORT``), or ``local`` for a ``LocalCluster`` of ``workers``
-    single-threaded processes bound to loopback, with no dashboard. Raises ExecutorError
-    when it cannot be had, before the sweep writes anything."""
+    (``tcp://HOST:PORT``, or ``tls://`` with Dask's TLS settings from its configuration),
+    or ``local`` for a ``LocalCluster`` of ``workers`` single-threaded processes bound to
+    loopback, with no dashboard unless ``dashboard`` (``HOST:PORT``) asks for one. Raises
+    ExecutorError when it cannot be had, before the sweep writes anything."""
     try:
+        import dask.config as dask_config
         import distributed
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
         raise ExecutorError("--scheduler needs Dask distributed: pip install distributed"
@@ -101,9 +98,15 @@ def dask_client(scheduler: str, workers: int) -> Iterator[Any]:
     cluster: Any = None
     try:
         if scheduler == LOCAL:
-            cluster = dask.LocalCluster(n_workers=workers, threads_per_worker=1,
-                                        processes=True, host="127.0.0.1",
-                                        dashboard_address=None, silence_logs=logging.ERROR)
+            # Without a dashboard the scheduler still serves its plain HTTP pages (worker
+            # lists, metrics): none of them either, unless asked.
+            quiet: dict[str, Any] = {} if dashboard else {"distributed.scheduler.http.routes": [],
+                                          "distributed.worker.http.routes": []}
+            with dask_config.set(quiet):
+                cluster = dask.LocalCluster(n_workers=workers, threads_per_worker=1,
+                                            processes=True, host=LOOPBACK,
+                                            dashboard_address=dashboard,
+                                            silence_logs=logging.ERROR)
             client = dask.Client(cluster)
         else:
             client = dask.Client(scheduler, timeout="20s")
@@ -141,12 +144,13 @@ Executor = Callable[[Sequence[Task]], Results]
 
 
 @contextmanager
-def open_executor(workers: int, scheduler: str | None = None) -> Iterator[Executor]:
+def open_executor(workers: int, scheduler: str | None = None,
+                  dashboard: str | None = None) -> Iterator[Executor]:
     """The executor a sweep asks for, ready to run tasks: a Dask cluster when given a
     ``scheduler`` (connected here, so that an unreachable one is found before anything is
     written), else ``workers`` local processes (1: this process)."""
     if scheduler is not None:
-        with dask_client(scheduler, workers) as client:
+        with dask_client(scheduler, workers, dashboard) as client:
             yield lambda tasks: dask_results(client, tasks)
     elif workers > 1:
         yield lambda tasks: process_pool(tasks, workers) if len(tasks) > 1 else serial(tasks)

@@ -24,6 +24,7 @@ import yaml
 
 from sim import __version__
 from sim.calibrate import replication_seeds
+from sim.limits import DEFAULT_LIMITS, Limits
 from sim.metrics import headline_metric_names
 from sim.scenario import (
     Scenario,
@@ -189,10 +190,10 @@ def _check_labels(labels: tuple[Any, ...], source: str) -> None:
         seen.add(text)
 
 
-def load_sweep_file(path: str | Path) -> SweepFile:
+def load_sweep_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> SweepFile:
     """Read and check a sweep definition file (YAML): see ``scenarios/sweeps/``."""
     name = str(path)
-    document = read_yaml(path)
+    document = read_yaml(path, limits)
     if not isinstance(document, dict):
         raise GridError(f"{name}: a sweep file is a mapping with keys "
                         f"{', '.join(SWEEP_FILE_KEYS)}")
@@ -289,7 +290,8 @@ def merge_axes(first: Sequence[Axis], second: Sequence[Axis]) -> tuple[Axis, ...
 
 def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: int, *,
                overrides: Sequence[str] = (), seed: int | None = None,
-               duration: str | None = None, metrics: Sequence[str] = ()) -> SweepPlan:
+               duration: str | None = None, metrics: Sequence[str] = (),
+               limits: Limits = DEFAULT_LIMITS) -> SweepPlan:
     """Expand a sweep: validate the base scenario and every grid point's scenario, and
     spawn the replication seeds. Raises ScenarioError for the base scenario, GridError
     for the grid (naming the ``--grid`` argument or sweep-file key and the value)."""
@@ -305,16 +307,18 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
         raise GridError(f"the grid has {count} points; a sweep takes at most {MAX_POINTS} "
                         "(fewer values per --grid)")
     name = str(scenario_file)
-    document = scenario_document(scenario_file, overrides, seed=seed, duration=duration)
+    document = scenario_document(scenario_file, overrides, seed=seed, duration=duration,
+                                 limits=limits)
     default_name = Path(scenario_file).stem
-    base = parse_scenario(document, name, default_name=default_name)
+    base = parse_scenario(document, name, default_name=default_name, limits=limits)
     points = []
     for index, combo in enumerate(itertools.product(*(range(len(a.labels)) for a in axes))):
         point_document = document
         for axis, i in zip(axes, combo, strict=True):
             point_document = _apply(point_document, axis, i)
         try:
-            scenario = parse_scenario(point_document, name, default_name=default_name)
+            scenario = parse_scenario(point_document, name, default_name=default_name,
+                                      limits=limits)
         except ScenarioError as exc:
             labels = tuple(a.labels[i] for a, i in zip(axes, combo, strict=True))
             raise GridError("\n".join(

@@ -23,9 +23,9 @@ from typing import Any
 import numpy as np
 import simpy
 
+from sim.limits import DEFAULT_LIMITS
 from sim.records import Episode
 from sim.scenario import (
-    MAX_HOTLINE_MESSAGES,
     HotlineSpec,
     Problem,
     RuleSpec,
@@ -195,8 +195,10 @@ class Officer:
 
 def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[str],
                   declarables: Sequence[Declarable], duration_s: float,
-                  rng: np.random.Generator, file: str = "<scenario>") -> Hotline:
-    """Start the officers' calls and listeners; return the hotline they fill in."""
+                  rng: np.random.Generator, file: str = "<scenario>",
+                  max_declarations: int = DEFAULT_LIMITS.declarations) -> Hotline:
+    """Start the officers' calls and listeners; return the hotline they fill in (a run
+    that would pass more than ``max_declarations`` items stops with ScenarioError)."""
     times = call_times(spec, duration_s)
     hotline = Hotline(enabled=spec.enabled)
     if not spec.enabled or len(parties) < 2:
@@ -208,7 +210,7 @@ def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[s
     pending: dict[int, Message] = {}
     for (_, recipient), link in links.items():
         env.process(_listen(env, link, recipient, hotline, pending))
-    say = _Speaker(env, links, hotline, pending, parties, file)
+    say = _Speaker(env, links, hotline, pending, parties, file, max_declarations)
     env.process(_scheduled_calls(env, times, officers, say))
     # Ad-hoc calls: one draw per pop-up work area, in a fixed order (common random numbers).
     popups = sorted((d for d in declarables if d.popup and d.zone.declare),
@@ -231,14 +233,17 @@ class _Speaker:
     pending: dict[int, Message]
     parties: Sequence[str]
     file: str
+    max_declarations: int
 
     def call(self, call: int, kind: str, sender: str, zones: Sequence[ZoneSpec]) -> None:
-        if len(self.hotline.messages) + len(zones) * len(self.parties) > MAX_HOTLINE_MESSAGES:
+        limit = self.max_declarations
+        if len(self.hotline.messages) + len(zones) * len(self.parties) > limit:
             raise ScenarioError([Problem(self.file, "hotline.interval", f"this run passes "
-                                         f"more than {MAX_HOTLINE_MESSAGES:,} declarations "
-                                         "on the hotline (work areas are declared at every "
-                                         "call while they last); write a longer interval "
-                                         "such as \"24 h\"")])
+                                         f"more than {limit:,} declarations on the hotline "
+                                         "(work areas are declared at every call while "
+                                         "they last); write a longer interval such as "
+                                         "\"24 h\" (or raise the limit with --limit "
+                                         "declarations=N)")])
         for recipient in self.parties:
             if recipient == sender:
                 continue

@@ -3,18 +3,24 @@ hotline.csv, zones.csv and scenario.yaml (and replications.csv when asked for), 
 not at all.
 
 Files are written into a hidden sibling folder first and renamed into place in one
-step; with ``--force`` an existing folder is moved aside only once the new one is
-complete, and removed after the swap. An interrupted write leaves the old folder (or
-nothing) and at most a hidden ``.NAME.partial-PID`` folder, never a half run folder.
+step; with ``--force`` the new folder and the old one are swapped in one step (Linux's
+``renameat2`` exchange; elsewhere two renames, the old folder put back by the next write if
+the process dies between them), and the old one removed after. An interrupted write leaves
+the old folder (or nothing) and at most a hidden ``.NAME.partial-PID`` folder, never a half
+run folder; hidden folders of processes that died (SIGKILL) are cleared by the next write.
 """
 
 from __future__ import annotations
 
 import csv
+import ctypes
+import errno
+import hashlib
 import io
 import json
 import math
 import os
+import re
 import shutil
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -30,6 +36,7 @@ from sim.records import EVENT_COLUMNS, Episode, FlightRecord
 
 FIGURE_FORMATS = ("png", "svg", "pdf")  # what `deconflict plot` and `compare` can write
 MAX_NAME = 200  # leaves room for the hidden ".NAME.partial-PID" beside it within 255 bytes
+SCENARIO_DIGEST = "scenario_sha256"  # in summary.json and stats.json
 
 
 class OutputError(Exception):
@@ -48,6 +55,7 @@ def check_target(out: Path, force: bool) -> None:
         raise OutputError(f"{out}: the folder name is longer than {MAX_NAME} characters; "
                           "choose a shorter --out (or scenario name)")
     try:
+        recover_interrupted(out)
         if out.exists() and not out.is_dir():
             raise OutputError(f"{out}: exists and is not a folder; choose another --out")
         if out.is_dir() and any(out.iterdir()) and not force:
@@ -82,16 +90,21 @@ def write_run(run: Run, out: Path, force: bool = False,
     """
     check_target(out, force)
     stats = stats if stats is not None else run_stats(run, replications)
+    summary = summary if summary is not None else summarize(run)
+    scenario_yaml = run.scenario.resolved_yaml(
+        (run.geography.frame.center_lon, run.geography.frame.center_lat))
+    # Both JSON files name what made them: the version, and the digest of the folder's own
+    # scenario.yaml (``sha256sum scenario.yaml`` checks it).
+    digest = hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
     files = {
-        "summary.json": _json(summary if summary is not None else summarize(run)),
-        "stats.json": _json(stats),
+        "summary.json": _json(with_scenario_digest(summary, digest)),
+        "stats.json": _json(with_scenario_digest(stats, digest)),
         "events.csv": events_csv(run.episodes),
         "flights.csv": flights_csv(run.flights, {p.id: p.aircraft for p in run.plans}),
         "tracks.csv": tracks_csv(run),
         "hotline.csv": hotline_csv(run.hotline),
         "zones.csv": zones_csv(run),
-        "scenario.yaml": run.scenario.resolved_yaml(
-            (run.geography.frame.center_lon, run.geography.frame.center_lat)),
+        "scenario.yaml": scenario_yaml,
     }
     if replications is not None:
         files["replications.csv"] = replications_csv(replications)
@@ -99,9 +112,27 @@ def write_run(run: Run, out: Path, force: bool = False,
     return out
 
 
+def with_scenario_digest(document: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """``document`` with ``scenario_sha256`` set, placed after ``version``."""
+    out: dict[str, Any] = {}
+    for key, value in document.items():
+        if key != SCENARIO_DIGEST:
+            out[key] = value
+        if key == "version":
+            out[SCENARIO_DIGEST] = digest
+    out.setdefault(SCENARIO_DIGEST, digest)
+    return out
+
+
 def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> None:
-    """Write ``files`` (name -> text or bytes) as the folder ``out``, whole or not at all."""
+    """Write ``files`` (name -> text or bytes) as the folder ``out``, whole or not at all.
+
+    Each name must be a plain file name: nothing is ever written outside ``out``.
+    """
     out = Path(out)
+    for name in files:
+        if name in ("", ".", "..") or Path(name).name != name or "\\" in name or "\0" in name:
+            raise OutputError(f"{out}: {name!r} is not a plain file name; nothing was written")
     parent = out.parent if str(out.parent) else Path(".")
     created = [p for p in [parent, *parent.parents] if not p.exists()]
     try:
@@ -112,6 +143,7 @@ def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> No
     partial = parent / f".{out.name}.partial-{os.getpid()}"
     old = parent / f".{out.name}.old-{os.getpid()}"
     try:
+        recover_interrupted(out)
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir()
         for name, content in files.items():
@@ -120,13 +152,16 @@ def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> No
                 handle.write(data)
                 handle.flush()
                 os.fsync(handle.fileno())
-        if out.is_dir():
-            if any(out.iterdir()):
-                check_target(out, force)
-                out.rename(old)
+        if out.is_dir() and any(out.iterdir()):
+            check_target(out, force)
+            if _exchange(partial, out):  # the new folder in place, the old one at ``partial``
+                partial.rename(old)
             else:
-                out.rmdir()
-        partial.rename(out)
+                out.rename(old)
+                partial.rename(out)
+        else:
+            partial.rename(out)  # (an empty folder is replaced in the same step)
+        _fsync_folder(parent)
     except OSError as exc:
         _restore(partial, old, out)
         _remove_empty(created)
@@ -143,6 +178,7 @@ def write_text_atomically(path: Path, text: str) -> None:
     partial = path.parent / f".{path.name}.partial-{os.getpid()}"
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
+        recover_interrupted(path)
         with open(partial, "w", encoding="utf-8") as handle:
             handle.write(text)
             handle.flush()
@@ -156,6 +192,79 @@ def write_text_atomically(path: Path, text: str) -> None:
         raise
 
 
+_DEBRIS = re.compile(r"\.(?P<name>.+)\.(?P<kind>partial|old)-(?P<pid>\d+)")
+
+
+def recover_interrupted(out: Path) -> None:
+    """Clear what a write to ``out`` killed outright (SIGKILL, power loss) left beside it:
+    hidden partial folders or files of processes that no longer run are removed, and if
+    ``out`` is missing while such a process's moved-aside previous folder is there, that
+    folder is put back (it was complete: only a complete folder is ever moved aside)."""
+    out = Path(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        entries = list(parent.iterdir()) if parent.is_dir() else []
+    except OSError:
+        return
+    for entry in sorted(entries):
+        match = _DEBRIS.fullmatch(entry.name)
+        if not match or match["name"] != out.name or _alive(int(match["pid"])):
+            continue
+        try:
+            if match["kind"] == "old" and entry.is_dir() and not out.exists():
+                entry.rename(out)
+            elif entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        except OSError:
+            pass  # someone else's to clear; the write goes on beside it
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process's own are handled by the write itself
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or cannot tell: leave it alone
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system cannot, and the caller falls back on two renames."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where the system allows)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
 def _unlink(path: Path) -> None:
     try:
         path.unlink(missing_ok=True)
@@ -164,11 +273,14 @@ def _unlink(path: Path) -> None:
 
 
 def _restore(partial: Path, old: Path, out: Path) -> None:
-    """After a failed write: drop the partial folder and put the previous run back."""
+    """After a failed or interrupted write: drop the partial folder, and put the previous
+    run back if it was moved aside, or remove it if the new one is already in place."""
     shutil.rmtree(partial, ignore_errors=True)
     try:
         if old.exists() and not out.exists():
             old.rename(out)
+        elif old.exists():
+            shutil.rmtree(old, ignore_errors=True)
     except OSError:
         pass
 

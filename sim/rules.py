@@ -7,12 +7,13 @@ A rule is a function ``(spec, world) -> list[Episode]`` registered under its YAM
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 
 import numpy as np
 
 from sim.detect import (
     Legs,
+    PairPieces,
     PairStats,
     candidate_leg_pairs,
     circle_pieces,
@@ -26,6 +27,7 @@ from sim.detect import (
 )
 from sim.geo import Geography
 from sim.hotline import RECEIVED, Hotline
+from sim.limits import DEFAULT_LIMITS, LimitExceeded, Limits
 from sim.records import Episode, FlightRecord
 from sim.scenario import LaneDisciplineSpec, MinSeparationSpec, RuleSpec, ZoneIncursionSpec
 
@@ -41,6 +43,7 @@ class World:
     # The widest (horizontal, vertical) reach of the run's separation rules: their broad
     # phase runs once, at that reach, and each rule's exact narrow phase sorts it out.
     separation_reach: tuple[float, float | None] | None = None
+    limits: Limits = DEFAULT_LIMITS  # pairs and episodes (LimitExceeded beyond them)
     _pairs: dict[tuple[float, float | None], tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
 
@@ -59,7 +62,7 @@ class World:
             horizontal_m, vertical_m = reach
         if (horizontal_m, vertical_m) not in self._pairs:
             self._pairs[(horizontal_m, vertical_m)] = candidate_leg_pairs(
-                self.legs, horizontal_m, vertical_m)
+                self.legs, horizontal_m, vertical_m, self.limits.pairs)
         return self._pairs[(horizontal_m, vertical_m)]
 
 
@@ -72,6 +75,8 @@ def separation_reach(rules: Iterable[RuleSpec]) -> tuple[float, float | None] | 
     return (max(r.horizontal_m for r in specs),
             None if None in verticals else max(v for v in verticals if v is not None))
 
+
+NARROW_BLOCK = 2_000_000  # leg pairs the exact solver takes at once
 
 Rule = Callable[[RuleSpec, World], list[Episode]]
 RULES: dict[str, Rule] = {}
@@ -112,12 +117,19 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     else:
         p, q = spec.between
         allowed = ((pa == p) & (pb == q)) | ((pa == q) & (pb == p))
-    pieces = separation_pieces(legs, i[allowed], j[allowed], spec.horizontal_m, spec.vertical_m)
+    i, j = i[allowed], j[allowed]
+    # In blocks of pairs: the solver's arrays stay small however dense the traffic.
+    blocks = [separation_pieces(legs, i[k:k + NARROW_BLOCK], j[k:k + NARROW_BLOCK],
+                                spec.horizontal_m, spec.vertical_m)
+              for k in range(0, max(len(i), 1), NARROW_BLOCK)]
+    pieces = PairPieces(*(np.concatenate([getattr(b, f.name) for b in blocks])
+                          for f in fields(PairPieces)))
     fi, fj = legs.flight[pieces.leg_i], legs.flight[pieces.leg_j]
     order, episode = merge_pieces(fi * len(flights) + fj, pieces.start_s, pieces.end_s)
     if len(order) == 0:
         return []
     first, start, end, keep = episode_bounds(order, episode, pieces.start_s, pieces.end_s)
+    _check_episodes(world, spec, int(np.count_nonzero(keep)))
     # The closest piece of each episode: sort by (episode, distance), take each group's head.
     closest = order[np.lexsort((pieces.min_distance_m[order], episode))[first]][keep]
     start, end = start[keep], end[keep]
@@ -213,6 +225,13 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     return episodes
 
 
+def _check_episodes(world: World, spec: RuleSpec, count: int) -> None:
+    """Refuse to build more episodes than the limit allows (each is a Python object)."""
+    if count > world.limits.episodes:
+        raise LimitExceeded("episodes", f"rule {spec.id} finds more than "
+                            f"{world.limits.episodes:,} episodes ({count:,} at least)")
+
+
 def _leg_episodes(spec: RuleSpec, world: World, leg: np.ndarray, start_s: np.ndarray,
                   end_s: np.ndarray, other_party: str, zone: str) -> list[Episode]:
     """Merge one aircraft's pieces (over its legs) into episodes positioned at their start."""
@@ -221,6 +240,7 @@ def _leg_episodes(spec: RuleSpec, world: World, leg: np.ndarray, start_s: np.nda
     if len(order) == 0:
         return []
     first, start, end, keep = episode_bounds(order, episode, start_s, end_s)
+    _check_episodes(world, spec, int(np.count_nonzero(keep)))
     head, start, end = order[first][keep], start[keep], end[keep]
     x, y = legs.position(leg[head], start)
     lon, lat = world.geography.frame.to_lonlat(x, y)

@@ -16,10 +16,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from shapely import Polygon
 
 from sim import __version__
 from sim.hotline import Message
+from sim.limits import DEFAULT_LIMITS, Limits
 from sim.metrics import near_miss_stats, reported_summary
 from sim.output import (
     FLIGHT_COLUMNS,
@@ -90,8 +90,9 @@ class RunFolder:
         return full.name or str(full)
 
 
-def load_run_folder(path: str | Path) -> RunFolder:
-    """Read a run folder written by ``deconflict run``.
+def load_run_folder(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> RunFolder:
+    """Read a run folder written by ``deconflict run`` (its scenario checked against
+    ``limits``: a run made with raised limits is read with the same).
 
     Raises:
         RunFolderError: the folder is missing, incomplete or has a malformed file; the
@@ -108,7 +109,7 @@ def load_run_folder(path: str | Path) -> RunFolder:
             "scenario again with this version (`deconflict run SCENARIO.yaml --out "
             f"{folder} --force`)")
     try:
-        scenario = load_scenario(folder / "scenario.yaml")
+        scenario = load_scenario(folder / "scenario.yaml", limits=limits)
     except ScenarioError as exc:
         raise RunFolderError(f"{folder / 'scenario.yaml'}: not a valid scenario:\n{exc}"
                              ) from None
@@ -374,7 +375,10 @@ def _ring(text: str) -> np.ndarray:
         raise ValueError(text)
     points = [p.split() for p in body[len("POLYGON (("):-2].split(",")]
     ring = np.array([[_lon(a), _lat(b)] for a, b in points], float)
-    if len(ring) < 4 or not Polygon(ring).is_valid:
+    # Closed, at least a triangle. Not necessarily simple in lon/lat: an area that is simple
+    # in the run's plane may wrap round a pole or the antimeridian, or collapse at the
+    # written precision (a zone smaller than 0.1 m), and is still the run's.
+    if len(ring) < 4 or not np.array_equal(ring[0], ring[-1]):
         raise ValueError(text)
     return ring
 
@@ -389,7 +393,7 @@ def _zones(file: Path) -> tuple[ZoneRecord, ...]:
             row["zone"], row["party"], row["origin"], get("declare", _flag, FLAG),
             get("floor_m"), math.inf if ceiling is None else ceiling, get("active_start_s"),
             get("active_end_s"), get("known_s"),
-            get("wkt_lonlat", _ring, "a simple closed polygon in WKT, lon lat, such as "
+            get("wkt_lonlat", _ring, "a closed polygon in WKT, lon lat, such as "
                 "POLYGON ((40.1 35.2, 40.3 35.2, 40.2 35.4, 40.1 35.2))")))
     return tuple(out)
 

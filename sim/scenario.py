@@ -15,6 +15,7 @@ import difflib
 import math
 import re
 import reprlib
+import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -24,6 +25,7 @@ import numpy as np
 import yaml
 
 from sim.gazetteer import builtin_centerlines, builtin_places
+from sim.limits import DEFAULT_LIMITS, Limits
 from sim.units import Kind, QuantityError, accepted_forms, format_si, parse_quantity
 
 # ---------------------------------------------------------------------------- errors
@@ -320,6 +322,9 @@ class Scenario:
     hotline: HotlineSpec
     resolved: Mapping[str, Any] = field(repr=False)
     reported: tuple[Reported, ...] = ()
+    # The resource limits it was checked against, and that the run enforces (not part of
+    # the scenario: they do not change its outputs, only whether it is allowed to run).
+    limits: Limits = field(default=DEFAULT_LIMITS, compare=False, repr=False)
 
     def resolved_yaml(self, frame_center: tuple[float, float] | None = None) -> str:
         """Return the scenario as run, defaults filled, as YAML text.
@@ -385,11 +390,16 @@ def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool
 _StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
-def read_yaml(path: str | Path) -> Any:
+def read_yaml(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Read a YAML file safely; raise ScenarioError naming the file on any problem."""
     name = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as handle:  # at most the limit and a byte (a pipe has no size)
+            data = handle.read(limits.file_bytes + 1)
+        if len(data) > limits.file_bytes:
+            raise ScenarioError([Problem(name, "", f"is larger than {limits.file_bytes:,} bytes; "
+                                         "too large to be a scenario (raise the limit with "
+                                         "--limit file_bytes=N)")])
     except FileNotFoundError:
         raise ScenarioError([Problem(name, "", "no such file")]) from None
     except IsADirectoryError:
@@ -401,15 +411,19 @@ def read_yaml(path: str | Path) -> Any:
     except UnicodeDecodeError as exc:
         raise ScenarioError([Problem(name, "", f"is not UTF-8 text (byte {exc.start}); "
                                      "save the scenario as UTF-8")]) from None
-    return parse_yaml(text, name)
+    return parse_yaml(text, name, limits)
 
 
-def parse_yaml(text: str, name: str) -> Any:
+def parse_yaml(text: str, name: str, limits: Limits = DEFAULT_LIMITS) -> Any:
     """Parse YAML text safely; raise ScenarioError naming ``name`` on any problem."""
     depth = _bracket_depth(text)
-    if depth > MAX_NESTING:
+    if depth > limits.nesting:
         raise ScenarioError([Problem(name, "", f"nested {depth} levels deep; a scenario needs "
-                                     f"at most {MAX_NESTING}")])
+                                     f"at most {limits.nesting}")])
+    if len(text) > COUNT_NODES_ABOVE_BYTES and _too_many_nodes(text, limits.nodes):
+        raise ScenarioError([Problem(name, "", f"has more than {limits.nodes:,} YAML values, "
+                                     "lists and mappings; too large to be a scenario (raise "
+                                     "the limit with --limit nodes=N)")])
     try:
         document = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
@@ -424,14 +438,30 @@ def parse_yaml(text: str, name: str) -> Any:
         raise ScenarioError([Problem(name, "", f"not valid YAML ({type(exc).__name__}: "
                                      f"{exc}); remove the explicit !!tag or quote the "
                                      "value")]) from None
-    problem = _shape_problem(document)
+    problem = _shape_problem(document, limits)
     if problem:
         raise ScenarioError([Problem(name, "", problem)])
     return document
 
 
-MAX_NESTING = 32
-MAX_NODES = 5_000_000
+# PyYAML builds every node of a document before any value (about 0.5 kB each): a large
+# file's nodes are counted first, on the parser's event stream, in constant memory.
+COUNT_NODES_ABOVE_BYTES = 1 << 20
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.SequenceStartEvent, yaml.MappingStartEvent,
+                yaml.AliasEvent)
+
+
+def _too_many_nodes(text: str, limit: int) -> bool:
+    count = 0
+    try:
+        for event in yaml.parse(text, Loader=_SafeLoader):
+            if isinstance(event, _NODE_EVENTS):
+                count += 1
+                if count > limit:
+                    return True
+    except yaml.YAMLError:
+        return False  # the loader says what is wrong, where
+    return False
 
 
 def _bracket_depth(text: str) -> int:
@@ -439,12 +469,21 @@ def _bracket_depth(text: str) -> int:
     if "[" not in text and "{" not in text:
         return 0
     codes = np.frombuffer(text.encode("utf-8"), np.uint8)
-    steps = (np.isin(codes, (ord("["), ord("{"))).astype(np.int64)
-             - np.isin(codes, (ord("]"), ord("}"))).astype(np.int64))
-    return int(np.max(np.cumsum(steps), initial=0))
+    opening = np.zeros(256, np.int8)
+    opening[[ord("["), ord("{")]] = 1
+    opening[[ord("]"), ord("}")]] = -1
+    deepest, depth = 0, 0
+    for start in range(0, len(codes), BRACKET_BLOCK):  # blocks: memory stays small
+        running = np.cumsum(opening[codes[start:start + BRACKET_BLOCK]], dtype=np.int64) + depth
+        deepest = max(deepest, int(running.max(initial=0)))
+        depth = int(running[-1])
+    return deepest
 
 
-def _shape_problem(document: Any) -> str | None:
+BRACKET_BLOCK = 1 << 22
+
+
+def _shape_problem(document: Any, limits: Limits) -> str | None:
     """Refuse documents nested too deeply or too large, counting shared (aliased) parts once."""
     stack = [(document, 0)]
     seen: set[int] = set()
@@ -453,10 +492,12 @@ def _shape_problem(document: Any) -> str | None:
         if not isinstance(node, (dict, list)) or id(node) in seen:
             continue
         seen.add(id(node))
-        if depth >= MAX_NESTING:
-            return f"nested more than {MAX_NESTING} levels deep; a scenario needs far fewer"
-        if len(seen) > MAX_NODES:
-            return f"more than {MAX_NODES:,} lists and mappings; too large to be a scenario"
+        if depth >= limits.nesting:
+            return (f"nested more than {limits.nesting} levels deep; a scenario needs far "
+                    "fewer")
+        if len(seen) > limits.nodes:
+            return (f"more than {limits.nodes:,} YAML values, lists and mappings; too large "
+                    "to be a scenario (raise the limit with --limit nodes=N)")
         children = node.values() if isinstance(node, dict) else node
         stack.extend((child, depth + 1) for child in children)
     return None
@@ -564,9 +605,8 @@ TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places
 DEFAULT_DURATION = "1 d"
 WORK_AREA_PREFIX = "work."  # the ids of generated work areas (sim.workareas)
 # Limits that keep a run's memory and time bounded; see the README.
-MAX_HOTLINE_CALLS = 100_000  # a call every 5 minutes for most of a year
-MAX_HOTLINE_MESSAGES = 2_000_000  # also enforced during the run (work areas add items)
 MIN_DURATION_S = 1.0
+MIN_ZONE_RADIUS_M = 1.0  # a circle is drawn as a polygon: below this it is no shape at all
 MIN_SPEED_MPS = 0.1
 # The largest magnitude a value of each kind may have: beyond these a value is a typo,
 # and the geometry would no longer mean anything (half the Earth's circumference, the
@@ -611,7 +651,10 @@ class _Reader:
                 suggestion = f"did you mean {hint[0]!r}? " if hint else ""
                 accepted = (f"accepted keys: {', '.join(allowed)}" if allowed
                             else f"{what} take no keys here")
-                self.error(_join(path, key), f"unknown key; {suggestion}{accepted}")
+                # A key that cannot stand in a key path as it is (empty, spaces, dots) is
+                # named in quotes.
+                shown = key if re.fullmatch(r"[^\s.\[\]'\"]+", key) else repr(key)
+                self.error(_join(path, shown), f"unknown key; {suggestion}{accepted}")
         return value
 
     def quantity(self, node: dict[str, Any], key: str, path: str, kind: Kind, *,
@@ -740,7 +783,13 @@ def _join(path: str, key: str) -> str:
 
 
 def _is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool)
+    """A YAML number that is a float, or an integer a float can hold (not 10**400)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return False
+    return not isinstance(value, int) or abs(value) <= MAX_FLOAT_INT
+
+
+MAX_FLOAT_INT = int(sys.float_info.max)
 
 
 _SHORT = reprlib.Repr()
@@ -757,7 +806,8 @@ def _describe(value: Any) -> str:
 
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
-                  seed: int | None = None, duration: str | None = None) -> Scenario:
+                  seed: int | None = None, duration: str | None = None,
+                  limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Load, override, default and validate a scenario file.
 
     Args:
@@ -765,19 +815,21 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
         overrides: ``KEY=VALUE`` assignments, applied before validation (``--set``).
         seed: replaces the file's ``seed``.
         duration: replaces the file's ``duration`` (a duration text such as ``"7 d"``).
+        limits: the resource limits to check it against (``sim.limits``).
 
     Raises:
         ScenarioError: listing every problem found, each naming the file and key path.
     """
-    document = scenario_document(path, overrides, seed=seed, duration=duration)
-    return parse_scenario(document, str(path), default_name=Path(path).stem)
+    document = scenario_document(path, overrides, seed=seed, duration=duration, limits=limits)
+    return parse_scenario(document, str(path), default_name=Path(path).stem, limits=limits)
 
 
 def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
-                      seed: int | None = None, duration: str | None = None) -> Any:
+                      seed: int | None = None, duration: str | None = None,
+                      limits: Limits = DEFAULT_LIMITS) -> Any:
     """A scenario file read as YAML, with the overrides, seed and duration applied, not
     yet validated (``load_scenario`` validates it; a sweep varies it first)."""
-    document = read_yaml(path)
+    document = read_yaml(path, limits)
     name = str(path)
     problems: list[Problem] = []
     for assignment in overrides:
@@ -798,8 +850,8 @@ def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
     return document
 
 
-def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = "scenario"
-                   ) -> Scenario:
+def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = "scenario",
+                   limits: Limits = DEFAULT_LIMITS) -> Scenario:
     """Validate a scenario document (already read from YAML) into a Scenario.
 
     The document is copied, never modified. Raises ScenarioError with every problem.
@@ -858,11 +910,14 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         areas = sum(len(p.sorties.missions) for p in parties.values()
                     if p.sorties is not None and p.work_areas.enabled and p.work_areas.declare)
         messages = calls * (sum(z.declare for z in zones) + areas) * max(len(parties) - 1, 0)
-        if calls > MAX_HOTLINE_CALLS or messages > MAX_HOTLINE_MESSAGES:
+        if calls > limits.hotline_calls or messages > limits.declarations:
             r.error("hotline.interval", f"{top['hotline']['interval']!r} makes {calls:,.0f} "
                     f"calls (about {messages:,.0f} declarations) in this run, more than "
-                    f"{MAX_HOTLINE_CALLS:,} calls or {MAX_HOTLINE_MESSAGES:,} declarations; "
-                    "write a longer interval such as \"24 h\"")
+                    f"{limits.hotline_calls:,} calls or {limits.declarations:,} declarations; "
+                    "write a longer interval such as \"24 h\" (or raise the limit with "
+                    "--limit hotline_calls=N or --limit declarations=N)")
+    if duration_s is not None:
+        _check_sizes(r, top, duration_s, parties, flights, zones, limits)
 
     if r.problems:
         raise ScenarioError(r.problems)
@@ -872,7 +927,35 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     return Scenario(name=name, file=file, seed=seed, duration_s=duration_s, start=start,
                     frame=frame, places=places, corridor=corridor, lanes=lanes,
                     parties=parties, flights=flights, zones=zones, rules=rules,
-                    hotline=hotline, resolved=resolved, reported=reported)
+                    hotline=hotline, resolved=resolved, reported=reported, limits=limits)
+
+
+def _check_sizes(r: _Reader, top: dict[str, Any], duration_s: float,
+                 parties: Mapping[str, Party], flights: Sequence[FlightSpec],
+                 zones: Sequence[ZoneSpec], limits: Limits) -> None:
+    """Refuse, before anything is run, a scenario that asks for more flights, waypoints or
+    zone vertices than the limits allow (generated sorties at their expected number)."""
+    expected = {name: p.sorties.per_day * duration_s / 86_400.0 for name, p in parties.items()
+                if p.sorties is not None}
+    total = len(flights) + sum(expected.values())
+    if total > limits.flights:
+        busiest = max(expected, key=lambda n: expected[n]) if expected else None
+        path = f"parties.{busiest}.sorties_per_day" if busiest else "flights"
+        r.error(path, f"this run would fly about {total:,.0f} flights "
+                f"({len(flights):,} written, {sum(expected.values()):,.0f} generated over "
+                f"{top.get('duration')!r}), more than the limit of {limits.flights:,}; "
+                "shorten the duration or lower the rate (or raise the limit with "
+                "--limit flights=N)")
+    points = sum(len(f.route) for f in flights)
+    if points > limits.waypoints:
+        r.error("flights", f"the flights' routes have {points:,} points in all, more than "
+                f"the limit of {limits.waypoints:,}; split the scenario (or raise the limit "
+                "with --limit waypoints=N)")
+    vertices = sum(len(z.area.points) for z in zones if isinstance(z.area, PolygonArea))
+    if vertices > limits.zone_vertices:
+        r.error("zones", f"the zones' outlines have {vertices:,} vertices in all, more than "
+                f"the limit of {limits.zone_vertices:,}; simplify them (or raise the limit "
+                "with --limit zone_vertices=N)")
 
 
 def _slug(text: str) -> str:
@@ -1385,6 +1468,10 @@ def _read_area(r: _Reader, value: Any, path: str) -> PolygonArea | CircleArea | 
     center = r.point(node.get("center"), _join(path, "circle.center"))
     radius = r.quantity(node, "radius", _join(path, "circle"), "distance", minimum=0.0,
                         strict_minimum=True)
+    if radius is not None and radius < MIN_ZONE_RADIUS_M:
+        r.error(_join(path, "circle.radius"), f"{node['radius']!r} is smaller than the smallest "
+                "zone this tool draws (1 m); write a radius such as \"15 nmi\"")
+        radius = None
     return None if center is None or radius is None else CircleArea(center, radius)
 
 
@@ -1523,7 +1610,7 @@ def _read_reported(r: _Reader, top: dict[str, Any], parties: Mapping[str, Party]
         if node is None:
             continue
         rule = node.get("rule")
-        if rule not in {spec.id for spec in rules}:
+        if not isinstance(rule, str) or rule not in {spec.id for spec in rules}:
             r.error(_join(where, "rule"), f"{_describe(rule)} is not a rule id of this "
                     f"scenario; {form}")
             continue

@@ -13,6 +13,7 @@ import csv
 import io
 import math
 import shutil
+import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -29,6 +30,7 @@ from sim.output import write_text_atomically
 from sim.sweepstore import STORE_NAME, Mode, StoredSweep, StoreError, open_store, read_store
 
 SUMMARY_NAME = "summary.csv"
+LOCK_WAIT_S = 2.0  # how long a sweep waits for a folder's lock before calling it busy
 DEFINITION_NAME = "sweep.yaml"
 Progress = Callable[[int, int], None]  # (rows done, rows in the sweep)
 
@@ -60,13 +62,15 @@ class MetricSummary:
 
 def run_sweep(plan: SweepPlan, out: str | Path, *, workers: int = 1,
               scheduler: str | None = None, mode: Mode = "auto",
-              progress: Progress | None = None) -> SweepOutcome:
+              progress: Progress | None = None, dashboard: str | None = None
+              ) -> SweepOutcome:
     """Run the rows of ``plan`` that ``out``'s store does not hold yet, committing each as
     it finishes, then write the summaries. ``scheduler`` is a Dask scheduler address or
-    ``"local"``; otherwise ``workers`` local processes (1: this process) run the rows."""
+    ``"local"`` (``dashboard``, ``HOST:PORT``, serves a local cluster's dashboard);
+    otherwise ``workers`` local processes (1: this process) run the rows."""
     folder = Path(out)
     _check_folder(folder)
-    with open_executor(workers, scheduler) as execute:
+    with open_executor(workers, scheduler, dashboard) as execute:
         created = _make_folder(folder)
         try:
             with _lock(folder):
@@ -153,11 +157,19 @@ def _lock(folder: Path) -> Iterator[None]:
         yield
         return
     with open(folder / ".lock", "a+") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise StoreError(f"{folder}: another sweep is writing to this folder; wait for it "
-                             "to finish, or choose another --out") from None
+        # A sweep killed a moment ago frees the lock when its workers notice and end
+        # (sim.executors): wait that long before calling the folder busy.
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while True:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise StoreError(f"{folder}: another sweep is writing to this folder; "
+                                     "wait for it to finish, or choose another --out"
+                                     ) from None
+                time.sleep(0.1)
         try:
             yield
         finally:
@@ -167,7 +179,10 @@ def _lock(folder: Path) -> Iterator[None]:
 def definition_yaml(plan: SweepPlan) -> str:
     """The sweep as run, for people: the scenario, the grid, the replications and seeds."""
     document = {"scenario": plan.scenario_file, "name": plan.name, "seed": plan.seed,
-                "version": plan.version, "points": len(plan.points),
+                "version": plan.version,
+                # The base scenario as run, every default filled (sim.grid.scenario_sha);
+                # each grid point's own digest is in the store's points table.
+                "scenario_digest": plan.base_sha, "points": len(plan.points),
                 "replications": plan.replications,
                 "grid": {a.name: list(a.labels) if a.keys == (a.name,) else
                          {yaml_text(label): dict(s) for label, s in zip(a.labels, a.settings,

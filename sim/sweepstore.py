@@ -130,6 +130,16 @@ class Store:
         metrics = sorted(self.columns - {*RESERVED_COLUMNS, *(a.name for a in self.plan.axes)})
         self.conn.close()
         partial = _partial(self.path)
+        try:
+            self._copy_canonical(partial, metrics)
+        except BaseException:  # interrupted or failed: the store stays as it was, alone
+            for leftover in (partial, partial.with_name(partial.name + "-journal")):
+                leftover.unlink(missing_ok=True)
+            raise
+        self.conn = _connect(self.path)
+
+    def _copy_canonical(self, partial: Path, metrics: list[str]) -> None:
+        """Write the store's canonical copy at ``partial`` and put it in the store's place."""
         _create(partial, self.plan, metrics)
         target = _connect(partial)
         try:
@@ -145,7 +155,6 @@ class Store:
             target.close()
         _fsync(partial)
         partial.replace(self.path)
-        self.conn = _connect(self.path)
 
 
 def _partial(path: Path) -> Path:

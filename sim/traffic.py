@@ -51,6 +51,10 @@ from sim.scenario import (
 )
 from sim.units import HOUR
 
+# The waypoint limit is judged early from the mean of a party's first sorties: a run on
+# course for more than the margin times the limit is refused then.
+ESTIMATE_AFTER = 20
+ESTIMATE_MARGIN = 1.5
 GATE_MARGIN_M = 10_000.0  # gates and ring lie this far outside the corridor's edge
 # Sorties fly the lane simplified to within this distance of it: the lane's round joins
 # have a vertex every 2 km, which would make hundreds of legs a sortie for nothing.
@@ -107,9 +111,17 @@ def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Genera
     # One child stream per party, in party order: adding a party leaves the others' draws.
     streams = rng.spawn(len(scenario.parties))
     sorties: list[Sortie] = []
+    limits = scenario.limits
+    points = sum(len(p.route_xy) for p in explicit)
     for party, stream in zip(scenario.parties.values(), streams, strict=True):
         if party.sorties is not None:
-            sorties += generate_sorties(scenario, geography, party, stream)
+            # What is left of the flight and waypoint limits (checked as sorties are made:
+            # the load-time check knows only the expected number of sorties).
+            made = generate_sorties(scenario, geography, party, stream,
+                                    limits.flights - len(explicit) - len(sorties),
+                                    limits.waypoints - points)
+            points += sum(len(s.plan.route_xy) for s in made)
+            sorties += made
     ids = [p.id for p in explicit] + [s.plan.id for s in sorties]
     if len(set(ids)) != len(ids):
         clash = sorted({i for i in ids if ids.count(i) > 1})[0]
@@ -149,14 +161,23 @@ def arrival_times(per_day: float, profile: tuple[float, ...], duration_s: float,
 
 
 def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
-                     rng: np.random.Generator) -> list[Sortie]:
-    """The sorties one party means to fly during the run."""
+                     rng: np.random.Generator, max_sorties: int | None = None,
+                     max_points: int | None = None) -> list[Sortie]:
+    """The sorties one party means to fly during the run (at most ``max_sorties`` of them,
+    with at most ``max_points`` waypoints in all, or ScenarioError)."""
     sorties = party.sorties
     assert sorties is not None
+    max_sorties = scenario.limits.flights if max_sorties is None else max_sorties
+    max_points = scenario.limits.waypoints if max_points is None else max_points
     departs = arrival_times(sorties.per_day, sorties.daily_profile, scenario.duration_s, rng)
+    if len(departs) > max_sorties:
+        raise _too_many(scenario, party, f"{len(departs):,} sorties; with the other flights "
+                        f"that is more than the limit of {scenario.limits.flights:,}",
+                        "flights")
     draws = rng.uniform(0.0, 1.0, (len(departs), DRAWS))
     router = _router(scenario, geography, party)
     out = []
+    points = 0
     for k, (depart, u) in enumerate(zip(departs, draws, strict=True)):
         aircraft = sorties.aircraft[_pick([a.share for a in sorties.aircraft], u[0])]
         low, high = aircraft.altitude_m
@@ -172,13 +193,27 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
         if u[5] >= party.compliance and party.deviations:
             deviation = party.deviations[_pick([d.weight for d in party.deviations], u[6])]
         on_lane = deviation if deviation is None or deviation.cause != "close_approach" else None
-        route, windows, track, loop = router.route(
-            resolve_point(base, scenario, geography.frame),
-            resolve_point(mission.area, scenario, geography.frame),
-            mission.racetrack_length_m, mission.racetrack_width_m,
-            station_s * aircraft.speed_mps,
-            _between(sorties.lane_entry_m, u[7]), _between(sorties.lane_exit_m, u[8]),
-            on_lane, u[9:12])
+        try:
+            route, windows, track, loop = router.route(
+                resolve_point(base, scenario, geography.frame),
+                resolve_point(mission.area, scenario, geography.frame),
+                mission.racetrack_length_m, mission.racetrack_width_m,
+                station_s * aircraft.speed_mps,
+                _between(sorties.lane_entry_m, u[7]), _between(sorties.lane_exit_m, u[8]),
+                on_lane, u[9:12], max_points - points)
+        except _TooManyPoints:
+            route = None
+        points += len(route) if route is not None else max_points + 1
+        # Refused as soon as it is sure: past the limit, or (from the first sorties' mean)
+        # on course for well past it, rather than after making most of the traffic.
+        course = points / (k + 1) * len(departs) if k + 1 >= ESTIMATE_AFTER else 0.0
+        if route is None or points > max_points or course > ESTIMATE_MARGIN * max_points:
+            said = (f"about {course:,.0f} waypoints (from its first {k + 1} sorties)"
+                    if course > ESTIMATE_MARGIN * max_points else "more waypoints")
+            raise _too_many(scenario, party, f"sorties whose routes (racetrack laps "
+                            f"included) have {said}, beyond the limit of "
+                            f"{scenario.limits.waypoints:,} for all flights together",
+                            "waypoints", f"parties.{party.id}.missions[{m}].time_on_station")
         causes = [""] * (len(route) - 1)
         for cause, a, b in windows:
             causes[a:b] = [cause] * (b - a)
@@ -190,6 +225,19 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
                           tuple(causes), track, loop, approach,
                           (float(u[9]), float(u[10]), float(u[11]))))
     return out
+
+
+class _TooManyPoints(Exception):
+    """A route would have more waypoints than it may."""
+
+
+def _too_many(scenario: Scenario, party: Party, what: str, limit: str,
+              path: str | None = None) -> ScenarioError:
+    return ScenarioError([Problem(
+        scenario.file, path or f"parties.{party.id}.sorties_per_day",
+        f"party {party.id} would fly {what} in {scenario.duration_s / HOUR / 24:,.6g} d; "
+        f"shorten the duration or the time on station, lengthen the racetrack or lower "
+        f"the rate (or raise the limit with --limit {limit}=N)")])
 
 
 def aim_approach(plan: FlightPlan, at_index: int, deviation: Deviation,
@@ -303,17 +351,20 @@ class _Router:
 
     def route(self, base: tuple[float, float], area: tuple[float, float], track_length_m: float,
               track_width_m: float, station_m: float, entry_m: float, exit_m: float,
-              deviation: Deviation | None, u: np.ndarray
+              deviation: Deviation | None, u: np.ndarray, max_points: int
               ) -> tuple[np.ndarray, list[tuple[str, int, int]], tuple[int, int], np.ndarray]:
         """Waypoints (k, 2), deviation windows as (cause, first index, last index), the
-        racetrack's first and last waypoint index, and the racetrack loop itself."""
+        racetrack's first and last waypoint index, and the racetrack loop itself.
+
+        Raises ``_TooManyPoints`` before building a racetrack of more than ``max_points``.
+        """
         if self.lane is None:
             heading = np.subtract(area, base)
             norm = float(np.hypot(*heading)) or 1.0
             half = heading / norm * track_length_m / 2.0
             axis = LineString([np.subtract(area, half), np.add(area, half)])
             loop = _racetrack(axis, area, track_length_m, track_width_m)
-            flown = _fly_loop(Polyline(loop), station_m)
+            flown = _fly_loop(Polyline(loop), station_m, max_points)
             return (np.array([base, *flown, base]), [], (1, len(flown)),
                     np.asarray(loop.coords, float))
         lane = self.lane
@@ -327,7 +378,7 @@ class _Router:
         gate_in = self._gate(before[0])
         gate_out = self._gate(after[-1])
         head = [base, *self._transit(base, gate_in), gate_in]
-        loop = _fly_loop(track, station_m)
+        loop = _fly_loop(track, station_m, max_points)
         path = head + before + loop + after + [gate_out, *self._transit(base, gate_out)[::-1],
                                                  base]
         if deviation is not None:
@@ -491,10 +542,13 @@ def _racetrack(axis: LineString, center: tuple[float, float], length_m: float, w
     return LineString([start, *out.coords, *list(back.coords)[::-1], start])
 
 
-def _fly_loop(loop: Polyline, distance_m: float) -> Coords:
-    """The racetrack's waypoints flown for ``distance_m`` (whole laps, then part of one)."""
+def _fly_loop(loop: Polyline, distance_m: float, max_points: int) -> Coords:
+    """The racetrack's waypoints flown for ``distance_m`` (whole laps, then part of one),
+    or ``_TooManyPoints`` if that would be more than ``max_points``."""
     laps = int(distance_m // loop.length) if loop.length > 0 else 0
     points = _coords(loop.line)
+    if laps * len(points) > max_points:
+        raise _TooManyPoints()
     path = points * laps
     rest = distance_m - laps * loop.length
     if rest > 0.0:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from sim import testing as sst
 from sim.engine import run
+from sim.limits import DEFAULT_LIMITS, Limits
 from sim.metrics import summarize
 from sim.motion import FlightPlan
 from sim.scenario import parse_scenario
@@ -16,14 +19,15 @@ ZONE = {"id": "Z1", "party": "blue",
 RULE = {"id": "zones", "type": "zone_incursion"}
 
 
-def run_with(hotline: dict, depart_s: float = 0.0, zones=(ZONE,), duration_s: float = 86_400.0):
+def run_with(hotline: dict, depart_s: float = 0.0, zones=(ZONE,), duration_s: float = 86_400.0,
+             limits: Limits = DEFAULT_LIMITS):
     # R1 enters the zone 100 s after departure (from 20 km west, at 100 m/s).
     intruder = FlightPlan("R1", "red", depart_s, 100.0, 5000.0,
                           np.array([[-20_000.0, 0.0], [20_000.0, 0.0]]))
     document = sst.scenario_document([intruder], rules=[RULE], zones=list(zones),
                                      duration_s=duration_s)
     document["hotline"] = hotline
-    return run(parse_scenario(document))
+    return run(parse_scenario(document, limits=limits))
 
 
 def declarations(result):
@@ -102,12 +106,19 @@ def test_a_declared_zone_not_yet_said_is_not_yet_received_and_a_secret_one_undec
     assert [e.declaration for e in off.episodes] == ["undeclared"]
 
 
-def test_a_run_that_would_pass_too_many_declarations_stops_with_an_input_error(monkeypatch):
-    import sim.hotline
+def test_too_many_declarations_are_refused_at_load_and_stop_the_run():
     from sim.scenario import ScenarioError
 
-    monkeypatch.setattr(sim.hotline, "MAX_HOTLINE_MESSAGES", 10)
+    # At load, from the call schedule's estimate:
     with pytest.raises(ScenarioError) as info:
-        run_with({"first_call": "0 s", "interval": "1 h"})
+        run_with({"first_call": "0 s", "interval": "1 h"}, limits=Limits(declarations=10))
+    assert info.value.problems[0].path == "hotline.interval"
+    assert "--limit declarations" in str(info.value)
+    # While running, counting what is said (the scenario passed the load-time check):
+    result = run_with({"first_call": "0 s", "interval": "1 h"})
+    assert len(declarations(result)) > 10
+    scenario = replace(result.scenario, limits=Limits(declarations=10))
+    with pytest.raises(ScenarioError) as info:
+        run(scenario)
     assert info.value.problems[0].path == "hotline.interval"
     assert "declarations" in str(info.value)

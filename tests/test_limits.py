@@ -1,0 +1,136 @@
+"""Resource limits (sim.limits): each refuses what is over it with exit 2 and a message
+naming the key and the limit to raise, early and in bounded memory; each can be set with
+``--limit NAME=VALUE``; and none changes what a run that passes writes."""
+
+from __future__ import annotations
+
+import dataclasses
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from sim.cli import main
+from sim.limits import DEFAULT_LIMITS, LIMITS, Limits, set_limits
+from sim.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
+BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"
+ENCOUNTERS = ROOT / "scenarios" / "encounters.yaml"
+
+
+def refused(capsys, code: int, *phrases: str) -> str:
+    err = capsys.readouterr().err
+    assert code == 2, err
+    assert "Traceback" not in err and "internal error" not in err, err
+    for phrase in phrases:
+        assert phrase in err, err
+    return err
+
+
+def test_every_limit_is_documented_and_settable():
+    assert set(LIMITS) == {f.name for f in dataclasses.fields(Limits)}
+    raised = set_limits([f"{name}={getattr(DEFAULT_LIMITS, name) * 2}" for name in LIMITS])
+    assert all(getattr(raised, n) == 2 * getattr(DEFAULT_LIMITS, n) for n in LIMITS)
+    assert set_limits(["zone-vertices=1e3", "waypoints=1_000"]) == Limits(
+        zone_vertices=1000, waypoints=1000)
+    readme = (ROOT / "README.md").read_text()
+    assert all(f"`{name}`" in readme for name in LIMITS)
+
+
+@pytest.mark.parametrize("bad", ["flights", "flights=", "flights=0", "flights=-3",
+                                 "flights=lots", "fligths=10", "=5", "flights=1e99"])
+def test_a_bad_limit_is_a_usage_error(bad, capsys):
+    with pytest.raises(ValueError, match="--limit"):
+        set_limits([bad])
+    refused(capsys, main(["validate", str(ENCOUNTERS), "--limit", bad]), "--limit")
+
+
+def test_a_file_over_the_size_limit_is_refused_before_it_is_read_whole(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(ENCOUNTERS.read_text())
+    size = scenario.stat().st_size
+    refused(capsys, main(["validate", str(scenario), "--limit", f"file_bytes={size - 1}"]),
+            str(scenario), "--limit file_bytes")
+    assert main(["validate", str(scenario), "--limit", f"file_bytes={size}"]) == 0
+
+
+def test_an_endless_input_is_refused_at_the_size_limit():
+    result = subprocess.run([sys.executable, "-m", "sim", "validate", "/dev/zero", "--limit",
+                             "file_bytes=100000"], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert "larger than 100,000 bytes" in result.stderr
+
+
+def test_a_large_file_with_too_many_nodes_is_refused_before_they_are_built(tmp_path, capsys):
+    # Over 1 MiB, the nodes are counted on the parser's events before any is built.
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text("description:\n" + "- [0, 0]\n" * 200_000)
+    refused(capsys, main(["validate", str(scenario), "--limit", "nodes=100000"]),
+            "more than 100,000 YAML values", "--limit nodes")
+    # A small one is counted after loading (lists and mappings, aliases once).
+    scenario.write_text("description:\n" + "- [0, 0]\n" * 2_000)
+    refused(capsys, main(["validate", str(scenario), "--limit", "nodes=1000"]),
+            "more than 1,000 YAML values")
+
+
+def test_too_many_generated_sorties_are_refused_at_load(capsys):
+    err = refused(capsys, main(["validate", str(BASELINE), "--set", 'duration="36500 d"']),
+                  "parties.coalition.sorties_per_day", "1,825,000 flights", "--limit flights")
+    assert "50,000" in err
+    assert main(["validate", str(BASELINE), "--set", 'duration="36500 d"',
+                 "--limit", "flights=2000000", "--limit", "waypoints=1e9",
+                 "--limit", "hotline_calls=1e6"]) == 0
+
+
+def test_generated_sorties_beyond_the_flight_limit_stop_as_they_are_drawn():
+    # The load-time check knows the expected number; the real draw is checked as made.
+    from sim.engine import run
+
+    scenario = load_scenario(BASELINE, duration="1 d")
+    count = len(run(scenario).flights)
+    assert len(run(dataclasses.replace(scenario, limits=Limits(flights=count))).flights) \
+        == count
+    with pytest.raises(ScenarioError) as info:
+        run(dataclasses.replace(scenario, limits=Limits(flights=count - 1)))
+    assert info.value.problems[0].path.endswith(".sorties_per_day")
+    assert "--limit flights" in str(info.value)
+
+
+def test_too_many_generated_waypoints_are_refused_while_making_traffic(tmp_path, capsys):
+    out = tmp_path / "out"
+    refused(capsys, main(["run", str(BASELINE), "--duration", "3 d", "--limit",
+                          "waypoints=5000", "--out", str(out)]),
+            "time_on_station", "--limit waypoints")
+    assert not out.exists()
+
+
+def test_a_racetrack_of_endless_laps_is_refused_before_it_is_built(tmp_path, capsys):
+    text = BASELINE.read_text().replace('time_on_station: ["30 min", "90 min"]',
+                                        'time_on_station: ["300 d", "300 d"]')
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(text)
+    refused(capsys, main(["run", str(scenario), "--duration", "1 d", "--out",
+                          str(tmp_path / "out")]), "time_on_station", "4,000,000")
+
+
+def test_explicit_route_points_and_zone_vertices_are_counted_at_load(tmp_path, capsys):
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(ENCOUNTERS.read_text())
+    refused(capsys, main(["validate", str(scenario), "--limit", "waypoints=7"]),
+            "flights:", "--limit waypoints")
+    refused(capsys, main(["validate", str(scenario), "--limit", "zone_vertices=5"]),
+            "zones:", "--limit zone_vertices")
+
+
+def test_limits_do_not_change_what_a_run_writes_and_reach_the_readers(tmp_path, capsys):
+    default, raised = tmp_path / "default", tmp_path / "raised"
+    assert main(["run", str(ENCOUNTERS), "--out", str(default)]) == 0
+    assert main(["run", str(ENCOUNTERS), "--out", str(raised), "--limit", "flights=1e6",
+                 "--limit", "waypoints=1e8"]) == 0
+    for path in default.iterdir():
+        assert path.read_bytes() == (raised / path.name).read_bytes(), path.name
+    capsys.readouterr()
+    # Readers check a run folder's scenario against the limits they are given.
+    refused(capsys, main(["report", str(default), "--limit", "flights=1"]), "--limit flights")
