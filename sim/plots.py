@@ -23,7 +23,7 @@ from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 from matplotlib.ticker import FuncFormatter, NullFormatter
-from shapely import Polygon, unary_union
+from shapely import Polygon, make_valid, unary_union
 
 from sim.gazetteer import builtin_places
 from sim.geo import Geography
@@ -116,7 +116,9 @@ def corridor_map(ax: Axes, geography: Geography, rules: Sequence[RuleSpec],
                              label="written zones (owner's colour)"))
     # Work areas overlap cycle after cycle: draw each party's union once, not each area.
     for party in sorted({z.party for z in zones if z.origin == "work_area"}):
-        union = unary_union([Polygon(z.ring_lonlat) for z in zones
+        # (In lon/lat an area may not be simple: wrapped round a pole, or collapsed at the
+        # written precision. It is drawn as made valid.)
+        union = unary_union([make_valid(Polygon(z.ring_lonlat)) for z in zones
                              if z.origin == "work_area" and z.party == party])
         color = colors.get(party, "#555555")
         for poly in getattr(union, "geoms", [union]):
