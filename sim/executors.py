@@ -7,6 +7,7 @@ are the same whichever runs them; only their order of arrival differs.
 from __future__ import annotations
 
 import logging
+import tempfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
 from concurrent.futures.process import BrokenProcessPool
@@ -96,16 +97,20 @@ def dask_client(scheduler: str, workers: int, dashboard: str | None = None
                             ) from None
     dask: Any = distributed  # untyped
     cluster: Any = None
+    # A local cluster's workers keep their scratch files (and locks) in a folder of their
+    # own, removed with the cluster: nothing is left in the system's temporary folder.
+    scratch = tempfile.TemporaryDirectory(prefix="deconflict-dask-")
     try:
         if scheduler == LOCAL:
             # Without a dashboard the scheduler still serves its plain HTTP pages (worker
             # lists, metrics): none of them either, unless asked.
             quiet: dict[str, Any] = {} if dashboard else {"distributed.scheduler.http.routes": [],
                                           "distributed.worker.http.routes": []}
-            with dask_config.set(quiet):
+            with dask_config.set({**quiet, "temporary-directory": scratch.name}):
                 cluster = dask.LocalCluster(n_workers=workers, threads_per_worker=1,
                                             processes=True, host=LOOPBACK,
                                             dashboard_address=dashboard,
+                                            local_directory=scratch.name,
                                             silence_logs=logging.ERROR)
             client = dask.Client(cluster)
         else:
@@ -113,6 +118,7 @@ def dask_client(scheduler: str, workers: int, dashboard: str | None = None
     except (OSError, TimeoutError, ValueError, TypeError) as exc:
         if cluster is not None:
             cluster.close()
+        scratch.cleanup()
         raise ExecutorError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
                             f"({type(exc).__name__}: {exc}); start one with `dask scheduler` "
                             "and workers with `dask worker tcp://HOST:8786`, or use "
@@ -123,6 +129,7 @@ def dask_client(scheduler: str, workers: int, dashboard: str | None = None
         client.close()
         if cluster is not None:
             cluster.close()
+        scratch.cleanup()
 
 
 def dask_results(client: Any, tasks: Sequence[Task]) -> Results:

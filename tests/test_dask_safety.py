@@ -3,6 +3,7 @@ and serves no dashboard (nor any other HTTP page) unless asked for one."""
 
 from __future__ import annotations
 
+import tempfile
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -32,7 +33,9 @@ def listening_addresses() -> list[str]:
 
 
 @pytest.mark.slow
-def test_a_local_cluster_listens_on_loopback_only_and_serves_no_pages():
+def test_a_local_cluster_listens_on_loopback_only_and_serves_no_pages(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))
+    monkeypatch.setattr(tempfile, "tempdir", None)  # read TMPDIR again
     before = set(listening_addresses())
     with dask_client("local", 2) as client:
         info = client.scheduler_info()
@@ -45,6 +48,8 @@ def test_a_local_cluster_listens_on_loopback_only_and_serves_no_pages():
         port = info["services"]["dashboard"]  # the HTTP server, with no routes
         for page in ("status", "info/main/workers.html", "metrics", "health"):
             assert status_of(f"http://127.0.0.1:{port}/{page}") == 404, page
+        assert any(tmp_path.iterdir())  # the workers' scratch folder, while they run
+    assert list(tmp_path.iterdir()) == []  # and nothing left behind
 
 
 @pytest.mark.slow
