@@ -203,7 +203,7 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
                 on_lane, u[9:12], max_points - points)
         except _TooManyPoints:
             route = None
-        points += len(route) if route is not None else max_points + 1
+        points += 0 if route is None else len(route)
         # Refused as soon as it is sure: past the limit, or (from the first sorties' mean)
         # on course for well past it, rather than after making most of the traffic.
         course = points / (k + 1) * len(departs) if k + 1 >= ESTIMATE_AFTER else 0.0
