@@ -9,13 +9,17 @@ and the pieces are merged into episodes when they touch within ``MERGE_GAP_S``.
 A broad phase keeps the cost proportional to the pairs that can come close: legs are cut
 at a global time grid into short chunks, each chunk's box (x, y and altitude, grown by
 half the reach and half the vertical limit) is hashed into (time bucket, cell) keys, and
-within a key a sweep over time pairs only chunks flown at the same time. It is
+within a key a sweep over time pairs only chunks flown at the same time; asked for some
+party pairs only (``Meets``), it sweeps each party's entries against those of the parties
+it meets, so a hundred thousand sorties of one side cost nothing against each other. It is
 conservative: ``tests/test_narrow_phase.py`` holds it to brute force.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Literal
 
 import numpy as np
 import shapely
@@ -181,9 +185,11 @@ def overlapping_pair_count(legs: Legs) -> int:
 
 
 def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = None,
-                        max_pairs: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+                        max_pairs: int | None = None, meets: Meets | None = None
+                        ) -> tuple[np.ndarray, np.ndarray]:
     """Pairs of legs of different flights that overlap in time and may come within
-    ``reach_m`` horizontally (and, if given, within ``vertical_m`` vertically).
+    ``reach_m`` horizontally (and, if given, within ``vertical_m`` vertically); with
+    ``meets``, only those of the party pairs it names.
 
     Returns leg index arrays (i, j) with i < j, unique, sorted. No pair that comes
     within reach while both legs are flown is ever left out. Raises ``LimitExceeded``
@@ -196,42 +202,111 @@ def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = N
     chunks = _chunks(legs, reach_m, vertical_m)
     entry_chunk, entry_step = chunks.entries()
     # Sweep over time in each cell: entries by (cell, start), so the chunks that overlap
-    # an entry's time are the ones right after it that start before it ends.
+    # an entry's time are the ones after it that start before it ends.
     key = chunks.cell_key(entry_chunk, entry_step)
     order = np.lexsort((chunks.start_s[entry_chunk], key))
     entry_chunk, entry_step, key = entry_chunk[order], entry_step[order], key[order]
     group = np.cumsum(np.r_[False, key[1:] != key[:-1]])
     del key, order
     # (As complex numbers, (group, time) pairs sort and search as pairs.)
-    sweep = group + 1j * chunks.start_s[entry_chunk]
-    partners = np.empty(len(group), np.int64)
-    for lo in range(0, len(group), BATCH_PAIRS):
-        hi = min(lo + BATCH_PAIRS, len(group))
-        ends = np.searchsorted(sweep, group[lo:hi] + 1j * chunks.end_s[entry_chunk[lo:hi]])
-        partners[lo:hi] = np.maximum(ends - np.arange(lo, hi) - 1, 0)
-    del sweep, group
+    start = group + 1j * chunks.start_s[entry_chunk]
+    end = group + 1j * chunks.end_s[entry_chunk]
+    del group
     found, kept = [empty], 0
-    # In batches of entries, so that memory stays bounded however many pairs there are.
-    total = np.cumsum(partners)
-    bounds = np.searchsorted(total, np.arange(BATCH_PAIRS, int(total[-1]), BATCH_PAIRS))
-    del total
-    for lo, hi in zip(np.r_[0, bounds], np.r_[bounds, len(partners)], strict=True):
-        count = partners[lo:hi]
-        a = np.repeat(np.arange(lo, hi), count)
-        b = a + 1 + (np.arange(len(a)) - np.repeat(np.cumsum(count) - count, count))
+    unique_at = max_pairs  # the raw count at which duplicates are next taken out
+    for a, b in _sweep_pairs(start, end, _sides(chunks.flight[entry_chunk], meets)):
         found.append(chunks.leg_pairs(entry_chunk[a], entry_chunk[b], entry_step[a], n))
         kept += len(found[-1])
-        if max_pairs is not None and kept > max_pairs:  # count them exactly, once more
-            found = [np.unique(np.concatenate(found))]
+        if max_pairs is not None and unique_at is not None and kept > unique_at:
+            found = [_unique(np.concatenate(found))]  # count them exactly
             kept = len(found[0])
             if kept > max_pairs:
                 raise LimitExceeded("pairs", f"more than {max_pairs:,} leg pairs come within "
                                     f"{reach_m:,.0f} m of each other (dense traffic); lower "
                                     "the rate or the reach")
-    pair_key = np.concatenate(found)
-    pair_key.sort()
-    pair_key = pair_key[np.r_[True, pair_key[1:] != pair_key[:-1]]] if len(pair_key) else pair_key
+            # Not again before as many new pairs as the limit: the cost stays linear.
+            unique_at = kept + max_pairs
+    pair_key = _unique(np.concatenate(found))
     return pair_key // n, pair_key % n
+
+
+def _unique(keys: np.ndarray) -> np.ndarray:
+    """The distinct values of ``keys``, sorted. (Sorting in place: numpy 2.4's hashing
+    ``np.unique`` took 75 s for 40 million random keys, a sort 1 s.)"""
+    keys.sort()
+    return keys[np.r_[True, keys[1:] != keys[:-1]]] if len(keys) else keys
+
+
+@dataclass(frozen=True, slots=True)
+class Meets:
+    """Which legs the broad phase pairs: those of flights whose parties (as small integer
+    codes) form one of ``pairs``, each unordered and written (low, high)."""
+
+    party_of_flight: np.ndarray
+    pairs: frozenset[tuple[int, int]]
+
+
+def _sides(flight: np.ndarray, meets: Meets | None) -> list[tuple[np.ndarray, np.ndarray | None]]:
+    """The sweeps to run over the sorted entries (of chunks of ``flight``): (these, those)
+    entry masks whose pairs are wanted, or (these, None) for pairs within ``these``."""
+    if meets is None:
+        return [(np.ones(len(flight), bool), None)]
+    party = meets.party_of_flight[flight]
+    sides: list[tuple[np.ndarray, np.ndarray | None]] = []
+    for p in sorted({p for pair in meets.pairs for p in pair}):
+        if (p, p) in meets.pairs:
+            sides.append((party == p, None))
+        others = [q for low, q in meets.pairs if low == p and q != p]
+        if others:  # one sweep against every party p meets, not one per party
+            sides.append((party == p, np.isin(party, others)))
+    return sides
+
+
+def _sweep_pairs(start: np.ndarray, end: np.ndarray,
+                 sides: list[tuple[np.ndarray, np.ndarray | None]]
+                 ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Entry pairs (a, b) that share a cell and overlap in time, for each of ``sides``,
+    in batches of about ``BATCH_PAIRS``. ``start`` and ``end`` are (cell + 1j time) of
+    entries sorted by start; each unordered pair comes once."""
+    for these, those in sides:
+        one = np.flatnonzero(these)
+        if those is None:
+            # Within one set: the partners of an entry are the ones after it.
+            lo = np.arange(1, len(one) + 1)
+            hi = _searchsorted(start[one], end[one], "left")
+            yield from _ranges(one, one, lo, hi)
+            continue
+        other = np.flatnonzero(those)
+        # Across two sets: each pair once, from the entry that starts first (ties: ``one``).
+        yield from _ranges(one, other, _searchsorted(start[other], start[one], "left"),
+                           _searchsorted(start[other], end[one], "left"))
+        yield from _ranges(other, one, _searchsorted(start[one], start[other], "right"),
+                           _searchsorted(start[one], end[other], "left"))
+
+
+def _searchsorted(sorted_keys: np.ndarray, keys: np.ndarray, side: Literal["left", "right"]
+                  ) -> np.ndarray:
+    """``np.searchsorted`` in batches (its temporaries stay small)."""
+    out = np.empty(len(keys), np.int64)
+    for lo in range(0, len(keys), BATCH_PAIRS):
+        out[lo:lo + BATCH_PAIRS] = np.searchsorted(sorted_keys, keys[lo:lo + BATCH_PAIRS], side)
+    return out
+
+
+def _ranges(query: np.ndarray, target: np.ndarray, lo: np.ndarray, hi: np.ndarray
+            ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    """Pairs (query[k], target[m]) for every m in [lo[k], hi[k]), in batches."""
+    count = np.maximum(hi - lo, 0)
+    if len(count) == 0:
+        return
+    total = np.cumsum(count)
+    bounds = np.searchsorted(total, np.arange(BATCH_PAIRS, int(total[-1]), BATCH_PAIRS))
+    del total
+    for first, last in zip(np.r_[0, bounds], np.r_[bounds, len(count)], strict=True):
+        c = count[first:last]
+        k = np.repeat(np.arange(first, last), c)
+        m = lo[k] + (np.arange(len(k)) - np.repeat(np.cumsum(c) - c, c))
+        yield query[k], target[m]
 
 
 # The eight ways a box's cell can lie from its low corner's cell (x, y, z offsets 0 or 1).

@@ -23,7 +23,7 @@ from sim.limits import LimitExceeded
 from sim.motion import FlightLog, FlightPlan, fly
 from sim.planner import Blocked, Obstacle, Route, applies, obstacles, route_around
 from sim.records import Episode, FlightRecord
-from sim.rules import World, detect, separation_reach
+from sim.rules import World, detect, separation_parties, separation_reach
 from sim.scenario import Problem, Scenario, ScenarioError
 from sim.traffic import Sortie, Traffic, aim_approach, deviation_windows, plan_traffic
 from sim.workareas import work_areas
@@ -80,7 +80,8 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     legs = airspace.log.to_legs(scenario.duration_s)
     flights = tuple(_flight_record(plan, scenario.duration_s) for plan in plans)
     world = World(geography, flights, legs, hotline, separation_reach(scenario.rules),
-                  scenario.limits)
+                  scenario.limits,
+                  separation_parties(scenario.rules, (f.party for f in flights)))
     found = []
     for k, spec in enumerate(scenario.rules):
         try:

@@ -13,6 +13,7 @@ import numpy as np
 
 from sim.detect import (
     Legs,
+    Meets,
     PairPieces,
     PairStats,
     candidate_leg_pairs,
@@ -44,7 +45,10 @@ class World:
     # phase runs once, at that reach, and each rule's exact narrow phase sorts it out.
     separation_reach: tuple[float, float | None] | None = None
     limits: Limits = DEFAULT_LIMITS  # pairs and episodes (LimitExceeded beyond them)
-    _pairs: dict[tuple[float, float | None], tuple[np.ndarray, np.ndarray]] = field(
+    # The party pairs those rules look at: the shared broad phase pairs only their legs.
+    separation_parties: frozenset[tuple[str, str]] | None = None
+    _pairs: dict[tuple[float, float | None, frozenset[tuple[str, str]]],
+                 tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
 
     @property
@@ -52,18 +56,38 @@ class World:
         """Each flight's party, as an array aligned with flight indices."""
         return np.array([f.party for f in self.flights], dtype=object)
 
-    def leg_pairs(self, horizontal_m: float, vertical_m: float | None
-                  ) -> tuple[np.ndarray, np.ndarray]:
-        """Candidate leg pairs (``candidate_leg_pairs``) for a separation threshold: those
-        of ``separation_reach`` when it covers the threshold, computed once."""
-        reach = self.separation_reach
+    def leg_pairs(self, horizontal_m: float, vertical_m: float | None,
+                  between: tuple[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Candidate leg pairs (``candidate_leg_pairs``) for a separation threshold, of
+        the parties ``between`` (any two different parties if None): those of
+        ``separation_reach`` and ``separation_parties`` when they cover the rule's,
+        computed once. Pairs of other parties may come too; the caller filters."""
+        parties = meeting_parties(between, {f.party for f in self.flights})
+        reach, shared = self.separation_reach, self.separation_parties
         if reach is not None and horizontal_m <= reach[0] and (
-                reach[1] is None or (vertical_m is not None and vertical_m <= reach[1])):
-            horizontal_m, vertical_m = reach
-        if (horizontal_m, vertical_m) not in self._pairs:
-            self._pairs[(horizontal_m, vertical_m)] = candidate_leg_pairs(
-                self.legs, horizontal_m, vertical_m, self.limits.pairs)
-        return self._pairs[(horizontal_m, vertical_m)]
+                reach[1] is None or (vertical_m is not None and vertical_m <= reach[1])) and (
+                shared is not None and parties <= shared):
+            (horizontal_m, vertical_m), parties = reach, shared
+        if (horizontal_m, vertical_m, parties) not in self._pairs:
+            names = sorted({f.party for f in self.flights})
+            code = {name: k for k, name in enumerate(names)}
+            meets = Meets(np.array([code[f.party] for f in self.flights], np.int64),
+                          frozenset(tuple(sorted((code[p], code[q])))  # type: ignore[misc]
+                                    for p, q in parties))
+            self._pairs[(horizontal_m, vertical_m, parties)] = candidate_leg_pairs(
+                self.legs, horizontal_m, vertical_m, self.limits.pairs, meets)
+        return self._pairs[(horizontal_m, vertical_m, parties)]
+
+
+def meeting_parties(between: tuple[str, str] | None, parties: Iterable[str]
+                    ) -> frozenset[tuple[str, str]]:
+    """The unordered party pairs, each written (low, high), a separation rule looks at
+    among ``parties``: ``between``, or every two different parties."""
+    if between is not None:
+        p, q = sorted(between)
+        return frozenset({(p, q)})
+    names = sorted(set(parties))
+    return frozenset((p, q) for k, p in enumerate(names) for q in names[k + 1:])
 
 
 def separation_reach(rules: Iterable[RuleSpec]) -> tuple[float, float | None] | None:
@@ -74,6 +98,16 @@ def separation_reach(rules: Iterable[RuleSpec]) -> tuple[float, float | None] | 
     verticals = [r.vertical_m for r in specs]
     return (max(r.horizontal_m for r in specs),
             None if None in verticals else max(v for v in verticals if v is not None))
+
+
+def separation_parties(rules: Iterable[RuleSpec], parties: Iterable[str]
+                       ) -> frozenset[tuple[str, str]] | None:
+    """Every party pair (``meeting_parties``) some separation rule looks at."""
+    names = set(parties)
+    specs = [r for r in rules if isinstance(r, MinSeparationSpec)]
+    if not specs:
+        return None
+    return frozenset().union(*(meeting_parties(r.between, names) for r in specs))
 
 
 NARROW_BLOCK = 2_000_000  # leg pairs the exact solver takes at once
@@ -109,7 +143,7 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     """Episodes of two aircraft closer than the rule allows, one per pair and interval."""
     assert isinstance(spec, MinSeparationSpec)
     legs, flights = world.legs, world.flights
-    i, j = world.leg_pairs(spec.horizontal_m, spec.vertical_m)
+    i, j = world.leg_pairs(spec.horizontal_m, spec.vertical_m, spec.between)
     parties = world.party_of_flight
     pa, pb = parties[legs.flight[i]], parties[legs.flight[j]]
     if spec.between is None:

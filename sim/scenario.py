@@ -951,11 +951,42 @@ def _check_sizes(r: _Reader, top: dict[str, Any], duration_s: float,
         r.error("flights", f"the flights' routes have {points:,} points in all, more than "
                 f"the limit of {limits.waypoints:,}; split the scenario (or raise the limit "
                 "with --limit waypoints=N)")
+    laps, path = _racetrack_points(parties, expected)
+    if points + laps > limits.waypoints:
+        r.error(path, f"the sorties' racetrack laps alone would have at least about "
+                f"{laps:,.0f} waypoints over {top.get('duration')!r}, more than the limit of "
+                f"{limits.waypoints:,} for all flights together; shorten the time on station, "
+                "lengthen the racetrack or lower the rate (or raise the limit with "
+                "--limit waypoints=N)")
     vertices = sum(len(z.area.points) for z in zones if isinstance(z.area, PolygonArea))
     if vertices > limits.zone_vertices:
         r.error("zones", f"the zones' outlines have {vertices:,} vertices in all, more than "
                 f"the limit of {limits.zone_vertices:,}; simplify them (or raise the limit "
                 "with --limit zone_vertices=N)")
+
+
+def _racetrack_points(parties: Mapping[str, Party], expected: Mapping[str, float]
+                      ) -> tuple[float, str]:
+    """A low estimate of the waypoints generated sorties fly in racetrack laps (their
+    expected number, each at its least time on station and slowest aircraft), and the
+    key path of the mission that weighs most."""
+    total, heaviest, path = 0.0, -1.0, "parties"
+    for name, party in parties.items():
+        sorties = party.sorties
+        if sorties is None:
+            continue
+        speed_mps = min(a.speed_mps for a in sorties.aircraft)
+        shares = sum(m.share for m in sorties.missions) or 1.0
+        for k, mission in enumerate(sorties.missions):
+            # A lap is at most twice (length + width) long (four times here: a lane's bends
+            # lengthen the outer side) and has at least four waypoints (six, straight).
+            lap_m = 4.0 * (mission.racetrack_length_m + mission.racetrack_width_m)
+            laps = math.floor(min(mission.time_on_station_s[0] * speed_mps / lap_m, 1e18))
+            points = expected[name] * mission.share / shares * 4.0 * laps
+            total += points
+            if points > heaviest:
+                heaviest, path = points, f"parties.{name}.missions[{k}].time_on_station"
+    return total, path
 
 
 def _slug(text: str) -> str:

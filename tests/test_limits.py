@@ -108,11 +108,29 @@ def test_too_many_generated_waypoints_are_refused_while_making_traffic(tmp_path,
 
 def test_a_racetrack_of_endless_laps_is_refused_before_it_is_built(tmp_path, capsys):
     text = BASELINE.read_text().replace('time_on_station: ["30 min", "90 min"]',
-                                        'time_on_station: ["300 d", "300 d"]')
+                                        'time_on_station: ["3000 d", "3000 d"]')
+    assert text != BASELINE.read_text()
     scenario = tmp_path / "s.yaml"
     scenario.write_text(text)
-    refused(capsys, main(["run", str(scenario), "--duration", "1 d", "--out",
-                          str(tmp_path / "out")]), "time_on_station", "4,000,000")
+    for command in (["validate"], ["run", "--out", str(tmp_path / "out")]):
+        refused(capsys, main([*command, str(scenario), "--set", 'duration="1 d"']),
+                "missions[0].time_on_station", "racetrack laps", "4,000,000")
+    assert not (tmp_path / "out").exists()
+
+
+def test_the_load_time_estimate_of_racetrack_laps_is_a_low_one():
+    # validate refuses on the estimate only what making the traffic would refuse too.
+    from sim.engine import run
+    from sim.scenario import _racetrack_points
+
+    scenario = load_scenario(BASELINE, duration="10 d")
+    expected = {name: p.sorties.per_day * 10.0 for name, p in scenario.parties.items()
+                if p.sorties is not None}
+    estimate, _ = _racetrack_points(scenario.parties, expected)
+    # What making the traffic counts against the limit: every generated route's points.
+    flown = sum(len(plan.route_xy) for plan in run(scenario).plans
+                if plan.id.startswith(("coalition-", "russia-")))
+    assert 0 < estimate < flown
 
 
 def test_explicit_route_points_and_zone_vertices_are_counted_at_load(tmp_path, capsys):
@@ -134,3 +152,32 @@ def test_limits_do_not_change_what_a_run_writes_and_reach_the_readers(tmp_path, 
     capsys.readouterr()
     # Readers check a run folder's scenario against the limits they are given.
     refused(capsys, main(["report", str(default), "--limit", "flights=1"]), "--limit flights")
+
+
+def test_the_pairs_limit_counts_only_the_parties_a_rule_looks_at():
+    # One red aircraft among a hundred blue ones, all in one box at once: a rule between
+    # red and blue has ~100 pairs to look at, a rule between blue and blue thousands.
+    import numpy as np
+
+    from sim import testing as sst
+    from sim.limits import LimitExceeded
+    from sim.rules import World, detect, separation_parties, separation_reach
+
+    rng = np.random.default_rng(5)
+    plans = [sst.FlightPlan(f"F{k:03d}", "red" if k == 0 else "blue", 0.0, 200.0, 6096.0,
+                            rng.uniform(-30_000, 30_000, (3, 2))) for k in range(100)]
+    rules = [{"id": "cross", "type": "min_separation", "horizontal": "45 mi",
+              "between": ["red", "blue"]},
+             {"id": "blue", "type": "min_separation", "horizontal": "45 mi",
+              "between": ["blue", "blue"]}]
+    result = sst.run_plans(plans, rules=rules, duration_s=3600.0)
+    cross, same = result.scenario.rules
+
+    def world(rule) -> World:
+        return World(result.geography, result.flights, result.legs, result.hotline,
+                     separation_reach([rule]), Limits(pairs=1_000),
+                     separation_parties([rule], ["red", "blue"]))
+
+    assert len(detect(cross, world(cross))) > 0
+    with pytest.raises(LimitExceeded):
+        detect(same, world(same))

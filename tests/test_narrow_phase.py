@@ -4,7 +4,8 @@
   reference in ``tests/scalar_narrow_phase.py`` gives one pair at a time.
 - The broad phase (``candidate_leg_pairs``) never leaves out a pair the narrow phase would
   find among all pairs, with or without a vertical limit, whatever the batch size, the
-  chunk budget or the cell-key path.
+  chunk budget or the cell-key path; asked for some party pairs only, it keeps exactly
+  those of theirs it keeps when asked for all.
 """
 
 from __future__ import annotations
@@ -73,6 +74,40 @@ def test_broad_phase_keeps_every_pair_the_narrow_phase_finds(leg_set, horizontal
     _check_candidates(leg_set[0], horizontal_m, vertical_m)
 
 
+party_pairs = st.sets(st.tuples(st.integers(0, 2), st.integers(0, 2)).map(
+    lambda pq: (min(pq), max(pq))), max_size=6)
+
+
+@settings(max_examples=100, deadline=None)
+@given(sst.leg_sets(max_flights=12), horizontals_m, verticals_m, party_pairs, st.randoms())
+def test_broad_phase_for_some_parties_keeps_exactly_their_pairs(leg_set, horizontal_m,
+                                                                 vertical_m, pairs, random):
+    legs = leg_set[0]
+    flights = int(legs.flight.max()) + 1
+    party = np.array([random.randrange(3) for _ in range(flights)], np.int64)
+    every = candidate_leg_pairs(legs, horizontal_m, vertical_m)
+    some = candidate_leg_pairs(legs, horizontal_m, vertical_m,
+                               meets=detect.Meets(party, frozenset(pairs)))
+    pa, pb = party[legs.flight[every[0]]], party[legs.flight[every[1]]]
+    wanted = np.array([(min(a, b), max(a, b)) in pairs for a, b in
+                       zip(pa.tolist(), pb.tolist(), strict=True)], bool)
+    assert np.array_equal(some[0], every[0][wanted])
+    assert np.array_equal(some[1], every[1][wanted])
+
+
+def test_broad_phase_for_two_parties_in_a_crowd(monkeypatch):
+    legs = _crowd(150, 5)
+    party = (np.arange(150) % 3).astype(np.int64)  # three parties, two of them meeting
+    meets = detect.Meets(party, frozenset({(0, 2)}))
+    every = candidate_leg_pairs(legs, 9260.0, 304.8)
+    monkeypatch.setattr(detect, "BATCH_PAIRS", 11)
+    some = candidate_leg_pairs(legs, 9260.0, 304.8, meets=meets)
+    pa, pb = party[legs.flight[every[0]]], party[legs.flight[every[1]]]
+    wanted = ((pa == 0) & (pb == 2)) | ((pa == 2) & (pb == 0))
+    assert 0 < np.count_nonzero(wanted) < len(wanted)
+    assert np.array_equal(some[0], every[0][wanted]) and np.array_equal(some[1], every[1][wanted])
+
+
 def _crowd(n: int, seed: int, box_m: float = 60_000.0) -> Legs:
     """Many flights on multi-leg routes in a small box over a few hours: many cells,
     chunks and pairs, some climbing (the broad phase must not assume level legs)."""
@@ -127,7 +162,7 @@ def test_cell_keys_by_rank_order_cells_like_tuples():
 
 
 def test_one_broad_phase_at_the_widest_reach_finds_what_each_rule_finds_alone():
-    from sim.rules import World, detect, separation_reach
+    from sim.rules import World, detect, separation_parties, separation_reach
 
     rng = np.random.default_rng(11)
     plans = [sst.FlightPlan(f"F{k}", ("blue", "red")[k % 2], float(rng.uniform(0, 3600)),
@@ -138,14 +173,24 @@ def test_one_broad_phase_at_the_widest_reach_finds_what_each_rule_finds_alone():
              {"id": "los", "type": "min_separation", "horizontal": "5 nmi",
               "vertical": "1000 ft"},
              {"id": "nmac", "type": "min_separation", "horizontal": "500 ft",
-              "vertical": "100 ft"}]
+              "vertical": "100 ft"},
+             {"id": "blue", "type": "min_separation", "horizontal": "10 km",
+              "between": ["blue", "blue"]},
+             {"id": "cross", "type": "min_separation", "horizontal": "15 km",
+              "between": ["red", "blue"]}]
     result = sst.run_plans(plans, rules=rules, duration_s=3 * 3600.0)
     specs = result.scenario.rules
     shared = World(result.geography, result.flights, result.legs, result.hotline,
-                   separation_reach(specs))
+                   separation_reach(specs),
+                   separation_parties=separation_parties(specs, ["blue", "red"]))
     assert shared.separation_reach == (20_000.0, None)
+    assert shared.separation_parties == {("blue", "red"), ("blue", "blue")}
+    found = 0
     for spec in specs:
         alone = World(result.geography, result.flights, result.legs, result.hotline)
-        assert detect(spec, shared) == detect(spec, alone)
+        episodes = detect(spec, shared)
+        assert episodes == detect(spec, alone)
+        found += len(episodes)
+    assert found > 0
     assert len(shared._pairs) == 1  # the broad phase ran once
     assert sum(len(detect(spec, shared)) for spec in specs[1:]) > 0
