@@ -14,19 +14,11 @@ import pytest
 from sim.cli import main
 from sim.limits import DEFAULT_LIMITS, LIMITS, Limits, set_limits
 from sim.scenario import ScenarioError, load_scenario
+from tests.cli_helpers import refused
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"
 ENCOUNTERS = ROOT / "scenarios" / "encounters.yaml"
-
-
-def refused(capsys, code: int, *phrases: str) -> str:
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err and "internal error" not in err, err
-    for phrase in phrases:
-        assert phrase in err, err
-    return err
 
 
 def test_every_limit_is_documented_and_settable():

@@ -22,6 +22,7 @@ from sim.engine import OUTCOMES, run
 from sim.geo import build_geography
 from sim.scenario import Problem, ScenarioError, load_scenario
 from sim.traffic import plan_traffic
+from tests.cli_helpers import refused
 
 BASE = """\
 name: review
@@ -73,21 +74,12 @@ def base(tmp_path: Path) -> Path:
     return path
 
 
-def _refused(capsys: pytest.CaptureFixture[str], code: int, *phrases: str) -> str:
-    err = capsys.readouterr().err
-    assert code == 2, err
-    assert "Traceback" not in err and "internal error" not in err, err
-    for phrase in phrases:
-        assert phrase in err, err
-    return err
-
-
 # ------------------------------------------------------- regressions (bugs found in review)
 
 def test_hotline_not_a_mapping_on_a_long_run_is_exit_2(tmp_path, capsys):
     path = tmp_path / "s.yaml"
     path.write_text('name: x\nduration: "14 d"\nparties: {a: {}, b: {}}\nhotline: true\n')
-    _refused(capsys, main(["validate", str(path)]), "hotline")
+    refused(capsys, main(["validate", str(path)]), "hotline")
 
 
 def test_scenario_error_survives_pickling():
@@ -101,13 +93,13 @@ def test_compare_in_workers_reports_a_readable_error(base, capsys):
              "area: {circle: {center: hajin, radius: \"10 nmi\"}}}]")
     code = main(["compare", str(base), "--set", clash, "--b", "hotline.enabled=false",
                  "--replications", "2", "--workers", "2"])
-    _refused(capsys, code, "kept for the parties' work areas")
+    refused(capsys, code, "kept for the parties' work areas")
 
 
 def test_validate_finds_the_work_area_id_clash_that_run_refuses(base, capsys):
     clash = ("zones=[{id: work.coalition.c000.m0, party: coalition, "
              "area: {circle: {center: hajin, radius: \"10 nmi\"}}}]")
-    _refused(capsys, main(["validate", str(base), "--set", clash]), "work.coalition.c000.m0")
+    refused(capsys, main(["validate", str(base), "--set", clash]), "work.coalition.c000.m0")
 
 
 def test_tiny_interval_is_refused_or_runs_quickly(base, tmp_path):
@@ -212,7 +204,7 @@ def test_same_seed_same_bytes_with_adhoc_calls_and_planning(base, tmp_path):
     (["--set", "hotline.pattern=[]", "--b", "hotline.enabled=false"], "hotline.pattern"),
 ])
 def test_compare_bad_usage_is_exit_2(base, capsys, extra, phrase):
-    _refused(capsys, main(["compare", str(base), *extra]), phrase)
+    refused(capsys, main(["compare", str(base), *extra]), phrase)
 
 
 @pytest.mark.parametrize("assignment", [
@@ -222,5 +214,5 @@ def test_compare_bad_usage_is_exit_2(base, capsys, extra, phrase):
     "parties.russia.planning=[]",
 ])
 def test_hostile_new_keys_are_exit_2(base, capsys, assignment):
-    _refused(capsys, main(["validate", str(base), "--set", assignment]),
+    refused(capsys, main(["validate", str(base), "--set", assignment]),
              assignment.split("=", 1)[0].split(".")[0])
