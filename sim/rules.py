@@ -73,7 +73,7 @@ class World:
             code = {name: k for k, name in enumerate(names)}
             meets = Meets(np.array([code[f.party] for f in self.flights], np.int64),
                           frozenset(tuple(sorted((code[p], code[q])))  # type: ignore[misc]
-                                    for p, q in parties))
+                                    for p, q in parties if p in code and q in code))
             self._pairs[(horizontal_m, vertical_m, parties)] = candidate_leg_pairs(
                 self.legs, horizontal_m, vertical_m, self.limits.pairs, meets)
         return self._pairs[(horizontal_m, vertical_m, parties)]

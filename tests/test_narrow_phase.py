@@ -194,3 +194,22 @@ def test_one_broad_phase_at_the_widest_reach_finds_what_each_rule_finds_alone():
     assert found > 0
     assert len(shared._pairs) == 1  # the broad phase ran once
     assert sum(len(detect(spec, shared)) for spec in specs[1:]) > 0
+
+
+def test_rules_between_parties_without_flights_run(tmp_path):
+    # A rule may name a party with no aircraft in the air: nothing to pair, no error.
+    from sim.cli import main
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(
+        "name: absent\nduration: 2 h\nframe: {center: raqqa}\n"
+        "parties: {coalition: {}, russia: {}}\nflights:\n"
+        "- {id: A, party: coalition, speed: 450 kt, altitude: FL200, route: [raqqa, hajin]}\n"
+        "- {id: B, party: coalition, speed: 450 kt, altitude: FL200, route: [hajin, raqqa]}\n"
+        "rules:\n"
+        "- {id: cross, type: min_separation, horizontal: 5 nmi, between: [coalition, russia]}\n"
+        "- {id: own, type: min_separation, horizontal: 5 nmi, between: [coalition, coalition]}\n"
+        "- {id: any, type: min_separation, horizontal: 5 nmi}\n")
+    assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 0
+    events = (tmp_path / "out" / "events.csv").read_text().splitlines()
+    assert [line.split(",")[0] for line in events[1:]] == ["own"]
