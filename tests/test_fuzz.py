@@ -114,6 +114,13 @@ REGRESSIONS: list[tuple[str, str]] = [
                           for k in range(6))),
     # exit 2 naming no key: an empty top-level key is reported at the path ""
     ("empty-top-level-key", '"": 1\n'),
+    # exit 1, KeyError (brought in by df444b7, found by the campaign run on it): a rule
+    # between a party that flies and one with no flights, beside one between a and a
+    ("rule-between-a-party-without-flights", "parties: {a: {}, b: {}}\nflights:\n"
+     "- {id: F, party: a, speed: 450 kt, altitude: FL200, route: [raqqa, hajin]}\n"
+     "- {id: G, party: a, speed: 450 kt, altitude: FL200, route: [hajin, raqqa]}\n"
+     "rules:\n- {id: r0, type: min_separation, horizontal: 5 nmi, between: [a, b]}\n"
+     "- {id: r1, type: min_separation, horizontal: 500 ft, between: [a, a]}\n"),
 ]
 # A regression either is refused at once or runs at once when fixed; a shorter guard than
 # the properties' keeps the suite short while a hang is still there.
