@@ -45,9 +45,10 @@ class World:
     # phase runs once, at that reach, and each rule's exact narrow phase sorts it out.
     separation_reach: tuple[float, float | None] | None = None
     limits: Limits = DEFAULT_LIMITS  # pairs and episodes (LimitExceeded beyond them)
-    # The party pairs those rules look at: the shared broad phase pairs only their legs.
+    # The party pairs those rules look at, each (low, high): the shared broad phase pairs
+    # only their legs (None: every two flights).
     separation_parties: frozenset[tuple[str, str]] | None = None
-    _pairs: dict[tuple[float, float | None, frozenset[tuple[str, str]]],
+    _pairs: dict[tuple[float, float | None, frozenset[tuple[str, str]] | None],
                  tuple[np.ndarray, np.ndarray]] = field(
         default_factory=dict, repr=False, compare=False)
 
@@ -57,26 +58,29 @@ class World:
         return np.array([f.party for f in self.flights], dtype=object)
 
     def leg_pairs(self, horizontal_m: float, vertical_m: float | None,
-                  between: tuple[str, str] | None = None) -> tuple[np.ndarray, np.ndarray]:
+                  parties: frozenset[tuple[str, str]] | None = None
+                  ) -> tuple[np.ndarray, np.ndarray]:
         """Candidate leg pairs (``candidate_leg_pairs``) for a separation threshold, of
-        the parties ``between`` (any two different parties if None): those of
-        ``separation_reach`` and ``separation_parties`` when they cover the rule's,
-        computed once. Pairs of other parties may come too; the caller filters."""
-        parties = meeting_parties(between, {f.party for f in self.flights})
+        flights of the party pairs ``parties`` (each (low, high); None: of any two
+        flights). Those of ``separation_reach`` and ``separation_parties`` when they
+        cover the request, computed once: pairs of other parties may come too."""
         reach, shared = self.separation_reach, self.separation_parties
         if reach is not None and horizontal_m <= reach[0] and (
                 reach[1] is None or (vertical_m is not None and vertical_m <= reach[1])) and (
-                shared is not None and parties <= shared):
+                shared is None or (parties is not None and parties <= shared)):
             (horizontal_m, vertical_m), parties = reach, shared
         if (horizontal_m, vertical_m, parties) not in self._pairs:
-            names = sorted({f.party for f in self.flights})
-            code = {name: k for k, name in enumerate(names)}
-            meets = Meets(np.array([code[f.party] for f in self.flights], np.int64),
-                          frozenset(tuple(sorted((code[p], code[q])))  # type: ignore[misc]
-                                    for p, q in parties if p in code and q in code))
             self._pairs[(horizontal_m, vertical_m, parties)] = candidate_leg_pairs(
-                self.legs, horizontal_m, vertical_m, self.limits.pairs, meets)
+                self.legs, horizontal_m, vertical_m, self.limits.pairs,
+                None if parties is None else self._meets(parties))
         return self._pairs[(horizontal_m, vertical_m, parties)]
+
+    def _meets(self, parties: frozenset[tuple[str, str]]) -> Meets:
+        """``parties`` as party codes (those with no flights left out)."""
+        code = {name: k for k, name in enumerate(sorted({f.party for f in self.flights}))}
+        return Meets(np.array([code[f.party] for f in self.flights], np.int64),
+                     frozenset((min(code[p], code[q]), max(code[p], code[q]))
+                               for p, q in parties if p in code and q in code))
 
 
 def meeting_parties(between: tuple[str, str] | None, parties: Iterable[str]
@@ -143,7 +147,8 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     """Episodes of two aircraft closer than the rule allows, one per pair and interval."""
     assert isinstance(spec, MinSeparationSpec)
     legs, flights = world.legs, world.flights
-    i, j = world.leg_pairs(spec.horizontal_m, spec.vertical_m, spec.between)
+    i, j = world.leg_pairs(spec.horizontal_m, spec.vertical_m,
+                           meeting_parties(spec.between, {f.party for f in flights}))
     parties = world.party_of_flight
     pa, pb = parties[legs.flight[i]], parties[legs.flight[j]]
     if spec.between is None:

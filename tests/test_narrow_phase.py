@@ -193,6 +193,11 @@ def test_one_broad_phase_at_the_widest_reach_finds_what_each_rule_finds_alone():
         found += len(episodes)
     assert found > 0
     assert len(shared._pairs) == 1  # the broad phase ran once
+    # Asked for no parties (a rule of the user's own), pairs of any two flights.
+    every = World(result.geography, result.flights, result.legs, result.hotline)
+    for a, b in zip(every.leg_pairs(20_000.0, None), candidate_leg_pairs(result.legs, 20_000.0),
+                    strict=True):
+        assert np.array_equal(a, b)
     assert sum(len(detect(spec, shared)) for spec in specs[1:]) > 0
 
 
