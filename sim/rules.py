@@ -232,19 +232,26 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
     leg_xmin, leg_xmax = np.minimum(legs.x0_m, x1), np.maximum(legs.x0_m, x1)
     leg_ymin, leg_ymax = np.minimum(legs.y0_m, y1), np.maximum(legs.y0_m, y1)
-    # Legs by start time: a zone active for hours (a work area) looks at the legs of
-    # those hours only, not at every leg of the run.
-    by_start = np.argsort(legs.t0_s, kind="stable")
-    starts = legs.t0_s[by_start]
-    longest_s = float(np.max(legs.t1_s - legs.t0_s))
+    # Legs by party, then start time: a zone looks at the legs of the other parties only,
+    # and, active for hours (a work area), at those of its hours only, not at every leg
+    # of the run (thousands of one side's work areas cost nothing against its own legs).
+    blocks = []
+    for c in range(len(names)):
+        own = np.flatnonzero(party == c)
+        own = own[np.argsort(legs.t0_s[own], kind="stable")]
+        if len(own):
+            blocks.append((c, own, legs.t0_s[own],
+                           float(np.max(legs.t1_s[own] - legs.t0_s[own]))))
     episodes = []
     for zone in world.geography.zones:
         z = zone.spec
         xmin, ymin, xmax, ymax = zone.bounds
-        window = by_start[np.searchsorted(starts, z.active_start_s - longest_s, side="left"):
-                          np.searchsorted(starts, z.active_end_s, side="left")]
-        keep = ((party[window] != code.get(z.party, -1)) & (legs.t0_s[window] < z.active_end_s)
-                & (legs.t1_s[window] > z.active_start_s)
+        owner = code.get(z.party, -1)
+        window = np.concatenate([np.zeros(0, np.int64)] + [
+            by_start[np.searchsorted(starts, z.active_start_s - longest_s, side="left"):
+                     np.searchsorted(starts, z.active_end_s, side="left")]
+            for c, by_start, starts, longest_s in blocks if c != owner])
+        keep = ((legs.t0_s[window] < z.active_end_s) & (legs.t1_s[window] > z.active_start_s)
                 & (leg_xmin[window] <= xmax) & (leg_xmax[window] >= xmin)
                 & (leg_ymin[window] <= ymax) & (leg_ymax[window] >= ymin))
         candidates = np.sort(window[keep])

@@ -318,6 +318,24 @@ def test_own_zones_are_never_incursions():
     assert run.episodes == ()
 
 
+@settings(deadline=None, max_examples=12)
+@given(data=st.data())
+def test_zone_incursions_of_many_parties_are_those_of_each_track_and_zone_alone(data):
+    # The zone rule looks at each zone's other parties' legs only (legs by party, then
+    # start): all tracks and zones at once give what each (track, zone) gives alone.
+    parties = ["blue", "red", "green"]
+    plans = [data.draw(sst.tracks(party=parties[k % 3], ident=f"T{k}")) for k in range(5)]
+    zones = [data.draw(sst.zones(party=parties[k % 3], ident=f"Z{k}")) for k in range(4)]
+    rule = {"id": "z", "type": "zone_incursion"}
+    together = sst.run_plans(plans, rules=[rule], zones=zones).episodes
+    alone = []
+    for plan in plans:
+        for zone in zones:
+            alone += [(e.aircraft, e.zone, e.start_s, e.end_s) for e in
+                      sst.run_plans([plan], rules=[rule], zones=[zone]).episodes]
+    assert sorted((e.aircraft, e.zone, e.start_s, e.end_s) for e in together) == sorted(alone)
+
+
 def test_flying_along_a_polygon_edge_is_not_inside():
     square = [{"x": f"{x} m", "y": f"{y} m"} for x, y in
               [(-10_000, -10_000), (10_000, -10_000), (10_000, 10_000), (-10_000, 10_000)]]
