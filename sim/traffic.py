@@ -182,8 +182,10 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
         aircraft = sorties.aircraft[_pick([a.share for a in sorties.aircraft], u[0])]
         low, high = aircraft.altitude_m
         altitude = low + u[1] * (high - low)
-        if sorties.altitude_step_m > 0:
-            stepped = round(altitude / sorties.altitude_step_m) * sorties.altitude_step_m
+        step = sorties.altitude_step_m
+        levels = float(altitude) / step if step > 0 else math.inf
+        if math.isfinite(levels):  # (a step too small to count levels in is no step)
+            stepped = round(levels) * step
             altitude = stepped if low <= stepped <= high else altitude
         base = sorties.bases[_pick([w for _, w in sorties.bases], u[2])][0]
         m = _pick([m.share for m in sorties.missions], u[3])

@@ -116,6 +116,9 @@ REGRESSIONS: list[tuple[str, str]] = [
     ("empty-top-level-key", '"": 1\n'),
     # exit 1, KeyError (brought in by df444b7, found by the campaign run on it): a rule
     # between a party that flies and one with no flights, beside one between a and a
+    # exit 1, OverflowError (found at 7df8a0e): an altitude step so small (subnormal) that
+    # altitude / step is infinite
+    ("altitude-step-1e-320-m", "parties: {a: {" + SORTIES + ", altitude_step: 1e-320 m}}\n"),
     ("rule-between-a-party-without-flights", "parties: {a: {}, b: {}}\nflights:\n"
      "- {id: F, party: a, speed: 450 kt, altitude: FL200, route: [raqqa, hajin]}\n"
      "- {id: G, party: a, speed: 450 kt, altitude: FL200, route: [hajin, raqqa]}\n"
