@@ -23,10 +23,10 @@ from pathlib import Path
 import numpy as np
 import yaml
 
-from sim.engine import run
-from sim.geo import build_geography
-from sim.rules import World, separation_stats
-from sim.scenario import load_scenario
+from sim.engine.simulation import run
+from sim.model.geography import build_geography
+from sim.detect.rules import World, separation_stats
+from sim.model.scenario import load_scenario
 
 BOX_M = 400_000.0
 RULES = [

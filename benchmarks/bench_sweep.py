@@ -21,8 +21,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from sim.grid import parse_grid_argument, plan_sweep
-from sim.sweep import run_sweep
+from sim.study.grid import parse_grid_argument, plan_sweep
+from sim.study.sweep import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"

@@ -342,7 +342,7 @@ class Frame:
 
 def frame_centre() -> tuple[float, float]:
     """deir_ez_zor from our gazetteer (``frame: {center: deir_ez_zor}``)."""
-    from sim.gazetteer import builtin_places
+    from sim.model.places import builtin_places
 
     return builtin_places()["deir_ez_zor"]
 

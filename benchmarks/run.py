@@ -72,12 +72,13 @@ STAGES = """
 import json, sys, time
 t = [time.perf_counter()]
 import sim.cli  # everything the command line imports
-from sim.engine import run
-from sim.geo import build_geography
-from sim.output import run_stats, write_run
-from sim.metrics import summarize
-from sim.rules import World, detect, separation_reach
-from sim.scenario import load_scenario
+from sim.engine.simulation import run
+from sim.model.geography import build_geography
+from sim.analysis.metrics import run_stats
+from sim.io.write import write_run
+from sim.analysis.metrics import summarize
+from sim.detect.rules import World, detect, separation_reach
+from sim.model.scenario import load_scenario
 from pathlib import Path
 t.append(time.perf_counter())
 scenario = load_scenario(sys.argv[1], duration=sys.argv[3] or None)
@@ -208,10 +209,10 @@ def whole_process(path: Path, options: list[str], out: Path) -> tuple[float, flo
 
 def in_process(path: Path, options: list[str]) -> dict[str, Any]:
     """Counts of one run: legs, leg pairs, candidates, episodes, flight hours."""
-    from sim.engine import run
-    from sim.geo import build_geography
-    from sim.rules import World, separation_stats
-    from sim.scenario import load_scenario
+    from sim.engine.simulation import run
+    from sim.model.geography import build_geography
+    from sim.detect.rules import World, separation_stats
+    from sim.model.scenario import load_scenario
 
     duration = options[1] if options[:1] == ["--duration"] else None
     scenario = load_scenario(path, duration=duration)

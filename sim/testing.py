@@ -25,8 +25,9 @@ from typing import Any
 import numpy as np
 from hypothesis import strategies as st
 
-from sim.detect import Legs
-from sim.motion import FlightLog, FlightPlan
+from sim.detect.legs import Legs
+from sim.engine.motion import FlightLog
+from sim.traffic.plans import FlightPlan
 
 BOX_M = 100_000.0
 FRAME_CENTER = [39.5, 35.8]  # lon, lat: over the middle Euphrates
@@ -192,8 +193,8 @@ def run_plans(plans: Sequence[FlightPlan], rules: Sequence[dict[str, Any]] = (),
               zones: Sequence[dict[str, Any]] = (), duration_s: float = 86_400.0,
               **extra: Any) -> Any:
     """Run plans through the whole product (scenario, engine, rules) and return the Run."""
-    from sim.engine import run
-    from sim.scenario import parse_scenario
+    from sim.engine.simulation import run
+    from sim.model.scenario import parse_scenario
 
     return run(parse_scenario(scenario_document(plans, rules, zones, duration_s, **extra)))
 

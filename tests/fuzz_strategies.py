@@ -1079,7 +1079,7 @@ def check_case(case: FuzzCase, workdir: str | Path | None = None, timeout_s: flo
 
 def _incomplete(out: Path) -> str | None:
     """Why a run folder written with exit 0 is not whole (None when it is)."""
-    from sim.rundir import REQUIRED, RunFolderError, load_run_folder
+    from sim.io.read import REQUIRED, RunFolderError, load_run_folder
 
     if not out.is_dir():
         return f"{out} does not exist after exit 0"

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from sim.detect import Legs
+from sim.detect.legs import Legs
 
 INF = math.inf
 

@@ -15,8 +15,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.calibrate import episode_rate, replication_seeds
-from sim.scenario import load_scenario
+from sim.analysis.calibrate import episode_rate, replication_seeds
+from sim.model.scenario import load_scenario
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
 

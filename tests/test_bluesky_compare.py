@@ -127,8 +127,8 @@ def test_the_oracle_on_a_head_on_pair_and_party_filter(bc):
 
 
 def test_crafted_grazing_encounters_are_short_and_ours_equal_the_oracle(bc, tmp_path):
-    from sim.engine import run
-    from sim.scenario import load_scenario
+    from sim.engine.simulation import run
+    from sim.model.scenario import load_scenario
 
     flights = bc.separation_traffic(12, seed=3)
     oracle = bc.exact_losses(flights)

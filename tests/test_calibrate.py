@@ -7,9 +7,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.calibrate import episode_rate, replication_seeds, t975
+from sim.analysis.calibrate import episode_rate, replication_seeds, t975
 from sim.cli import main
-from sim.scenario import load_scenario, read_yaml
+from sim.model.scenario import load_scenario, read_yaml
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
 

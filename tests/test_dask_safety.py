@@ -12,7 +12,7 @@ import psutil
 import pytest
 
 from sim.cli import main
-from sim.executors import dask_client
+from sim.study.executors import dask_client
 
 
 def status_of(url: str) -> int:

@@ -16,8 +16,9 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from sim import testing as sst
-from sim.detect import Legs, separation_pieces, within_radius
-from sim.motion import FlightPlan
+from sim.detect.legs import Legs, within_radius
+from sim.detect.narrowphase import separation_pieces
+from sim.traffic.plans import FlightPlan
 from tests import oracle
 
 DT = 0.25
@@ -29,7 +30,7 @@ FT = 0.3048
 
 
 def rule_limits(rule: dict) -> tuple[float, float | None]:
-    from sim.units import parse_quantity
+    from sim.model.units import parse_quantity
     vertical = rule.get("vertical")
     return (parse_quantity(rule["horizontal"], "distance").si,
             None if vertical is None else parse_quantity(vertical, "distance").si)

@@ -15,9 +15,9 @@ from pyproj import Geod, Transformer
 from shapely.geometry import LineString
 from shapely.geometry import Point as ShapelyPoint
 
-from sim.gazetteer import builtin_centerlines, builtin_places
-from sim.geo import LocalFrame, build_geography, frame_of
-from sim.scenario import ScenarioError, parse_scenario
+from sim.model.places import builtin_centerlines, builtin_places
+from sim.model.geography import LocalFrame, build_geography, frame_of
+from sim.model.scenario import ScenarioError, parse_scenario
 
 GEOD = Geod(ellps="WGS84")
 SEEDS = Path(__file__).resolve().parents[1] / "seeds"

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from sim import testing as sst
-from sim.engine import run
-from sim.limits import DEFAULT_LIMITS, Limits
-from sim.metrics import summarize
-from sim.motion import FlightPlan
-from sim.scenario import parse_scenario
+from sim.engine.simulation import run
+from sim.model.limits import DEFAULT_LIMITS, Limits
+from sim.analysis.metrics import summarize
+from sim.traffic.plans import FlightPlan
+from sim.model.scenario import parse_scenario
 
 ZONE = {"id": "Z1", "party": "blue",
         "area": {"circle": {"center": {"x": "0 m", "y": "0 m"}, "radius": "10 km"}}}
@@ -107,7 +107,7 @@ def test_a_declared_zone_not_yet_said_is_not_yet_received_and_a_secret_one_undec
 
 
 def test_too_many_declarations_are_refused_at_load_and_stop_the_run():
-    from sim.scenario import ScenarioError
+    from sim.model.scenario import ScenarioError
 
     # At load, from the call schedule's estimate:
     with pytest.raises(ScenarioError) as info:

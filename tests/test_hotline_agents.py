@@ -23,12 +23,13 @@ import numpy as np
 import pytest
 
 from sim import testing as sst
-from sim.engine import Run, run
-from sim.hotline import LOST, NOT_YET_RECEIVED, RECEIVED, UNDECLARED, schedule
-from sim.metrics import summarize
-from sim.motion import FlightPlan
-from sim.output import events_csv, hotline_csv, write_run, zones_csv
-from sim.scenario import ScenarioError, load_scenario, parse_scenario
+from sim.engine.simulation import Run, run
+from sim.engine.hotline import schedule
+from sim.model.records import LOST, NOT_YET_RECEIVED, RECEIVED, UNDECLARED
+from sim.analysis.metrics import summarize
+from sim.traffic.plans import FlightPlan
+from sim.io.write import events_csv, hotline_csv, write_run, zones_csv
+from sim.model.scenario import ScenarioError, load_scenario, parse_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"

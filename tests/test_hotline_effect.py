@@ -7,8 +7,8 @@ import math
 import numpy as np
 import pytest
 
-from sim.compare import compare, sign_test
-from sim.scenario import load_scenario
+from sim.analysis.compare import compare, sign_test
+from sim.model.scenario import load_scenario
 
 BASELINE = "scenarios/euphrates_dec2017.yaml"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 from sim.cli import main
-from sim.limits import DEFAULT_LIMITS, LIMITS, Limits, set_limits
-from sim.scenario import ScenarioError, load_scenario
+from sim.model.limits import DEFAULT_LIMITS, LIMITS, Limits, set_limits
+from sim.model.scenario import ScenarioError, load_scenario
 from tests.cli_helpers import refused
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -78,7 +78,7 @@ def test_too_many_generated_sorties_are_refused_at_load(capsys):
 
 def test_generated_sorties_beyond_the_flight_limit_stop_as_they_are_drawn():
     # The load-time check knows the expected number; the real draw is checked as made.
-    from sim.engine import run
+    from sim.engine.simulation import run
 
     scenario = load_scenario(BASELINE, duration="1 d")
     count = len(run(scenario).flights)
@@ -112,8 +112,8 @@ def test_a_racetrack_of_endless_laps_is_refused_before_it_is_built(tmp_path, cap
 
 def test_the_load_time_estimate_of_racetrack_laps_is_a_low_one():
     # validate refuses on the estimate only what making the traffic would refuse too.
-    from sim.engine import run
-    from sim.scenario import _racetrack_points
+    from sim.engine.simulation import run
+    from sim.model.scenario import _racetrack_points
 
     scenario = load_scenario(BASELINE, duration="10 d")
     expected = {name: p.sorties.per_day * 10.0 for name, p in scenario.parties.items()
@@ -152,8 +152,8 @@ def test_the_pairs_limit_counts_only_the_parties_a_rule_looks_at():
     import numpy as np
 
     from sim import testing as sst
-    from sim.limits import LimitExceeded
-    from sim.rules import World, detect, separation_parties, separation_reach
+    from sim.model.limits import LimitExceeded
+    from sim.detect.rules import World, detect, separation_parties, separation_reach
 
     rng = np.random.default_rng(5)
     plans = [sst.FlightPlan(f"F{k:03d}", "red" if k == 0 else "blue", 0.0, 200.0, 6096.0,

@@ -15,9 +15,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim import detect
+from sim.detect import broadphase
 from sim import testing as sst
-from sim.detect import Legs, candidate_leg_pairs, separation_pieces
+from sim.detect.broadphase import candidate_leg_pairs
+from sim.detect.legs import Legs
+from sim.detect.narrowphase import separation_pieces
 from tests.scalar_narrow_phase import pair_piece
 
 horizontals_m = st.sampled_from([152.4, 1852.0, 9260.0, 72_420.0]) | st.floats(1.0, 100_000.0)
@@ -87,7 +89,7 @@ def test_broad_phase_for_some_parties_keeps_exactly_their_pairs(leg_set, horizon
     party = np.array([random.randrange(3) for _ in range(flights)], np.int64)
     every = candidate_leg_pairs(legs, horizontal_m, vertical_m)
     some = candidate_leg_pairs(legs, horizontal_m, vertical_m,
-                               meets=detect.Meets(party, frozenset(pairs)))
+                               meets=broadphase.Meets(party, frozenset(pairs)))
     pa, pb = party[legs.flight[every[0]]], party[legs.flight[every[1]]]
     wanted = np.array([(min(a, b), max(a, b)) in pairs for a, b in
                        zip(pa.tolist(), pb.tolist(), strict=True)], bool)
@@ -98,9 +100,9 @@ def test_broad_phase_for_some_parties_keeps_exactly_their_pairs(leg_set, horizon
 def test_broad_phase_for_two_parties_in_a_crowd(monkeypatch):
     legs = _crowd(150, 5)
     party = (np.arange(150) % 3).astype(np.int64)  # three parties, two of them meeting
-    meets = detect.Meets(party, frozenset({(0, 2)}))
+    meets = broadphase.Meets(party, frozenset({(0, 2)}))
     every = candidate_leg_pairs(legs, 9260.0, 304.8)
-    monkeypatch.setattr(detect, "BATCH_PAIRS", 11)
+    monkeypatch.setattr(broadphase, "BATCH_PAIRS", 11)
     some = candidate_leg_pairs(legs, 9260.0, 304.8, meets=meets)
     pa, pb = party[legs.flight[every[0]]], party[legs.flight[every[1]]]
     wanted = ((pa == 0) & (pb == 2)) | ((pa == 2) & (pb == 0))
@@ -133,14 +135,14 @@ def test_broad_phase_in_a_crowd(seed, horizontal_m, vertical_m):
 def test_batches_do_not_change_the_candidates(monkeypatch):
     legs = _crowd(150, 7)
     expected = candidate_leg_pairs(legs, 9260.0, 304.8)
-    monkeypatch.setattr(detect, "BATCH_PAIRS", 7)
+    monkeypatch.setattr(broadphase, "BATCH_PAIRS", 7)
     batched = candidate_leg_pairs(legs, 9260.0, 304.8)
     assert all(np.array_equal(a, b) for a, b in zip(batched, expected, strict=True))
 
 
 def test_a_tight_chunk_budget_still_keeps_every_near_pair(monkeypatch):
     legs = _crowd(150, 7)
-    monkeypatch.setattr(detect, "MAX_CHUNKS", 2 * len(legs) + 50)  # long, coarse buckets
+    monkeypatch.setattr(broadphase, "MAX_CHUNKS", 2 * len(legs) + 50)  # long, coarse buckets
     _check_candidates(legs, 9260.0, 304.8)
     _check_candidates(legs, 500.0, None)
 
@@ -149,12 +151,12 @@ def test_cell_keys_by_rank_order_cells_like_tuples():
     rng = np.random.default_rng(3)
     n = 500
     first = np.stack([rng.choice([0, 2**40], n), rng.integers(0, 3, n), rng.choice([0, 2**30], n)])
-    chunks = detect._Chunks(np.arange(n), np.arange(n), np.zeros(n), np.ones(n),
+    chunks = broadphase._Chunks(np.arange(n), np.arange(n), np.zeros(n), np.ones(n),
                             rng.integers(0, 3, n), first * 1.0, first * 1.0, first, first + 1)
     chunk = np.repeat(np.arange(n), 8).astype(np.int32)
     step = np.tile(np.arange(8), n).astype(np.int8)
     key = chunks.cell_key(chunk, step)  # spans far beyond 62 bits: ranks
-    cells = first[:, chunk] + detect._STEPS[:, step]
+    cells = first[:, chunk] + broadphase._STEPS[:, step]
     rows = list(zip(chunks.bucket[chunk].tolist(), *(c.tolist() for c in cells), strict=True))
     by_tuple = sorted(range(len(rows)), key=lambda k: rows[k])
     assert np.all(np.diff(key[by_tuple]) >= 0)
@@ -162,7 +164,7 @@ def test_cell_keys_by_rank_order_cells_like_tuples():
 
 
 def test_one_broad_phase_at_the_widest_reach_finds_what_each_rule_finds_alone():
-    from sim.rules import World, detect, separation_parties, separation_reach
+    from sim.detect.rules import World, detect, separation_parties, separation_reach
 
     rng = np.random.default_rng(11)
     plans = [sst.FlightPlan(f"F{k}", ("blue", "red")[k % 2], float(rng.uniform(0, 3600)),

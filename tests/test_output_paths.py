@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from sim.output import OutputError, write_folder
-from sim.sweepplots import file_stem
+from sim.io.write import OutputError, write_folder
+from sim.present.sweepplots import file_stem
 
 
 @pytest.mark.parametrize("name", ["../escape.txt", "a/b.txt", "/etc/passwd", "..", ".", "",

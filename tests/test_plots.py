@@ -15,18 +15,18 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim import plots
+from sim.present import plots
 from sim.cli import main
-from sim.geo import build_geography
-from sim.metrics import (
+from sim.model.geography import build_geography
+from sim.analysis.metrics import (
     bootstrap_interval,
     encounter_rule,
     headline_metrics,
     replication_summary,
     severity_bins,
 )
-from sim.rundir import load_run_folder
-from sim.units import DAY, HOUR
+from sim.io.read import load_run_folder
+from sim.model.units import DAY, HOUR
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"

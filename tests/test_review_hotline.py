@@ -18,10 +18,10 @@ import pytest
 from shapely.geometry import LineString
 
 from sim.cli import main
-from sim.engine import OUTCOMES, run
-from sim.geo import build_geography
-from sim.scenario import Problem, ScenarioError, load_scenario
-from sim.traffic import plan_traffic
+from sim.engine.simulation import OUTCOMES, run
+from sim.model.geography import build_geography
+from sim.model.scenario import Problem, ScenarioError, load_scenario
+from sim.traffic.sorties import plan_traffic
 from tests.cli_helpers import refused
 
 BASE = """\

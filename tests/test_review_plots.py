@@ -23,7 +23,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-import sim.output
+import sim.io.write
 from sim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -652,7 +652,7 @@ def test_plot_write_failure_leaves_the_old_folder(base, tmp_path, capsys, monkey
     target = tmp_path / "plots"
     target.mkdir()
     (target / "old.txt").write_text("old\n")
-    monkeypatch.setattr(sim.output.os, "fsync", _fsync_failing(OSError(28, "No space left")))
+    monkeypatch.setattr(sim.io.write.os, "fsync", _fsync_failing(OSError(28, "No space left")))
     code, _, err = cli(capsys, "plot", base["enc"], "--out", target, "--force")
     assert_input_error(code, err, "plots")
     assert [p.name for p in target.iterdir()] == ["old.txt"]
@@ -660,7 +660,7 @@ def test_plot_write_failure_leaves_the_old_folder(base, tmp_path, capsys, monkey
 
 
 def test_compare_interrupted_leaves_nothing(base, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sim.output.os, "fsync", _fsync_failing(KeyboardInterrupt()))
+    monkeypatch.setattr(sim.io.write.os, "fsync", _fsync_failing(KeyboardInterrupt()))
     code, _, err = cli(capsys, "compare", base["enc"], base["eu"], "--out", tmp_path / "cmp")
     assert code == 130, err
     assert "interrupted" in err and "as it was" in err
@@ -668,7 +668,7 @@ def test_compare_interrupted_leaves_nothing(base, tmp_path, capsys, monkeypatch)
 
 
 def test_report_interrupted_leaves_nothing(base, tmp_path, capsys, monkeypatch):
-    monkeypatch.setattr(sim.output.os, "fsync", _fsync_failing(KeyboardInterrupt()))
+    monkeypatch.setattr(sim.io.write.os, "fsync", _fsync_failing(KeyboardInterrupt()))
     code, _, err = cli(capsys, "report", base["enc"], "--out", tmp_path / "r.html")
     assert code == 130, err
     assert list(tmp_path.iterdir()) == []

@@ -28,10 +28,10 @@ import yaml
 from scipy.stats import t as student_t
 
 import sim
-from sim.calibrate import replication_seeds
+from sim.analysis.calibrate import replication_seeds
 from sim.cli import main
-from sim.compare import replication_metrics
-from sim.scenario import load_scenario
+from sim.analysis.compare import replication_metrics
+from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"
@@ -313,9 +313,9 @@ def test_dask_at_an_address_gives_the_same_file(tiny, tmp_path, capsys):
 
 def test_interrupt_keeps_rows_and_the_rerun_gives_the_same_file(tiny, tmp_path, capsys,
                                                                  monkeypatch):
-    import sim.executors
+    import sim.study.executors
 
-    real = sim.executors.run_replication
+    real = sim.study.executors.run_replication
     calls = []
 
     def interrupted(scenario, seed):
@@ -324,7 +324,7 @@ def test_interrupt_keeps_rows_and_the_rerun_gives_the_same_file(tiny, tmp_path, 
             raise KeyboardInterrupt
         return real(scenario, seed)
 
-    monkeypatch.setattr(sim.executors, "run_replication", interrupted)
+    monkeypatch.setattr(sim.study.executors, "run_replication", interrupted)
     out = tmp_path / "cut"
     code, _, err = cli(capsys, tiny_args(out, "--workers", "1"))
     assert code == 130, err

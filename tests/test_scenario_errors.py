@@ -14,14 +14,14 @@ from typing import Any
 import pytest
 import yaml
 
-from sim.scenario import (
+from sim.model.scenario import (
     ScenarioError,
     apply_override,
     load_scenario,
     parse_scenario,
     read_yaml,
 )
-from sim.units import parse_quantity
+from sim.model.units import parse_quantity
 
 MI = 1609.344
 

@@ -48,7 +48,7 @@ from typing import Any
 
 import pytest
 
-from sim.rundir import load_run_folder
+from sim.io.read import load_run_folder
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

@@ -27,7 +27,7 @@ import numpy as np
 import pytest
 
 from sim.cli import main
-from sim.metrics import (
+from sim.analysis.metrics import (
     bootstrap_interval,
     encounter_rule,
     headline_metrics,
@@ -36,9 +36,9 @@ from sim.metrics import (
     replication_summary,
     severity,
 )
-from sim.records import Episode, FlightRecord
-from sim.rundir import load_run_folder
-from sim.scenario import load_scenario
+from sim.model.records import Episode, FlightRecord
+from sim.io.read import load_run_folder
+from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -17,15 +17,15 @@ import numpy as np
 import pytest
 
 from sim.cli import RowProgress, main
-from sim.grid import (
+from sim.study.grid import (
     GridError,
     axis_numbers,
     load_sweep_file,
     parse_grid_argument,
     plan_sweep,
 )
-from sim.sweep import load_sweep, run_sweep, summarize_sweep
-from sim.sweepstore import StoreError
+from sim.study.sweep import load_sweep, run_sweep, summarize_sweep
+from sim.study.store import StoreError
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"
@@ -185,11 +185,11 @@ def test_a_scheduler_that_is_not_an_address_is_a_usage_error(capsys, tmp_path):
 
 
 def test_a_worker_of_another_version_is_refused(tmp_path, monkeypatch):
-    import sim.executors
+    import sim.study.executors
 
-    monkeypatch.setattr(sim.executors, "__version__", "0.0.0-other")
+    monkeypatch.setattr(sim.study.executors, "__version__", "0.0.0-other")
     plan = small_plan(replications=1, duration="6 h")
-    with pytest.raises(sim.executors.ExecutorError, match="0.0.0-other"):
+    with pytest.raises(sim.study.executors.ExecutorError, match="0.0.0-other"):
         run_sweep(plan, tmp_path / "s")
     assert rows(tmp_path / "s") == []
 
@@ -501,10 +501,10 @@ def _die(scenario, seed):  # a worker that is killed mid-replication
 
 def test_a_dead_worker_process_is_a_clear_error_and_the_store_stays_usable(tmp_path,
                                                                            monkeypatch):
-    import sim.executors
+    import sim.study.executors
 
-    monkeypatch.setattr(sim.executors, "run_replication", _die)
-    with pytest.raises(sim.executors.ExecutorError, match="worker process died"):
+    monkeypatch.setattr(sim.study.executors, "run_replication", _die)
+    with pytest.raises(sim.study.executors.ExecutorError, match="worker process died"):
         run_sweep(small_plan(1, "6 h"), tmp_path / "s", workers=2)
     monkeypatch.undo()
     outcome = run_sweep(small_plan(1, "6 h"), tmp_path / "s", workers=2)
@@ -514,9 +514,9 @@ def test_a_dead_worker_process_is_a_clear_error_and_the_store_stays_usable(tmp_p
 @pytest.mark.parametrize("name", ["euphrates_dec2017", "encounters", "al_tanf_2017",
                                   "palmyra_dec2016", "euphrates_nyt_sides"])
 def test_metric_names_known_before_running_are_those_a_run_gives(name):
-    from sim.compare import replication_metrics
-    from sim.metrics import headline_metric_names
-    from sim.scenario import load_scenario
+    from sim.analysis.compare import replication_metrics
+    from sim.analysis.metrics import headline_metric_names
+    from sim.model.scenario import load_scenario
 
     scenario = load_scenario(ROOT / "scenarios" / f"{name}.yaml", duration="6 h")
     names = headline_metric_names(scenario)

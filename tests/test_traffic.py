@@ -24,12 +24,12 @@ from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
 from sim.cli import main
-from sim.engine import Run, run
-from sim.geo import resolve_point
-from sim.metrics import summarize
-from sim.scenario import ScenarioError, parse_scenario
-from sim.traffic import arrival_times
-from sim.units import DAY, HOUR
+from sim.engine.simulation import Run, run
+from sim.model.geography import resolve_point
+from sim.analysis.metrics import summarize
+from sim.model.scenario import ScenarioError, parse_scenario
+from sim.traffic.sorties import arrival_times
+from sim.model.units import DAY, HOUR
 
 ALPHA = 0.001
 KM = 1000.0
@@ -727,7 +727,7 @@ def test_reported_rates_are_compared_in_the_summary(tmp_path):
 def test_bad_reported_rates_name_their_key(bad):
     import yaml
 
-    from sim.scenario import ScenarioError, parse_scenario
+    from sim.model.scenario import ScenarioError, parse_scenario
     scenario = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
     document = yaml.safe_load(scenario.read_text())
     document["reported"] = [bad]
@@ -761,7 +761,7 @@ def _lines_and_cuts(draw):
 def test_polyline_cuts_are_substrings_bit_for_bit(case):
     from shapely.ops import substring
 
-    from sim.polyline import Polyline
+    from sim.model.polyline import Polyline
 
     line, start, end = case
     expected = [(float(x), float(y)) for x, y in substring(line, start, end).coords]

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.units import QuantityError, format_si, parse_quantity
+from sim.model.units import QuantityError, format_si, parse_quantity
 
 MI = 1609.344
 NMI = 1852.0

@@ -1,0 +1,409 @@
+"""Summaries and statistics of a run: counts and rates per rule and party, flights and flight
+hours (``summary.json``); near-miss statistics (``stats.json``); replication intervals."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from sim import __version__
+from sim.engine.simulation import OUTCOMES, Run
+from sim.model.records import LOST, NOT_YET_RECEIVED, UNDECLARED, Episode, FlightRecord
+from sim.model.scenario import MinSeparationSpec, Scenario
+from sim.model.units import DAY, FOOT, HOUR, NAUTICAL_MILE, STATUTE_MILE
+
+
+def summarize(run: Run) -> dict[str, Any]:
+    """The ``summary.json`` of a run (SPEC §10).
+
+    ``by_party`` counts the episodes each party took part in: both parties of a separation
+    episode, the violator's party for lane and zone episodes. Every party appears, with 0
+    where it took part in none.
+    """
+    scenario = run.scenario
+    parties = sorted(scenario.parties)
+    flown = [f for f in run.flights if f.depart_s < scenario.duration_s]
+    days = scenario.duration_s / DAY
+    rules: dict[str, Any] = {}
+    for spec in scenario.rules:
+        mine = [e for e in run.episodes if e.rule == spec.id]
+        by_party = {p: sum(1 for e in mine if e.involves(p)) for p in parties}
+        rules[spec.id] = {"type": spec.type, "episodes": len(mine), "by_party": by_party,
+                          "per_day": round(len(mine) / days, 6)}
+    return {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "version": __version__,
+        "duration_s": float(scenario.duration_s),
+        "start": scenario.start,
+        "flights": {p: sum(1 for f in flown if f.party == p) for p in parties},
+        "flight_hours": {p: round(sum(f.airborne_s for f in flown if f.party == p) / HOUR, 6)
+                         for p in parties},
+        "rules": rules,
+        "hotline": hotline_summary(run),
+        "planning": planning_summary(run),
+        "reported": reported_summary(scenario, run.episodes),
+    }
+
+
+def reported_summary(scenario: Scenario, episodes: Sequence[Episode]) -> list[dict[str, Any]]:
+    """Each reported rate beside the simulated one (episodes a day the party took part
+    in, or all the rule's episodes), and whether it falls within the reported band."""
+    days = scenario.duration_s / DAY
+    reported = []
+    for item in scenario.reported:
+        count = sum(1 for e in episodes if e.rule == item.rule and (
+            item.party is None or e.involves(item.party)))
+        simulated = count / days
+        reported.append({"rule": item.rule, "party": item.party,
+                         "simulated_per_day": round(simulated, 6),
+                         "reported_per_day": [item.low_per_day, item.high_per_day],
+                         "within": item.low_per_day <= simulated <= item.high_per_day,
+                         "fact": item.fact})
+    return reported
+
+
+def hotline_summary(run: Run) -> dict[str, Any]:
+    """Calls, declarations, losses, complaints, and zone incursions by what was known.
+
+    ``declared``/``lost`` count declaration items passed (one per zone, recipient and
+    call) and those lost; ``complaints`` the complaints passed, ``by_party`` by the side
+    that complained. ``incursions`` splits zone_incursion episodes by the violator's
+    knowledge of the zone when the episode began (see ``Hotline.status``).
+    """
+    hotline = run.hotline
+    parties = sorted(run.scenario.parties)
+    zones = [m for m in hotline.messages if m.item_type == "zone"]
+    complaints = [m for m in hotline.messages if m.item_type == "complaint"]
+    scheduled = len(hotline.scheduled())
+    incursions = [e for e in run.episodes if e.type == "zone_incursion"]
+    by_status = {s: sum(1 for e in incursions if e.declaration == s)
+                 for s in (NOT_YET_RECEIVED, LOST, UNDECLARED)}
+    return {
+        "enabled": run.scenario.hotline.enabled,
+        "calls": hotline.calls,
+        "scheduled_calls": scheduled,
+        "adhoc_calls": hotline.calls - scheduled,
+        "declared": len(zones),
+        "lost": sum(1 for m in zones if m.lost),
+        "zones_declared": len({m.item for m in zones}),
+        "work_areas": len(run.work_areas),
+        "complaints": len(complaints),
+        "complaints_lost": sum(1 for m in complaints if m.lost),
+        "complaints_by_party": {p: sum(1 for m in complaints if m.sender == p)
+                                for p in parties},
+        "complaints_per_call": round(len(complaints) / scheduled, 6) if scheduled else 0.0,
+        "incursions": {"total": len(incursions),
+                       "informed": sum(1 for e in incursions if e.informed),
+                       "uninformed": sum(1 for e in incursions if not e.informed),
+                       **by_status},
+    }
+
+
+def planning_summary(run: Run) -> dict[str, dict[str, int]]:
+    """What became of each party's generated sorties: as planned, rerouted round received
+    zones, delayed, dropped, or not flown (still waiting when the run ended)."""
+    out: dict[str, dict[str, int]] = {}
+    for party in sorted(run.scenario.parties):
+        mine = [o for sortie, o in run.outcomes.items()
+                if sortie.rsplit("-", 1)[0] == party]
+        out[party] = {"sorties": len(mine), **{o: mine.count(o) for o in OUTCOMES}}
+    return out
+
+
+# ---------------------------------------------------------------------------- near-miss statistics
+
+# The quantiles of the miss-distance distributions (numpy's default linear interpolation).
+QUANTILES = (0.0, 0.05, 0.25, 0.5, 0.75, 0.95, 1.0)
+NO_CAUSE = "none"  # the ``by_cause`` key of episodes that overlap no deliberate deviation
+
+
+@dataclass(frozen=True, slots=True)
+class SeverityBin:
+    """Encounters whose closest approach is nearer than both limits (strictly)."""
+
+    name: str
+    label: str
+    horizontal_m: float
+    vertical_m: float  # math.inf: no vertical limit
+
+
+# Nested, most severe first: an NMAC as the nmac facts define it, then 1 nmi, then the ICAO
+# loss of separation (5 nmi / 1000 ft); the widest min_separation rule closes the list.
+SEVERITY_BINS = (
+    SeverityBin("nmac", "NMAC (< 500 ft, < 100 ft)", 500 * FOOT, 100 * FOOT),
+    SeverityBin("under_1nmi", "< 1 nmi, < 1000 ft", NAUTICAL_MILE, 1000 * FOOT),
+    SeverityBin("under_5nmi", "< 5 nmi, < 1000 ft", 5 * NAUTICAL_MILE, 1000 * FOOT),
+)
+
+
+def near_miss_stats(scenario: Scenario, episodes: Sequence[Episode],
+                    flights: Sequence[FlightRecord], hotline: Mapping[str, Any],
+                    bins: Sequence[SeverityBin] = SEVERITY_BINS) -> dict[str, Any]:
+    """The ``stats.json`` of a run: rates, miss distances, severity, time in violation.
+
+    Pure: computed from the episodes, the flights (those that departed within the run are
+    its sorties and flight hours) and the hotline summary (``hotline_summary``), so that
+    it can be recomputed from a run folder. Rates are per day of run time, per 100
+    sorties and per 1,000 flight hours; a party's rates count the episodes it took part
+    in over its own sorties and hours.
+    """
+    parties = sorted(scenario.parties)
+    days = scenario.duration_s / DAY
+    flown = [f for f in flights if f.depart_s < scenario.duration_s]
+    sorties = {p: sum(1 for f in flown if f.party == p) for p in parties}
+    hours = {p: sum(f.airborne_s for f in flown if f.party == p) / HOUR for p in parties}
+    total_sorties, total_hours = sum(sorties.values()), sum(hours.values())
+    rates: dict[str, Any] = {}
+    miss: dict[str, Any] = {}
+    time_in: dict[str, Any] = {}
+    for spec in scenario.rules:
+        mine = [e for e in episodes if e.rule == spec.id]
+        by_party = {}
+        for p in parties:
+            theirs = [e for e in mine if e.involves(p)]
+            by_party[p] = _rates(len(theirs), days, sorties[p], hours[p])
+        causes = sorted({e.cause or NO_CAUSE for e in mine})
+        rates[spec.id] = {
+            "type": spec.type, **_rates(len(mine), days, total_sorties, total_hours),
+            "by_party": by_party,
+            "by_cause": {c: {"episodes": n, "per_day": _round(n / days)} for c in causes
+                         for n in [sum(1 for e in mine if (e.cause or NO_CAUSE) == c)]},
+        }
+        time_in[spec.id] = _time_in_violation(mine, parties, hours)
+        if spec.type == "min_separation":
+            miss[spec.id] = {
+                "episodes": len(mine),
+                "horizontal_m": quantiles([e.min_distance_m for e in mine
+                                           if e.min_distance_m is not None]),
+                "vertical_m": quantiles([abs(e.vertical_m) for e in mine
+                                         if e.vertical_m is not None]),
+            }
+    return {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "version": __version__,
+        "duration_s": float(scenario.duration_s),
+        "days": _round(days),
+        "exposure": {
+            "sorties": {"total": total_sorties, **sorties},
+            "flight_hours": {"total": _round(total_hours),
+                             **{p: _round(h) for p, h in hours.items()}},
+        },
+        "rates": rates,
+        "miss_distance": miss,
+        "severity": severity(scenario, episodes, bins),
+        "time_in_violation": time_in,
+        "hotline": {k: hotline[k] for k in ("enabled", "calls", "scheduled_calls", "declared",
+                                           "lost", "complaints", "complaints_lost",
+                                           "complaints_by_party", "complaints_per_call")
+                    if k in hotline},
+    }
+
+
+def _rates(count: int, days: float, sorties: int, hours: float) -> dict[str, Any]:
+    """A count and its three rates; a rate over no sorties (or hours) is null."""
+    return {"episodes": count, "per_day": _round(count / days),
+            "per_100_sorties": _round(100.0 * count / sorties) if sorties else None,
+            "per_1000_flight_hours": _round(1000.0 * count / hours) if hours > 0 else None}
+
+
+def _time_in_violation(mine: Sequence[Episode], parties: Sequence[str],
+                       hours: Mapping[str, float]) -> dict[str, Any]:
+    """How long the rule's condition held: in all (aircraft-time for lanes and zones,
+    pair-time for separation), per episode, and per party per hour that party flew."""
+    durations = np.array([e.duration_s for e in mine], float)
+    by_party = {}
+    for p in parties:
+        total = float(sum(e.duration_s for e in mine if e.involves(p)))
+        by_party[p] = {"total_s": _round(total),
+                       "per_flight_hour_s": _round(total / hours[p]) if hours[p] > 0 else None}
+    return {
+        "total_s": _round(float(durations.sum())),
+        "mean_s": _round(float(durations.mean())) if len(durations) else None,
+        "median_s": _round(float(np.median(durations))) if len(durations) else None,
+        "max_s": _round(float(durations.max())) if len(durations) else None,
+        "by_party": by_party,
+    }
+
+
+def quantiles(values: Sequence[float]) -> dict[str, Any]:
+    """Count, mean and the ``QUANTILES`` of a sample (nulls for an empty one)."""
+    data = np.asarray(values, float)
+    if not len(data):
+        return {"count": 0, "mean": None, **{_q_name(q): None for q in QUANTILES}}
+    values_q = np.quantile(data, QUANTILES)
+    return {"count": int(len(data)), "mean": _round(float(data.mean())),
+            **{_q_name(q): _round(float(v)) for q, v in zip(QUANTILES, values_q, strict=True)}}
+
+
+def _q_name(q: float) -> str:
+    return {0.0: "min", 1.0: "max"}.get(q, f"p{round(q * 100):02d}")
+
+
+def encounter_rule(scenario: Scenario) -> MinSeparationSpec | None:
+    """The widest min_separation rule (largest horizontal, then vertical limit): its
+    episodes are the encounters the severity bins classify."""
+    rules = [r for r in scenario.rules if isinstance(r, MinSeparationSpec)]
+    if not rules:
+        return None
+    return max(rules, key=lambda r: (r.horizontal_m, math.inf if r.vertical_m is None
+                                     else r.vertical_m))
+
+
+def severity_bins(scenario: Scenario, bins: Sequence[SeverityBin] = SEVERITY_BINS
+                  ) -> tuple[SeverityBin, ...]:
+    """The bins that apply: those strictly inside the encounter rule, then that rule."""
+    widest = encounter_rule(scenario)
+    if widest is None:
+        return ()
+    h = widest.horizontal_m
+    v = math.inf if widest.vertical_m is None else widest.vertical_m
+    inside = [b for b in bins if b.horizontal_m <= h and b.vertical_m <= v
+              and (b.horizontal_m, b.vertical_m) != (h, v)]
+    label = f"< {_distance_label(h)}" + ("" if math.isinf(v) else f", < {v / FOOT:g} ft")
+    return (*inside, SeverityBin(widest.id, f"{label} ({widest.id})", h, v))
+
+
+def severity(scenario: Scenario, episodes: Sequence[Episode],
+             bins: Sequence[SeverityBin] = SEVERITY_BINS) -> dict[str, Any]:
+    """Encounters (episodes of the widest min_separation rule) by the most severe bin
+    their closest approach falls in.
+
+    Altitudes are constant along a flight, so the vertical miss distance at the closest
+    horizontal approach is the pair's vertical separation throughout: an encounter is in
+    a bin exactly when a min_separation rule with the bin's limits holds at some moment.
+    An encounter that comes close twice counts once, at its closest.
+    """
+    widest = encounter_rule(scenario)
+    if widest is None:
+        return {"encounter_rule": None, "encounters": 0, "bins": []}
+    days = scenario.duration_s / DAY
+    applied = severity_bins(scenario, bins)
+    found = [e for e in episodes if e.rule == widest.id and e.min_distance_m is not None]
+    counts = [0] * len(applied)
+    for e in found:
+        h = float(e.min_distance_m or 0.0)
+        v = abs(e.vertical_m) if e.vertical_m is not None else 0.0
+        for k, b in enumerate(applied):
+            if h < b.horizontal_m and v < b.vertical_m:
+                counts[k] += 1
+                break
+    out = []
+    cumulative = 0
+    for b, n in zip(applied, counts, strict=True):
+        cumulative += n
+        out.append({"name": b.name, "label": b.label, "horizontal_m": _round(b.horizontal_m),
+                    "vertical_m": None if math.isinf(b.vertical_m) else _round(b.vertical_m),
+                    "encounters": n, "per_day": _round(n / days),
+                    "cumulative": cumulative, "cumulative_per_day": _round(cumulative / days)})
+    return {"encounter_rule": widest.id, "encounters": len(found), "bins": out}
+
+
+def _distance_label(metres: float) -> str:
+    """A limit as written in the field: whole statute or nautical miles, or feet."""
+    for unit, name in ((STATUTE_MILE, "mi"), (NAUTICAL_MILE, "nmi")):
+        if abs(metres / unit - round(metres / unit)) < 1e-9 and metres >= unit:
+            return f"{round(metres / unit)} {name}"
+    if metres < NAUTICAL_MILE:
+        return f"{metres / FOOT:g} ft"
+    return f"{metres / NAUTICAL_MILE:.3g} nmi"
+
+
+def _round(value: float) -> float:
+    return round(value, 6)
+
+
+# ---------------------------------------------------------------------------- replications
+
+BOOTSTRAP_RESAMPLES = 2000
+
+
+def headline_metrics(stats: Mapping[str, Any]) -> dict[str, float]:
+    """The numbers of one run that replications summarise, flattened to dotted names:
+    each rule's three rates and each party's episodes a day, hours in violation,
+    encounters a day at least as close as each severity bin, and complaints per call."""
+    out: dict[str, float] = {}
+    for rule_id, r in stats["rates"].items():
+        for rate in ("per_day", "per_100_sorties", "per_1000_flight_hours"):
+            if r[rate] is not None:
+                out[f"{rule_id}.{rate}"] = float(r[rate])
+        for party, pr in r["by_party"].items():
+            out[f"{rule_id}.{party}.per_day"] = float(pr["per_day"])
+        out[f"{rule_id}.hours_in_violation"] = _round(
+            float(stats["time_in_violation"][rule_id]["total_s"]) / HOUR)
+    for b in stats["severity"]["bins"]:
+        out[f"severity.{b['name']}.per_day"] = float(b["cumulative_per_day"])
+    if "complaints_per_call" in stats["hotline"]:
+        out["hotline.complaints_per_call"] = float(stats["hotline"]["complaints_per_call"])
+    return out
+
+
+def headline_metric_names(scenario: Scenario) -> tuple[str, ...]:
+    """Every name ``headline_metrics`` can give for runs of ``scenario``, in its order (a
+    run leaves out a rate over no sorties or no flight hours)."""
+    names: list[str] = []
+    for spec in scenario.rules:
+        names += [f"{spec.id}.{rate}" for rate in
+                  ("per_day", "per_100_sorties", "per_1000_flight_hours")]
+        names += [f"{spec.id}.{party}.per_day" for party in scenario.parties]
+        names.append(f"{spec.id}.hours_in_violation")
+    names += [f"severity.{b.name}.per_day" for b in severity_bins(scenario)]
+    names.append("hotline.complaints_per_call")
+    return tuple(names)
+
+
+def bootstrap_interval(values: Sequence[float], rng: np.random.Generator,
+                       resamples: int = BOOTSTRAP_RESAMPLES, confidence: float = 0.95
+                       ) -> tuple[float, float]:
+    """A percentile bootstrap interval for the mean of ``values`` (replications)."""
+    data = np.asarray(values, float)
+    if len(data) < 2:
+        raise ValueError("a bootstrap interval needs at least two replications")
+    means = data[rng.integers(0, len(data), size=(resamples, len(data)))].mean(axis=1)
+    tail = (1.0 - confidence) / 2.0
+    low, high = np.quantile(means, [tail, 1.0 - tail])
+    return float(low), float(high)
+
+
+def replication_summary(samples: Sequence[Mapping[str, float]], seed: int
+                        ) -> dict[str, dict[str, Any]]:
+    """Mean and 95% bootstrap interval of every headline metric over replications.
+
+    The resampling draws from its own generator seeded with ``seed`` (the scenario's), so
+    the intervals are reproducible. With one replication there is no interval (nulls).
+    """
+    rng = np.random.default_rng(np.random.SeedSequence(seed).spawn(1)[0])
+    names = [m for m in samples[0] if all(m in s for s in samples)] if samples else []
+    out = {}
+    for name in names:
+        values = [float(s[name]) for s in samples]
+        low, high = bootstrap_interval(values, rng) if len(values) > 1 else (None, None)
+        out[name] = {"mean": _round(float(np.mean(values))),
+                     "low": None if low is None else _round(low),
+                     "high": None if high is None else _round(high),
+                     "replications": len(values)}
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Replications:
+    """Headline metrics of further runs of the scenario, one per seed."""
+
+    seeds: tuple[int, ...]
+    metrics: tuple[dict[str, float], ...]
+
+
+def run_stats(run: Run, replications: Replications | None = None) -> dict[str, Any]:
+    """The ``stats.json`` of a run (see ``sim.metrics.near_miss_stats``), with the means and
+    bootstrap intervals of its replications when given."""
+    stats = near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run))
+    if replications is not None:
+        stats["replications"] = {"seeds": list(replications.seeds),
+                                 "metrics": replication_summary(replications.metrics,
+                                                                run.scenario.seed)}
+    return stats

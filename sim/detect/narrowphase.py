@@ -1,0 +1,332 @@
+"""The exact narrow phase: the intervals in which a condition holds, merged into episodes.
+
+Each candidate leg (pair) is solved in closed form (``sim.detect.legs``) for separation,
+lane discipline and zones; the pieces are merged into episodes when they touch within
+``MERGE_GAP_S``. No time step anywhere.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import shapely
+
+from sim.detect.legs import Legs, between_bounds, capsule_interval, within_radius
+
+MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
+# An episode shorter than this (0.25 mm of flight at 250 m/s) is a rounding artefact of two
+# boundaries that coincide (say the corridor's edge and a lane's tolerance), not an event.
+MIN_EPISODE_S = 1e-6
+CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
+LANE_STEPS = 4  # stretches a leg is looked at in before lane discipline's exact solver
+POLYGON_BLOCK = 1_000_000  # (leg, edge) pairs a zone's crossing test holds at once
+SLACK_M = 1.0  # added to a stretch's length: more than the rounding of its ends
+
+
+# ---------------------------------------------------------------------------- narrow phase
+
+
+@dataclass(frozen=True, slots=True)
+class PairPieces:
+    """Intervals in which a leg pair's separation condition holds, with the closest approach."""
+
+    leg_i: np.ndarray
+    leg_j: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+    min_distance_m: np.ndarray
+    min_time_s: np.ndarray
+
+
+def separation_pieces(legs: Legs, i: np.ndarray, j: np.ndarray, horizontal_m: float,
+                      vertical_m: float | None) -> PairPieces:
+    """Solve, for each leg pair (i, j), when horizontal distance < ``horizontal_m`` and
+    (if given) |altitude difference| < ``vertical_m``; return the non-empty pieces."""
+    ts = np.maximum(legs.t0_s[i], legs.t0_s[j])
+    te = np.minimum(legs.t1_s[i], legs.t1_s[j])
+    span = te - ts
+    xi, yi = legs.position(i, ts)
+    xj, yj = legs.position(j, ts)
+    d0x, d0y = xj - xi, yj - yi
+    dvx, dvy = legs.vx_mps[j] - legs.vx_mps[i], legs.vy_mps[j] - legs.vy_mps[i]
+    lo, hi = within_radius(d0x, d0y, dvx, dvy, horizontal_m)
+    if vertical_m is not None:
+        dz0 = legs.altitude(j, ts) - legs.altitude(i, ts)
+        vlo, vhi = between_bounds(dz0, legs.vz_mps[j] - legs.vz_mps[i], -vertical_m, vertical_m)
+        lo, hi = np.maximum(lo, vlo), np.minimum(hi, vhi)
+    lo, hi = np.maximum(lo, 0.0), np.minimum(hi, span)
+    keep = hi > lo
+    lo, hi, span, ts = lo[keep], hi[keep], span[keep], ts[keep]
+    d0x, d0y, dvx, dvy = d0x[keep], d0y[keep], dvx[keep], dvy[keep]
+    a = dvx * dvx + dvy * dvy
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau_star = np.where(a > 0.0, -(d0x * dvx + d0y * dvy) / a, lo)
+    tau_min = np.clip(tau_star, lo, hi)
+    distance = np.hypot(d0x + dvx * tau_min, d0y + dvy * tau_min)
+    # Ends that are the legs' own ends are taken as they are, so that pieces meeting at a
+    # waypoint share the exact same instant.
+    start = np.where(lo <= 0.0, ts, ts + lo)
+    end = np.where(hi >= span, ts + span, ts + hi)
+    end = np.where(hi >= span, np.minimum(legs.t1_s[i[keep]], legs.t1_s[j[keep]]), end)
+    return PairPieces(i[keep], j[keep], start, end, distance, ts + tau_min)
+
+
+@dataclass(frozen=True, slots=True)
+class LegPieces:
+    """Intervals (absolute times) in which a condition holds for one leg."""
+
+    leg: np.ndarray
+    start_s: np.ndarray
+    end_s: np.ndarray
+
+
+def _absolute(legs: Legs, leg: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> LegPieces:
+    span = legs.t1_s[leg] - legs.t0_s[leg]
+    start = np.where(lo <= 0.0, legs.t0_s[leg], legs.t0_s[leg] + lo)
+    end = np.where(hi >= span, legs.t1_s[leg], legs.t0_s[leg] + hi)
+    return LegPieces(leg, start, end)
+
+
+def _leg_boxes(legs: Legs) -> np.ndarray:
+    x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
+    y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
+    boxes: np.ndarray = shapely.box(np.minimum(legs.x0_m, x1), np.minimum(legs.y0_m, y1),
+                                    np.maximum(legs.x0_m, x1), np.maximum(legs.y0_m, y1))
+    return boxes
+
+
+def near_segments(legs: Legs, boxes: np.ndarray, segments: np.ndarray, radius: float,
+                  closed: bool = False) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Intervals (leg-local tau) in which legs are closer than ``radius`` to segments
+    (at most ``radius`` away, with ``closed``).
+
+    Returns (leg, lo, hi) for the (leg, segment) meetings, clipped to the leg; closed
+    meetings may be single instants.
+    """
+    if len(segments) == 0 or len(legs) == 0:
+        z = np.zeros(0)
+        return np.zeros(0, np.int64), z, z
+    seg_boxes = shapely.box(np.minimum(segments[:, 0], segments[:, 2]) - radius,
+                            np.minimum(segments[:, 1], segments[:, 3]) - radius,
+                            np.maximum(segments[:, 0], segments[:, 2]) + radius,
+                            np.maximum(segments[:, 1], segments[:, 3]) + radius)
+    leg, seg = shapely.STRtree(seg_boxes).query(boxes, predicate="intersects")
+    s = segments[seg]
+    lo, hi = capsule_interval(legs.x0_m[leg], legs.y0_m[leg], legs.vx_mps[leg],
+                              legs.vy_mps[leg], s[:, 0], s[:, 1], s[:, 2], s[:, 3], radius,
+                              closed)
+    lo = np.maximum(lo, 0.0)
+    hi = np.minimum(hi, legs.t1_s[leg] - legs.t0_s[leg])
+    keep = (hi >= lo) if closed else (hi > lo)
+    return leg[keep], lo[keep], hi[keep]
+
+
+def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np.ndarray,
+                tolerance_m: float) -> LegPieces:
+    """Intervals in which legs are inside the corridor (closer than ``half_width_m`` to its
+    centerline segments) and farther than ``tolerance_m`` from every lane segment."""
+    # Distance to a line changes no faster than the aircraft moves, so from the distances
+    # at the ends of a stretch (d0, d1) and its length L, the distance anywhere along it
+    # lies in [(d0 + d1 - L) / 2, (d0 + d1 + L) / 2]. A stretch where the aircraft is surely
+    # near its lane, or surely outside the corridor, cannot be in violation. Legs are
+    # looked at whole, then those left in LANE_STEPS stretches; a leg with no stretch left
+    # skips the exact solver. (SLACK_M covers the rounding of the stretch ends.)
+    span = legs.t1_s - legs.t0_s
+    speed = np.hypot(legs.vx_mps, legs.vy_mps)
+    x1, y1 = legs.x0_m + legs.vx_mps * span, legs.y0_m + legs.vy_mps * span
+    to_lane, to_center = _distances(np.stack([legs.x0_m, x1], axis=1),
+                                    np.stack([legs.y0_m, y1], axis=1), lanes, corridor)
+    may_violate = _may_violate(to_lane, to_center, speed * span + SLACK_M, half_width_m,
+                               tolerance_m)
+    # The legs left, in stretches: the ends' distances are known, the inner points are new.
+    look = np.flatnonzero(may_violate)
+    f = np.linspace(0.0, 1.0, LANE_STEPS + 1)[1:-1]
+    inner_lane, inner_center = _distances(
+        legs.x0_m[look, None] + (legs.vx_mps[look] * span[look])[:, None] * f,
+        legs.y0_m[look, None] + (legs.vy_mps[look] * span[look])[:, None] * f, lanes, corridor)
+    may_violate[look] = _may_violate(
+        np.column_stack([to_lane[look, 0], inner_lane, to_lane[look, 1]]),
+        np.column_stack([to_center[look, 0], inner_center, to_center[look, 1]]),
+        speed[look] * span[look] / LANE_STEPS + SLACK_M, half_width_m, tolerance_m)
+    index = np.flatnonzero(may_violate)
+    pieces = _lane_pieces_exact(legs.select(may_violate), corridor, half_width_m, lanes,
+                                tolerance_m)
+    return LegPieces(index[pieces.leg], pieces.start_s, pieces.end_s)
+
+
+def _may_violate(to_lane: np.ndarray, to_center: np.ndarray, length_m: np.ndarray,
+                 half_width_m: float, tolerance_m: float) -> np.ndarray:
+    """Whether any stretch of a leg may be off its lane inside the corridor, from the
+    distances at the stretches' ends (rows of points) and a stretch's length."""
+    off_lane = (to_lane[:, :-1] + to_lane[:, 1:] + length_m[:, None]) / 2.0 > tolerance_m
+    in_corridor = (to_center[:, :-1] + to_center[:, 1:] - length_m[:, None]) / 2.0 < half_width_m
+    flags: np.ndarray = np.any(off_lane & in_corridor, axis=1)
+    return flags
+
+
+def _distances(x: np.ndarray, y: np.ndarray, *segment_sets: np.ndarray) -> list[np.ndarray]:
+    """Distance of each point (x, y: arrays of one shape) to each set of segments (inf
+    when a set is empty)."""
+    # Racetrack laps pass the same few points again and again: ask once per point.
+    # (As complex numbers, points sort and compare as (x, y) pairs, and fast.)
+    points, back = np.unique((x + 1j * y).ravel(), return_inverse=True)
+    geometries = shapely.points(points.real, points.imag)
+    out = []
+    for segments in segment_sets:
+        distance = np.full(len(points), np.inf)
+        if len(segments):
+            tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
+            (which, _), nearest = tree.query_nearest(geometries, return_distance=True,
+                                                     all_matches=False)
+            distance[which] = nearest
+        out.append(distance[back].reshape(x.shape))
+    return out
+
+
+def _lane_pieces_exact(legs: Legs, corridor: np.ndarray, half_width_m: float,
+                       lanes: np.ndarray, tolerance_m: float) -> LegPieces:
+    """The exact solution of ``lane_pieces`` for the given legs."""
+    boxes = _leg_boxes(legs)
+    c_leg, c_lo, c_hi = near_segments(legs, boxes, corridor, half_width_m)
+    # "Farther than the tolerance" is strict: exactly at the tolerance is on the lane.
+    l_leg, l_lo, l_hi = near_segments(legs, boxes, lanes, tolerance_m, closed=True)
+    # One sweep over sorted events per leg: A counts corridor capsules the point is in,
+    # B lane capsules. Each leg's events sum to zero, so one global cumsum serves all legs.
+    n_c, n_l = len(c_leg), len(l_leg)
+    ev_leg = np.concatenate([c_leg, c_leg, l_leg, l_leg])
+    ev_t = np.concatenate([c_lo, c_hi, l_lo, l_hi])
+    ev_a = np.concatenate([np.ones(n_c), -np.ones(n_c), np.zeros(2 * n_l)])
+    ev_b = np.concatenate([np.zeros(2 * n_c), np.ones(n_l), -np.ones(n_l)])
+    order = np.lexsort((ev_t, ev_leg))
+    ev_leg, ev_t = ev_leg[order], ev_t[order]
+    in_corridor = np.cumsum(ev_a[order]) > 0.5
+    near_lane = np.cumsum(ev_b[order]) > 0.5
+    holds = in_corridor[:-1] & ~near_lane[:-1] & (ev_leg[1:] == ev_leg[:-1]) & (
+        ev_t[1:] > ev_t[:-1])
+    k = np.flatnonzero(holds)
+    return _absolute(legs, ev_leg[k], ev_t[k], ev_t[k + 1])
+
+
+def circle_pieces(legs: Legs, candidates: np.ndarray, center: tuple[float, float],
+                  radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leg-local intervals (leg, lo, hi) strictly inside a circle."""
+    lo, hi = within_radius(legs.x0_m[candidates] - center[0], legs.y0_m[candidates] - center[1],
+                           legs.vx_mps[candidates], legs.vy_mps[candidates], radius_m)
+    return candidates, lo, hi
+
+
+def polygon_pieces(legs: Legs, candidates: np.ndarray, ring: np.ndarray, shape: shapely.Polygon
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leg-local intervals (leg, lo, hi) strictly inside a polygon.
+
+    The times a leg crosses the polygon's edges (a linear equation per edge) cut the leg
+    into pieces that are wholly inside or wholly outside; a piece's midpoint tells which.
+    """
+    if len(candidates) == 0:
+        z = np.zeros(0)
+        return candidates, z, z
+    # (legs x edges) arrays: in row blocks of bounded size, so a zone of many vertices
+    # costs time, not memory. Rows are independent, so the result is the same.
+    rows = max(1, POLYGON_BLOCK // max(len(ring) - 1, 1))
+    if len(candidates) > rows:
+        parts = [polygon_pieces(legs, candidates[k:k + rows], ring, shape)
+                 for k in range(0, len(candidates), rows)]
+        return (np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts]),
+                np.concatenate([q[2] for q in parts]))
+    span = (legs.t1_s - legs.t0_s)[candidates]
+    px, py = legs.x0_m[candidates][:, None], legs.y0_m[candidates][:, None]
+    vx, vy = legs.vx_mps[candidates][:, None], legs.vy_mps[candidates][:, None]
+    ax, ay = ring[:-1, 0][None, :], ring[:-1, 1][None, :]
+    ex, ey = (ring[1:, 0] - ring[:-1, 0])[None, :], (ring[1:, 1] - ring[:-1, 1])[None, :]
+    wx, wy = ax - px, ay - py
+    denom = vx * ey - vy * ex
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau = (wx * ey - wy * ex) / denom
+        u = (wx * vy - wy * vx) / denom
+        # A leg through a corner meets both edges at u = 0 or 1, which rounding can push
+        # just outside [0, 1] on both. Extra cuts are harmless (each piece is classified by
+        # its midpoint), a missing one is not, so the test is generous.
+        crossing = (denom != 0.0) & (u >= -CUT_SLACK) & (u <= 1.0 + CUT_SLACK)
+        # Legs running along an edge: the edge's ends cut the leg.
+        vv = vx * vx + vy * vy
+        collinear = (denom == 0.0) & (wx * vy - wy * vx == 0.0)
+        tau_a = (wx * vx + wy * vy) / vv
+        tau_b = ((wx + ex) * vx + (wy + ey) * vy) / vv
+    cuts = np.concatenate([np.where(crossing, tau, np.nan), np.where(collinear, tau_a, np.nan),
+                           np.where(collinear, tau_b, np.nan)], axis=1)
+    cuts = np.where((cuts > 0.0) & (cuts < span[:, None]), cuts, np.nan)
+    cuts = np.concatenate([np.zeros((len(candidates), 1)), cuts, span[:, None]], axis=1)
+    cuts.sort(axis=1)  # nan last
+    lo, hi = cuts[:, :-1], cuts[:, 1:]
+    valid = np.isfinite(hi) & (hi > lo)
+    row, col = np.nonzero(valid)
+    lo, hi = lo[row, col], hi[row, col]
+    leg = candidates[row]
+    mid = 0.5 * (lo + hi)
+    inside = shapely.contains_xy(shape, legs.x0_m[leg] + legs.vx_mps[leg] * mid,
+                                 legs.y0_m[leg] + legs.vy_mps[leg] * mid)
+    return leg[inside], lo[inside], hi[inside]
+
+
+def zone_pieces(legs: Legs, inside: tuple[np.ndarray, np.ndarray, np.ndarray], floor_m: float,
+                ceiling_m: float, active_start_s: float, active_end_s: float) -> LegPieces:
+    """Intersect inside-the-area intervals with the altitude band and the active window."""
+    leg, lo, hi = inside
+    zlo, zhi = between_bounds(legs.z0_m[leg], legs.vz_mps[leg], floor_m, ceiling_m)
+    alo, ahi = between_bounds(legs.t0_s[leg], np.ones(len(leg)), active_start_s, active_end_s)
+    lo = np.maximum.reduce([lo, zlo, alo, np.zeros(len(leg))])
+    hi = np.minimum.reduce([hi, zhi, ahi, legs.t1_s[leg] - legs.t0_s[leg]])
+    keep = hi > lo
+    return _absolute(legs, leg[keep], lo[keep], hi[keep])
+
+
+# ---------------------------------------------------------------------------- merging
+
+
+def merge_pieces(key: np.ndarray, start_s: np.ndarray, end_s: np.ndarray
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Group pieces into episodes: same key and touching within ``MERGE_GAP_S``.
+
+    Returns (order, episode) where ``order`` sorts the pieces by (key, start) and
+    ``episode[k]`` is the episode number of the k-th piece in that order.
+    """
+    if len(key) == 0:
+        empty = np.zeros(0, np.int64)
+        return empty, empty
+    order = np.lexsort((start_s, key))
+    k, s, e = key[order], start_s[order], end_s[order]
+    key_starts = np.r_[True, k[1:] != k[:-1]]
+    # Pieces of one key never overlap for the built-in rules, but merging against the
+    # running maximum end keeps this right for any rule.
+    reach = _segmented_max(e, key_starts)
+    new = key_starts | np.r_[True, s[1:] - reach[:-1] > MERGE_GAP_S]
+    return order, np.cumsum(new) - 1
+
+
+def episode_bounds(order: np.ndarray, episode: np.ndarray, start_s: np.ndarray,
+                   end_s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Start and end of each merged episode, and which to keep (long enough to count).
+
+    Returns (first, start, end, keep): ``first[k]`` is where episode k's pieces begin in
+    ``order``; ``keep`` drops episodes shorter than ``MIN_EPISODE_S``.
+    """
+    first = np.flatnonzero(np.r_[True, episode[1:] != episode[:-1]])
+    start = start_s[order][first]
+    end = np.maximum.reduceat(end_s[order], first)
+    return first, start, end, end - start >= MIN_EPISODE_S
+
+
+def _segmented_max(values: np.ndarray, starts: np.ndarray) -> np.ndarray:
+    """Running maximum of ``values`` restarting wherever ``starts`` is True, exactly.
+
+    Works on the values' ranks (integers), lifted by group so one accumulate serves all
+    groups, then maps the ranks back: no floating-point offsets, nothing rounded.
+    """
+    n = len(values)
+    by_value = np.argsort(values, kind="stable")
+    rank = np.empty(n, np.int64)
+    rank[by_value] = np.arange(n)
+    lift = (np.cumsum(starts) - 1) * n
+    running: np.ndarray = values[by_value][np.maximum.accumulate(rank + lift) - lift]
+    return running

@@ -1,0 +1,227 @@
+"""The engine: ``run(scenario) -> Run``. The one module that wires everything together.
+
+scenario -> traffic (explicit flights, sorties as first planned) -> work areas -> a SimPy
+environment with the agents: the hotline's officers, each sortie's planner (at departure,
+round what its party has received; or delayed, or dropped), the flying processes (a close
+approach is aimed once on station) -> legs flown -> rules (exact episodes) -> complaints
+-> a Run, which the metrics and outputs read.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+import numpy as np
+import simpy
+
+from sim.detect.legs import Legs
+from sim.detect.rules import World, detect, separation_parties, separation_reach
+from sim.engine.hotline import complain, schedule, start_hotline
+from sim.engine.motion import FlightLog, fly
+from sim.model.geography import Geography, ZoneGeometry, build_geography
+from sim.model.limits import LimitExceeded
+from sim.model.records import Episode, FlightRecord, Hotline
+from sim.model.scenario import Problem, Scenario, ScenarioError
+from sim.traffic.planner import Blocked, Obstacle, Route, applies, obstacles, route_around
+from sim.traffic.plans import FlightPlan
+from sim.traffic.sorties import Sortie, Traffic, aim_approach, deviation_windows, plan_traffic
+from sim.traffic.workareas import Declarable, work_areas
+
+# What became of each generated sortie (summary.json's ``planning``).
+OUTCOMES = ("as_planned", "rerouted", "delayed", "dropped", "not_flown")
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """Everything one run produced."""
+
+    scenario: Scenario
+    geography: Geography  # its zones include the parties' work areas
+    plans: tuple[FlightPlan, ...]  # as flown, by flight index
+    flights: tuple[FlightRecord, ...]
+    legs: Legs
+    episodes: tuple[Episode, ...]  # in events.csv order
+    hotline: Hotline
+    outcomes: dict[str, str] = field(default_factory=dict)  # sortie id -> what became of it
+    work_areas: tuple[str, ...] = ()  # ids of the zones that are work areas
+    known_s: dict[str, float] = field(default_factory=dict)  # work area id -> known since
+
+
+def run(scenario: Scenario, geography: Geography | None = None) -> Run:
+    """Fly a scenario and detect every episode of every rule, exactly.
+
+    All randomness comes from one ``numpy.random.Generator`` seeded with the scenario's
+    seed; each stage gets its own child stream so that changing one stage (say, the
+    hotline's loss) leaves the others' draws alone.
+    """
+    geography = geography or build_geography(scenario)
+    root = np.random.default_rng(scenario.seed)
+    traffic_rng, hotline_rng = root.spawn(2)
+    declaration_rng, complaint_rng = hotline_rng.spawn(2)
+    traffic = plan_traffic(scenario, geography, traffic_rng)
+    areas = work_areas(scenario, traffic.sorties, schedule(scenario.hotline,
+                                                           scenario.duration_s))
+    geography = replace(geography, zones=geography.zones + tuple(zone for zone, _ in areas))
+    declarables = [Declarable(z, 0.0) for z in scenario.zones] + [d for _, d in areas]
+
+    env = simpy.Environment()
+    hotline = start_hotline(env, scenario.hotline, sorted(scenario.parties), declarables,
+                            scenario.duration_s, declaration_rng, scenario.file,
+                            scenario.limits.declarations)
+    airspace = _Airspace(env, scenario, geography, hotline, traffic)
+    env.run(until=scenario.duration_s)
+
+    kept = [i for i, plan in enumerate(airspace.plans) if i in airspace.started]
+    plans = tuple(airspace.plans[i] for i in kept)
+    remap = np.full(len(airspace.plans), -1, np.int64)
+    remap[kept] = np.arange(len(kept))
+    airspace.log.flight = remap[np.asarray(airspace.log.flight, np.int64)].tolist()
+    legs = airspace.log.to_legs(scenario.duration_s)
+    flights = tuple(_flight_record(plan, scenario.duration_s) for plan in plans)
+    world = World(geography, flights, legs, hotline, separation_reach(scenario.rules),
+                  scenario.limits,
+                  separation_parties(scenario.rules, (f.party for f in flights)))
+    found = []
+    for k, spec in enumerate(scenario.rules):
+        try:
+            found += detect(spec, world)
+        except LimitExceeded as exc:  # dense traffic: refused, naming the rule
+            raise ScenarioError([Problem(scenario.file, f"rules[{k}]", str(exc))]) from None
+    episodes = _tag_causes(found, plans)
+    episodes.sort(key=Episode.sort_key)
+    complain(hotline, scenario.hotline, scenario.rules, episodes, sorted(scenario.parties),
+             scenario.duration_s, complaint_rng)
+    return Run(scenario, geography, plans, flights, legs, tuple(episodes), hotline,
+               dict(airspace.outcomes), tuple(zone.spec.id for zone, _ in areas),
+               {d.zone.id: d.known_s for _, d in areas})
+
+
+class _Airspace:
+    """The flying: explicit flights as written, each sortie through its party's planner."""
+
+    def __init__(self, env: simpy.Environment, scenario: Scenario, geography: Geography,
+                 hotline: Hotline, traffic: Traffic) -> None:
+        self.env = env
+        self.scenario = scenario
+        self.hotline = hotline
+        self.zones = {zone.spec.id: zone for zone in geography.zones}
+        self.grown: dict[tuple[str, float], Any] = {}  # obstacle shapes, built once each
+        # Merged obstacles by (zone ids, margin): sorties of the same hours avoid the same
+        # zones, and merging them is the planner's dearest step.
+        self.merged: dict[tuple[tuple[str, ...], float], list[Obstacle]] = {}
+        self.log = FlightLog()
+        ids = traffic.ids()
+        index = {ident: k for k, ident in enumerate(ids)}
+        self.plans: list[FlightPlan] = [None] * len(ids)  # type: ignore[list-item]
+        self.started: set[int] = set()
+        self.outcomes: dict[str, str] = {}
+        for plan in traffic.explicit:
+            self._start(index[plan.id], plan)
+            env.process(fly(env, index[plan.id], plan, self.log))
+        for sortie in traffic.sorties:
+            k = index[sortie.plan.id]
+            self.plans[k] = sortie.plan
+            self.outcomes[sortie.plan.id] = "not_flown"
+            env.process(self._plan_and_fly(k, sortie))
+
+    def _plan_and_fly(self, k: int, sortie: Sortie) -> Generator[simpy.Event, Any, None]:
+        """The planner's work for one sortie, at its departure, then the flying."""
+        plan, env = sortie.plan, self.env
+        policy = self.scenario.parties[plan.party].planning
+        nominal = Route(plan.route_xy, sortie.leg_causes, sortie.track)
+        yield env.timeout(max(0.0, plan.depart_s - env.now))
+        delayed = False
+        while True:
+            try:
+                route = self._route(plan.party, plan.altitude_m, plan.speed_mps, nominal)
+                break
+            except Blocked as blocked:
+                clear_s = min(o.active_end_s for o in blocked.obstacles)
+                if policy.when_blocked == "drop" or clear_s - plan.depart_s > policy.max_delay_s:
+                    self.outcomes[plan.id] = "dropped"
+                    return
+                delayed = True
+                yield env.timeout(max(0.0, clear_s - env.now))
+        moved = not np.array_equal(route.xy, nominal.xy)
+        flown = replace(plan, depart_s=env.now, route_xy=route.xy)
+        deviations = deviation_windows(flown, route.leg_causes)
+        if deviations != flown.deviations:
+            flown = replace(flown, deviations=deviations)
+        self.outcomes[plan.id] = "delayed" if delayed else "rerouted" if moved else "as_planned"
+        self._start(k, flown)
+        turn = None
+        if sortie.approach is not None:
+            turn = self._approach_turn(k, route.track[0], sortie)
+        yield env.process(fly(env, k, flown, self.log, route.track[0], turn))
+
+    def _route(self, party: str, altitude_m: float, speed_mps: float, nominal: Route
+               ) -> Route:
+        """The nominal route round the received zones it could meet (Blocked if none)."""
+        policy = self.scenario.parties[party].planning
+        if not (policy.avoid and self.hotline.enabled):
+            return nominal
+        now = self.env.now
+        # A zone whose time is over cannot apply again (``applies`` needs now < its end).
+        received = [self.zones[z] for z in sorted(
+            z for z in self.hotline.received_by(party, now)
+            if z in self.zones and self.zones[z].spec.active_end_s > now)]
+        route, avoided = nominal, set[str]()
+        # Rerouting makes the flight longer, which may bring more zones into its time:
+        # repeat until the set of zones to avoid stops growing.
+        while True:
+            end_s = now + _length_m(route.xy) / speed_mps
+            relevant = {z.spec.id for z in received if applies(z, party, altitude_m, now, end_s)}
+            if relevant <= avoided:
+                return route
+            avoided |= relevant
+            key = (tuple(sorted(avoided)), policy.margin_m)
+            if key not in self.merged:
+                zones: list[ZoneGeometry] = [self.zones[z] for z in key[0]]
+                self.merged[key] = obstacles(zones, policy.margin_m, self.grown)
+            route = route_around(nominal, self.merged[key])
+
+    def _start(self, k: int, plan: FlightPlan) -> None:
+        """Plan k is flown as ``plan`` from now on."""
+        self.plans[k] = plan
+        self.started.add(k)
+
+    def _approach_turn(self, k: int, at: int, sortie: Sortie) -> Any:
+        def turn(plan: FlightPlan) -> FlightPlan:
+            assert sortie.approach is not None
+            now = float(plan.waypoint_times()[at])  # the time aim_approach aims from
+            # Only aircraft in the air then can be aimed at (as aim_approach would find).
+            airborne = [p for p in (self.plans[i] for i in sorted(self.started) if i != k)
+                        if p.waypoint_times()[0] <= now <= p.waypoint_times()[-1]]
+            moved = aim_approach(plan, at, sortie.approach, sortie.approach_u, airborne)
+            self._start(k, moved)
+            return moved
+        return turn
+
+
+def _length_m(xy: np.ndarray) -> float:
+    step = xy[1:] - xy[:-1]
+    return float(np.sum(np.hypot(step[:, 0], step[:, 1])))
+
+
+def _tag_causes(episodes: list[Episode], plans: tuple[FlightPlan, ...]) -> list[Episode]:
+    """Tag each episode with the deviations whose time windows it overlaps."""
+    windows = {p.id: p.deviations for p in plans if p.deviations}
+    if not windows:
+        return episodes
+    tagged = []
+    for episode in episodes:
+        causes = {cause for aircraft in (episode.aircraft, episode.other_aircraft)
+                  for cause, start, end in windows.get(aircraft, ())
+                  if start < episode.end_s and episode.start_s < end}
+        tagged.append(replace(episode, cause=";".join(sorted(causes))) if causes else episode)
+    return tagged
+
+
+def _flight_record(plan: FlightPlan, duration_s: float) -> FlightRecord:
+    times = plan.waypoint_times()
+    land = float(min(times[-1], duration_s))
+    depart = float(times[0])
+    return FlightRecord(plan.id, plan.party, depart, max(land, depart),
+                        max(0.0, land - depart))

@@ -1,0 +1,427 @@
+"""The run folder (SPEC §10): summary.json, stats.json, events.csv, flights.csv, tracks.csv,
+hotline.csv, zones.csv and scenario.yaml (and replications.csv when asked for), whole or
+not at all.
+
+Files are written into a hidden sibling folder first and renamed into place in one
+step; with ``--force`` the new folder and the old one are swapped in one step (Linux's
+``renameat2`` exchange; elsewhere two renames, the old folder put back by the next write if
+the process dies between them), and the old one removed after. An interrupted write leaves
+the old folder (or nothing) and at most a hidden ``.NAME.partial-PID`` folder, never a half
+run folder; hidden folders of processes that died (SIGKILL) are cleared by the next write.
+"""
+
+from __future__ import annotations
+
+import csv
+import ctypes
+import errno
+import hashlib
+import io
+import json
+import math
+import os
+import re
+import shutil
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from sim.analysis.metrics import Replications, run_stats, summarize
+from sim.engine.simulation import Run
+from sim.model.records import EVENT_COLUMNS, Episode, FlightRecord, Hotline
+
+FIGURE_FORMATS = ("png", "svg", "pdf")  # what `deconflict plot` and `compare` can write
+MAX_NAME = 200  # leaves room for the hidden ".NAME.partial-PID" beside it within 255 bytes
+SCENARIO_DIGEST = "scenario_sha256"  # in summary.json and stats.json
+
+
+class OutputError(Exception):
+    """The run folder cannot be written where asked (exit code 2)."""
+
+
+def default_run_dir(run: Run) -> Path:
+    """``runs/<scenario-name>-seed<seed>`` (the name made safe for a folder name)."""
+    name = "".join(c if c.isalnum() or c in "-_." else "-" for c in run.scenario.name)
+    return Path("runs") / f"{name.strip('.-') or 'scenario'}-seed{run.scenario.seed}"
+
+
+def check_target(out: Path, force: bool) -> None:
+    """Refuse a target that is a file, or a non-empty folder without ``force``."""
+    if len(out.name) > MAX_NAME:
+        raise OutputError(f"{out}: the folder name is longer than {MAX_NAME} characters; "
+                          "choose a shorter --out (or scenario name)")
+    try:
+        recover_interrupted(out)
+        if out.exists() and not out.is_dir():
+            raise OutputError(f"{out}: exists and is not a folder; choose another --out")
+        if out.is_dir() and any(out.iterdir()) and not force:
+            raise OutputError(f"{out}: the folder is not empty; use --force to replace it, "
+                              "or choose another --out")
+    except OSError as exc:
+        raise OutputError(f"{out}: cannot be used as the run folder ({exc.strerror or exc}); "
+                          "choose another --out") from None
+
+
+def write_run(run: Run, out: Path, force: bool = False,
+              replications: Replications | None = None,
+              stats: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
+              ) -> Path:
+    """Write a run folder atomically and return its path.
+
+    ``replications``, when given, adds ``replications.csv`` (one row of headline metrics
+    per replication) and their means and bootstrap intervals to ``stats.json``. ``stats``
+    and ``summary``, when given, are the run's ``run_stats`` and ``summarize`` already
+    computed (the command line shows them too).
+    """
+    check_target(out, force)
+    stats = stats if stats is not None else run_stats(run, replications)
+    summary = summary if summary is not None else summarize(run)
+    scenario_yaml = run.scenario.resolved_yaml(
+        (run.geography.frame.center_lon, run.geography.frame.center_lat))
+    # Both JSON files name what made them: the version, and the digest of the folder's own
+    # scenario.yaml (``sha256sum scenario.yaml`` checks it).
+    digest = hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
+    files = {
+        "summary.json": _json(with_scenario_digest(summary, digest)),
+        "stats.json": _json(with_scenario_digest(stats, digest)),
+        "events.csv": events_csv(run.episodes),
+        "flights.csv": flights_csv(run.flights, {p.id: p.aircraft for p in run.plans}),
+        "tracks.csv": tracks_csv(run),
+        "hotline.csv": hotline_csv(run.hotline),
+        "zones.csv": zones_csv(run),
+        "scenario.yaml": scenario_yaml,
+    }
+    if replications is not None:
+        files["replications.csv"] = replications_csv(replications)
+    write_folder(out, files, force)
+    return out
+
+
+def with_scenario_digest(document: Mapping[str, Any], digest: str) -> dict[str, Any]:
+    """``document`` with ``scenario_sha256`` set, placed after ``version``."""
+    out: dict[str, Any] = {}
+    for key, value in document.items():
+        if key != SCENARIO_DIGEST:
+            out[key] = value
+        if key == "version":
+            out[SCENARIO_DIGEST] = digest
+    out.setdefault(SCENARIO_DIGEST, digest)
+    return out
+
+
+def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> None:
+    """Write ``files`` (name -> text or bytes) as the folder ``out``, whole or not at all.
+
+    Each name must be a plain file name: nothing is ever written outside ``out``.
+    """
+    out = Path(out)
+    for name in files:
+        if name in ("", ".", "..") or Path(name).name != name or "\\" in name or "\0" in name:
+            raise OutputError(f"{out}: {name!r} is not a plain file name; nothing was written")
+    parent = out.parent if str(out.parent) else Path(".")
+    created = [p for p in [parent, *parent.parents] if not p.exists()]
+    try:
+        parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        _remove_empty(created)
+        raise OutputError(f"{parent}: cannot create the folder ({exc.strerror})") from None
+    partial = parent / f".{out.name}.partial-{os.getpid()}"
+    old = parent / f".{out.name}.old-{os.getpid()}"
+    try:
+        recover_interrupted(out)
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir()
+        for name, content in files.items():
+            data = content.encode("utf-8") if isinstance(content, str) else content
+            with open(partial / name, "wb") as handle:
+                handle.write(data)
+                handle.flush()
+                os.fsync(handle.fileno())
+        if out.is_dir() and any(out.iterdir()):
+            check_target(out, force)
+            if _exchange(partial, out):  # the new folder in place, the old one at ``partial``
+                partial.rename(old)
+            else:
+                out.rename(old)
+                partial.rename(out)
+        else:
+            partial.rename(out)  # (an empty folder is replaced in the same step)
+        _fsync_folder(parent)
+    except OSError as exc:
+        _restore(partial, old, out)
+        _remove_empty(created)
+        raise OutputError(f"{out}: cannot write the folder ({exc.strerror or exc})") from None
+    except BaseException:
+        _restore(partial, old, out)
+        raise
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def write_text_atomically(path: Path, text: str) -> None:
+    """Write a file whole or not at all (a temporary file beside it, then a rename)."""
+    path = Path(path)
+    partial = path.parent / f".{path.name}.partial-{os.getpid()}"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        recover_interrupted(path)
+        with open(partial, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        partial.replace(path)
+    except OSError as exc:
+        _unlink(partial)
+        raise OutputError(f"{path}: cannot be written ({exc.strerror or exc})") from None
+    except BaseException:  # interrupted: leave no partial file behind
+        _unlink(partial)
+        raise
+
+
+_DEBRIS = re.compile(r"\.(?P<name>.+)\.(?P<kind>partial|old)-(?P<pid>\d+)")
+
+
+def recover_interrupted(out: Path) -> None:
+    """Clear what a write to ``out`` killed outright (SIGKILL, power loss) left beside it:
+    hidden partial folders or files of processes that no longer run are removed, and if
+    ``out`` is missing while such a process's moved-aside previous folder is there, that
+    folder is put back (it was complete: only a complete folder is ever moved aside)."""
+    out = Path(out)
+    parent = out.parent if str(out.parent) else Path(".")
+    try:
+        entries = list(parent.iterdir()) if parent.is_dir() else []
+    except OSError:
+        return
+    for entry in sorted(entries):
+        match = _DEBRIS.fullmatch(entry.name)
+        if not match or match["name"] != out.name or _alive(int(match["pid"])):
+            continue
+        try:
+            if match["kind"] == "old" and entry.is_dir() and not out.exists():
+                entry.rename(out)
+            elif entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry, ignore_errors=True)
+            else:
+                entry.unlink(missing_ok=True)
+        except OSError:
+            pass  # someone else's to clear; the write goes on beside it
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True  # this process's own are handled by the write itself
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # another user's process, or cannot tell: leave it alone
+    return True
+
+
+def _exchange(a: Path, b: Path) -> bool:
+    """Swap two paths in one step (Linux ``renameat2(RENAME_EXCHANGE)``); False where the
+    system cannot, and the caller falls back on two renames."""
+    try:
+        renameat2 = ctypes.CDLL(None, use_errno=True).renameat2
+    except (OSError, AttributeError):
+        return False
+    renameat2.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_int, ctypes.c_char_p,
+                          ctypes.c_uint]
+    at_fdcwd, rename_exchange = -100, 2
+    if renameat2(at_fdcwd, os.fsencode(a), at_fdcwd, os.fsencode(b), rename_exchange) == 0:
+        return True
+    code = ctypes.get_errno()
+    if code in (errno.ENOSYS, errno.EINVAL, errno.EOPNOTSUPP):
+        return False
+    raise OSError(code, os.strerror(code), str(b))
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make the renames in ``folder`` durable (where the system allows)."""
+    try:
+        handle = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(handle)
+    except OSError:
+        pass
+    finally:
+        os.close(handle)
+
+
+def _unlink(path: Path) -> None:
+    try:
+        path.unlink(missing_ok=True)
+    except OSError:
+        pass
+
+
+def _restore(partial: Path, old: Path, out: Path) -> None:
+    """After a failed or interrupted write: drop the partial folder, and put the previous
+    run back if it was moved aside, or remove it if the new one is already in place."""
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        if old.exists() and not out.exists():
+            old.rename(out)
+        elif old.exists():
+            shutil.rmtree(old, ignore_errors=True)
+    except OSError:
+        pass
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove folders this write created (deepest first), if they are still empty."""
+    for folder in folders:
+        try:
+            folder.rmdir()
+        except OSError:
+            return
+
+
+def events_csv(episodes: Iterable[Episode]) -> str:
+    """The ``events.csv`` text: one row per episode, floats written to round-trip exactly."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(EVENT_COLUMNS)
+    writer.writerows(_row(e) for e in episodes)
+    return buffer.getvalue()
+
+
+def _row(e: Episode) -> list[str]:
+    """One episode's cells, in the order of ``EVENT_COLUMNS``."""
+    return [e.rule, e.type, e.party, e.aircraft, e.other_party, e.other_aircraft, e.zone,
+            repr(e.start_s), repr(e.end_s), _number(e.min_distance_m), _number(e.min_time_s),
+            repr(e.x_m), repr(e.y_m), repr(e.lon), repr(e.lat), _flag(e.informed),
+            repr(e.duration_s), _number(e.vertical_m), e.cause, e.declaration]
+
+
+HOTLINE_COLUMNS = ("call", "kind", "sender", "recipient", "item_type", "item", "sent_s",
+                   "received_s", "lost")
+ZONE_COLUMNS = ("zone", "party", "origin", "declare", "floor_m", "ceiling_m",
+                "active_start_s", "active_end_s", "known_s", "wkt_lonlat")
+
+
+def hotline_csv(hotline: Hotline) -> str:
+    """The ``hotline.csv`` text: what was said, when, and whether it arrived, in call order."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(HOTLINE_COLUMNS)
+    order = sorted(hotline.messages, key=lambda m: (m.sent_s, m.call, m.item_type != "zone",
+                                                     m.sender, m.recipient, m.item))
+    writer.writerows([m.call, m.kind, m.sender, m.recipient, m.item_type, m.item,
+                      repr(m.sent_s), _number(m.received_s), _flag(m.lost)] for m in order)
+    return buffer.getvalue()
+
+
+def zones_csv(run: Run) -> str:
+    """The ``zones.csv`` text: written zones and work areas, their areas in lon/lat (WKT)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(ZONE_COLUMNS)
+    work = set(run.work_areas)
+    known = run.known_s
+    frame = run.geography.frame
+    for zone in run.geography.zones:
+        z = zone.spec
+        x, y = np.asarray(zone.shape.exterior.coords, float).T
+        lon, lat = frame.to_lonlat(x, y)
+        wkt = "POLYGON ((" + ", ".join(f"{a:.6f} {b:.6f}" for a, b in zip(
+            np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), strict=True)) + "))"
+        writer.writerow([z.id, z.party, "work_area" if z.id in work else "written",
+                         _flag(z.declare), repr(z.floor_m), _number_inf(z.ceiling_m),
+                         repr(z.active_start_s), repr(z.active_end_s),
+                         repr(known.get(z.id, 0.0)), wkt])
+    return buffer.getvalue()
+
+
+FLIGHT_COLUMNS = ("flight", "party", "aircraft", "depart_s", "land_s", "airborne_s")
+TRACK_COLUMNS = ("flight", "party", "t_s", "lon", "lat", "altitude_m")
+TRACKS_PER_PARTY = 10  # the map's sample; every flight when there are few
+ALL_TRACKS_UP_TO = 40
+
+
+def flights_csv(flights: Iterable[FlightRecord], aircraft: dict[str, str] | None = None) -> str:
+    """The ``flights.csv`` text: every flight that departed, when, and how long it flew."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(FLIGHT_COLUMNS)
+    kinds = aircraft or {}
+    writer.writerows([f.id, f.party, kinds.get(f.id, ""), repr(f.depart_s), repr(f.land_s),
+                      repr(f.airborne_s)] for f in flights)
+    return buffer.getvalue()
+
+
+def track_sample(run: Run) -> list[int]:
+    """Which flights' tracks the run folder keeps for the map: all of them when there are
+    at most ``ALL_TRACKS_UP_TO``, else ``TRACKS_PER_PARTY`` per party spread evenly over
+    the party's departures (a fixed choice: no random draw)."""
+    plans = run.plans
+    if len(plans) <= ALL_TRACKS_UP_TO:
+        return list(range(len(plans)))
+    chosen: list[int] = []
+    for party in sorted(run.scenario.parties):
+        mine = sorted((i for i, p in enumerate(plans) if p.party == party),
+                      key=lambda i: (plans[i].depart_s, plans[i].id))
+        if len(mine) <= TRACKS_PER_PARTY:
+            chosen += mine
+        else:
+            picks = np.linspace(0, len(mine) - 1, TRACKS_PER_PARTY).round().astype(int)
+            chosen += [mine[k] for k in sorted(set(picks.tolist()))]
+    return sorted(chosen)
+
+
+def tracks_csv(run: Run) -> str:
+    """The ``tracks.csv`` text: the sampled flights' waypoints as flown, in lon/lat, up to
+    where each flight was when the run ended."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(TRACK_COLUMNS)
+    frame = run.geography.frame
+    end = run.scenario.duration_s
+    for i in track_sample(run):
+        plan = run.plans[i]
+        times = plan.waypoint_times()
+        xy = plan.route_xy
+        keep = int(np.searchsorted(times, end, side="right"))
+        if keep < len(times):  # still flying at the end: cut the leg there
+            x = np.interp(end, times, xy[:, 0])
+            y = np.interp(end, times, xy[:, 1])
+            times = np.append(times[:keep], end)
+            xy = np.vstack([xy[:keep], [x, y]])
+        lon, lat = frame.to_lonlat(xy[:, 0], xy[:, 1])
+        for t, a, b in zip(times.tolist(), np.atleast_1d(lon).tolist(),
+                           np.atleast_1d(lat).tolist(), strict=True):
+            writer.writerow([plan.id, plan.party, repr(t), f"{a:.6f}", f"{b:.6f}",
+                             repr(plan.altitude_m)])
+    return buffer.getvalue()
+
+
+def replications_csv(replications: Replications) -> str:
+    """The ``replications.csv`` text: one row per replication, its seed and metrics."""
+    names = sorted({m for row in replications.metrics for m in row})
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(["replication", "seed", *names])
+    for k, (seed, row) in enumerate(zip(replications.seeds, replications.metrics,
+                                        strict=True)):
+        writer.writerow([k, seed, *(_number(row.get(m)) for m in names)])
+    return buffer.getvalue()
+
+
+def _json(document: dict[str, Any]) -> str:
+    return json.dumps(document, indent=2, allow_nan=False) + "\n"
+
+
+def _number_inf(value: float) -> str:
+    return "" if math.isinf(value) else repr(value)
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else repr(value)
+
+
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
