@@ -23,9 +23,9 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from sim.detect.rules import World, separation_stats
 from sim.engine.simulation import run
 from sim.model.geography import build_geography
-from sim.detect.rules import World, separation_stats
 from sim.model.scenario import load_scenario
 
 BOX_M = 400_000.0

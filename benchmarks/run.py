@@ -209,9 +209,9 @@ def whole_process(path: Path, options: list[str], out: Path) -> tuple[float, flo
 
 def in_process(path: Path, options: list[str]) -> dict[str, Any]:
     """Counts of one run: legs, leg pairs, candidates, episodes, flight hours."""
+    from sim.detect.rules import World, separation_stats
     from sim.engine.simulation import run
     from sim.model.geography import build_geography
-    from sim.detect.rules import World, separation_stats
     from sim.model.scenario import load_scenario
 
     duration = options[1] if options[:1] == ["--duration"] else None

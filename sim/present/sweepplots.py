@@ -14,7 +14,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from sim.present.plots import DPI, RULE_COLORS, _no_data, _text
+from sim.present.style import DPI, RULE_COLORS, no_data, plain_text
 from sim.study.grid import axis_numbers
 from sim.study.store import StoredSweep
 from sim.study.sweep import MetricSummary, label_text, summarize_sweep
@@ -28,7 +28,7 @@ def _positions(stored: StoredSweep, axis: int) -> tuple[list[float], str, bool]:
     the axis label; whether the values are categories."""
     labels = stored.labels[axis]
     numbers = axis_numbers(labels)
-    name = _text(stored.axes[axis])
+    name = plain_text(stored.axes[axis])
     if numbers is None:
         return [float(i) for i in range(len(labels))], name, True
     values, unit = numbers
@@ -45,7 +45,7 @@ def metric_band(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSummary
     interval as a band; one line per combination of the other axes' values."""
     found = _by_point(summaries, metric)
     if not found:
-        _no_data(ax, f"no rows of {metric} yet")
+        no_data(ax, f"no rows of {metric} yet")
         return ax
     xs, xlabel, categorical = _positions(stored, axis)
     others = [i for i in range(len(stored.axes)) if i != axis]
@@ -64,16 +64,16 @@ def metric_band(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSummary
         color = RULE_COLORS[k % len(RULE_COLORS)]
         label = ", ".join(f"{stored.axes[i]} = {label_text(stored.labels[i][c])}"
                           for i, c in want.items()) or "mean"
-        ax.plot(x, mean, marker="o", color=color, label=_text(label))
+        ax.plot(x, mean, marker="o", color=color, label=plain_text(label))
         if np.isfinite(low).any():
             ax.fill_between(x, low, high, color=color, alpha=0.18, linewidth=0)
     if categorical:
-        ax.set_xticks(xs, [_text(label_text(v)) for v in stored.labels[axis]])
+        ax.set_xticks(xs, [plain_text(label_text(v)) for v in stored.labels[axis]])
     ax.set_xlabel(xlabel)
-    ax.set_ylabel(_text(metric))
+    ax.set_ylabel(plain_text(metric))
     ax.grid(True, alpha=0.3)
     shown = min(len(combos), MAX_LINES)
-    title = _text(metric) + ": mean and 95% CI over replications"
+    title = plain_text(metric) + ": mean and 95% CI over replications"
     if len(combos) > MAX_LINES:
         title += f" ({shown} of {len(combos)} combinations of the other axes)"
     ax.set_title(title, fontsize=10)
@@ -97,14 +97,14 @@ def metric_heatmap(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSumm
             grid[j, i] = found[p].mean
             cells[j, i] = found[p]
     if not cells:
-        _no_data(ax, f"no rows of {metric} yet")
+        no_data(ax, f"no rows of {metric} yet")
         return ax
     image = ax.imshow(grid, origin="lower", aspect="auto", cmap="viridis")
-    ax.figure.colorbar(image, ax=ax, label=_text(metric))
-    ax.set_xticks(range(cols), [_text(label_text(v)) for v in stored.labels[0]])
-    ax.set_yticks(range(rows), [_text(label_text(v)) for v in stored.labels[1]])
-    ax.set_xlabel(_text(stored.axes[0]))
-    ax.set_ylabel(_text(stored.axes[1]))
+    ax.figure.colorbar(image, ax=ax, label=plain_text(metric))
+    ax.set_xticks(range(cols), [plain_text(label_text(v)) for v in stored.labels[0]])
+    ax.set_yticks(range(rows), [plain_text(label_text(v)) for v in stored.labels[1]])
+    ax.set_xlabel(plain_text(stored.axes[0]))
+    ax.set_ylabel(plain_text(stored.axes[1]))
     finite = grid[np.isfinite(grid)]
     middle = (float(finite.min()) + float(finite.max())) / 2.0
     if rows * cols <= MAX_ANNOTATED_CELLS:
@@ -114,7 +114,7 @@ def metric_heatmap(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSumm
                 text += f"\n[{s.low:.2f}, {s.high:.2f}]"
             ax.text(i, j, text, ha="center", va="center", fontsize=8,
                     color="black" if s.mean > middle else "white")
-    ax.set_title(_text(metric) + ": mean over replications [95% CI]", fontsize=10)
+    ax.set_title(plain_text(metric) + ": mean over replications [95% CI]", fontsize=10)
     return ax
 
 
