@@ -106,7 +106,7 @@ def encounters(draw: st.DrawFn, parties: tuple[str, str] = ("blue", "red"),
 def leg_sets(draw: st.DrawFn, max_flights: int = 8, parties: tuple[str, ...] = ("blue", "red")
              ) -> tuple[Legs, list[str]]:
     """The legs of a few random tracks and encounters (flight i is party ``[i]``), for
-    testing detection functions directly on ``sim.detect.Legs``."""
+    testing detection functions directly on ``sim.detect.legs.Legs``."""
     plans: list[FlightPlan] = []
     wanted = draw(st.integers(2, max_flights))
     while len(plans) < wanted:

@@ -3,10 +3,10 @@
 The product (package ``sim``) detects episodes analytically: closest points of approach,
 interval solving, exact boundary crossings. This module computes the same episodes the
 slow and obvious way, so that tests can check one against the other: evaluate the rule's
-condition (SPEC §7) at many instants and group the instants where it holds into episodes.
+condition (docs/exactness.md) at many instants and group the instants where it holds into episodes.
 It deliberately imports nothing from ``sim``; only numpy and shapely.
 
-Model (SPEC §5, §7):
+Model (docs/exactness.md):
 
 * A *track* is a sequence of vertices ``(t_s, x_m, y_m, z_m)`` with non-decreasing ``t``.
   The aircraft exists on ``[t_first, t_last]`` and moves at constant velocity between

@@ -1,4 +1,5 @@
-"""Space (SPEC §3): the local frame, the default centre, lane sides and offsets, the gazetteer."""
+"""Space (docs/exactness.md): the local frame, the default centre, lane sides and offsets,
+the gazetteer."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ SEEDS = Path(__file__).resolve().parents[1] / "seeds"
 MI = 1609.344
 OFFSET = 22.5 * MI
 
-SPEC_PLACES = ["jarabulus", "tishrin_dam", "tabqa", "raqqa", "maadan", "deir_ez_zor",
+CONTRACT_PLACES = ["jarabulus", "tishrin_dam", "tabqa", "raqqa", "maadan", "deir_ez_zor",
                "mayadin", "abu_kamal", "al_qaim", "manbij", "palmyra", "t4", "shayrat",
                "al_tanf", "hmeimim", "incirlik", "al_udeid"]
 RIVER_TOWNS = ["jarabulus", "raqqa", "deir_ez_zor", "mayadin", "abu_kamal"]
@@ -288,7 +289,7 @@ def seed_river() -> dict:
     return yaml.safe_load((SEEDS / "euphrates.yaml").read_text(encoding="utf-8"))
 
 
-@pytest.mark.parametrize("name", SPEC_PLACES)
+@pytest.mark.parametrize("name", CONTRACT_PLACES)
 def test_spec_place_exists_with_source(name: str) -> None:
     places = builtin_places()
     assert name in places

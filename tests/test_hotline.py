@@ -1,4 +1,4 @@
-"""The hotline of SPEC §8: calls, latency, loss, and when an incursion is informed."""
+"""The hotline: calls, latency, loss, and when an incursion is informed."""
 
 from __future__ import annotations
 

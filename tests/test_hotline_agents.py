@@ -1,6 +1,6 @@
-"""The hotline's agents (SPEC §6, §8, §10): call schedule with a weekly pattern, latency and
-loss of every item, why a zone incursion was uninformed (events.csv's ``declaration``),
-complaints, the parties' work areas and ad-hoc calls, and the run folder's hotline counts.
+"""The hotline's agents: call schedule with a weekly pattern, latency and loss of every item,
+why a zone incursion was uninformed (events.csv's ``declaration``), complaints, the parties'
+work areas and ad-hoc calls, and the run folder's hotline counts.
 
 The small scenarios are worked out by hand: a blue zone ``Z1``, a circle of 10 km round the
 frame's origin, and red intruders flying east along y = 0 at 100 m/s from 20 km west (each

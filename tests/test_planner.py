@@ -1,4 +1,4 @@
-"""The planner (sim/planner.py) and its use by the engine (SPEC §6 zones, §8 hotline).
+"""The planner (sim/traffic/planner.py) and its use by the engine (zones, the hotline).
 
 Three parts:
 

@@ -26,7 +26,7 @@ from sim.cli import main
 ROOT = Path(__file__).resolve().parent.parent
 WIDTH, HEIGHT = 1200, 7000
 
-# Colours each drawn in one figure only (sim.plots): RGB 0..255.
+# Colours each drawn in one figure only (sim.present.plots): RGB 0..255.
 FIGURE_COLOURS = {
     "map (river)": (0x5D, 0xAD, 0xE2),
     "hotline (declarations delivered)": (0x2E, 0x86, 0xC1),

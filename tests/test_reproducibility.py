@@ -223,7 +223,7 @@ def test_sweep_executors_write_only_out(sweeps: dict[str, Path]) -> None:
 
 def test_sweep_records_version_and_scenario_digest(sweeps: dict[str, Path]) -> None:
     """The store's definition records sim.__version__ and the base scenario's digest
-    (sim.grid.scenario_sha of the scenario as run), `points` each grid point's digest,
+    (sim.study.grid.scenario_sha of the scenario as run), `points` each grid point's digest,
     every result row the version, and sweep.yaml the version and scenario file; the
     digests equal those of the same scenarios loaded directly."""
     folder = sweeps["serial"]

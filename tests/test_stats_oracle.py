@@ -1,4 +1,4 @@
-"""Independent oracles for the near-miss statistics (``stats.json``, ``sim.metrics``).
+"""Independent oracles for the near-miss statistics (``stats.json``, ``sim.analysis.metrics``).
 
 Every expected number below is worked out by hand from the scenario's geometry (straight
 head-on passes in the local frame, constant speeds and altitudes), not taken from the
@@ -584,7 +584,7 @@ def test_severity_classification_of_synthetic_encounters(tmp_path):
 
 
 def test_severity_limits_are_strict(tmp_path):
-    """An encounter exactly at a bin's limit is not in that bin (SPEC §7: conditions are
+    """An encounter exactly at a bin's limit is not in that bin (docs/exactness.md: conditions are
     strict); it falls to the next, wider one."""
     sc = scenario_with(tmp_path, ['{id: wide, type: min_separation, horizontal: "10 nmi"}'])
     eps = [

@@ -1,4 +1,5 @@
-"""Sortie generation (sim/traffic.py): rates, routes, compliance, determinism, validation.
+"""Sortie generation (sim/traffic/sorties.py, routes.py): rates, routes, compliance,
+determinism, validation.
 
 The statistical tests run at fixed seeds with proper tests at alpha = 0.001 (math only:
 a normal CDF from ``math.erfc`` and the Wilson-Hilferty approximation for chi-square),

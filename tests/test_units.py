@@ -1,4 +1,5 @@
-"""Table-driven tests of quantity parsing (SPEC §2): every unit, every kind, every error."""
+"""Table-driven tests of quantity parsing (docs/scenario-reference.md): every unit, every
+kind, every error."""
 
 from __future__ import annotations
 

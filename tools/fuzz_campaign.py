@@ -60,9 +60,8 @@ ROUND = 20  # examples of each category in a round
 def preload() -> None:
     """Import the product and run one scenario before forking, so that each child starts
     warm (modules imported, caches filled)."""
-    import sim.rundir  # noqa: F401
-
     import sim.cli  # noqa: F401
+    import sim.io.read  # noqa: F401
 
     check_case(FuzzCase("valid", (ROOT / "scenarios" / "encounters.yaml").read_bytes()))
 

@@ -56,7 +56,7 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
 
 
 def replication_metrics(scenario: Scenario, seed: int) -> dict[str, float]:
-    """The headline metrics (``sim.metrics.headline_metrics``) of one replication; a pure
+    """The headline metrics (``sim.analysis.metrics.headline_metrics``) of one replication; a pure
     top-level function, so that a process pool can run it."""
     return headline_metrics(run_stats(run(replace(scenario, seed=seed))))
 

@@ -18,7 +18,7 @@ from sim.model.units import DAY, FOOT, HOUR, NAUTICAL_MILE, STATUTE_MILE
 
 
 def summarize(run: Run) -> dict[str, Any]:
-    """The ``summary.json`` of a run (SPEC §10).
+    """The ``summary.json`` of a run (docs/run-folder.md).
 
     ``by_party`` counts the episodes each party took part in: both parties of a separation
     episode, the violator's party for lane and zone episodes. Every party appears, with 0
@@ -399,7 +399,7 @@ class Replications:
 
 
 def run_stats(run: Run, replications: Replications | None = None) -> dict[str, Any]:
-    """The ``stats.json`` of a run (see ``sim.metrics.near_miss_stats``), with the means and
+    """The ``stats.json`` of a run (see ``near_miss_stats``), with the means and
     bootstrap intervals of its replications when given."""
     stats = near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run))
     if replications is not None:

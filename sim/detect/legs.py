@@ -1,9 +1,10 @@
 """Legs: every aircraft's straight legs as arrays, and the closed forms solved on them.
 
-Every condition of SPEC §7 restricted to one straight leg (or one pair of legs) is an
-interval of time: closest point of approach gives the quadratic for horizontal distance,
-altitude and polygon edges are linear, and distance to a segment is a convex "capsule".
-These are the closed forms, vectorised over all candidates; the narrow phase builds on them.
+Every condition of a rule (docs/exactness.md) restricted to one straight leg (or one pair of
+legs) is an interval of time: closest point of approach gives the quadratic for horizontal
+distance, altitude and polygon edges are linear, and distance to a segment is a convex
+"capsule". These are the closed forms, vectorised over all candidates; the narrow phase
+builds on them.
 """
 
 from __future__ import annotations

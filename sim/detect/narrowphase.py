@@ -14,7 +14,7 @@ import shapely
 
 from sim.detect.legs import Legs, between_bounds, capsule_interval, within_radius
 
-MERGE_GAP_S = 1e-3  # SPEC §7: intervals that touch within 1 ms are one episode
+MERGE_GAP_S = 1e-3  # docs/exactness.md: intervals that touch within 1 ms are one episode
 # An episode shorter than this (0.25 mm of flight at 250 m/s) is a rounding artefact of two
 # boundaries that coincide (say the corridor's edge and a lane's tolerance), not an event.
 MIN_EPISODE_S = 1e-6

@@ -1,7 +1,7 @@
 """Rules: what counts as a violation. A small protocol, the built-in rules, and the registry.
 
 A rule is a function ``(spec, world) -> list[Episode]`` registered under its YAML
-``type``. The built-ins turn the exact pieces from ``sim.detect`` into episodes.
+``type``. The built-ins turn the exact pieces from ``sim.detect.narrowphase`` into episodes.
 """
 
 from __future__ import annotations

@@ -1,5 +1,5 @@
-"""The run folder (SPEC §10): summary.json, stats.json, events.csv, flights.csv, tracks.csv,
-hotline.csv, zones.csv and scenario.yaml (and replications.csv when asked for), whole or
+"""The run folder (docs/run-folder.md): summary.json, stats.json, events.csv, flights.csv,
+tracks.csv, hotline.csv, zones.csv and scenario.yaml (and replications.csv when asked for), whole or
 not at all.
 
 Files are written into a hidden sibling folder first and renamed into place in one

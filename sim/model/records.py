@@ -20,7 +20,7 @@ EVENT_COLUMNS = (
 
 @dataclass(frozen=True, slots=True)
 class Episode:
-    """A maximal interval in which one rule's condition held (SPEC §7, §10).
+    """A maximal interval in which one rule's condition held (docs/exactness.md).
 
     Separation: ``aircraft`` < ``other_aircraft``; the distance, time and position are those
     of the closest horizontal approach, position the pair's midpoint then, ``vertical_m``
@@ -47,7 +47,7 @@ class Episode:
     informed: bool | None
     vertical_m: float | None = None
     cause: str = ""  # the deliberate deviations (of either aircraft) the episode overlaps
-    # Zones: received | not_yet_received | lost | undeclared (see sim.hotline.Hotline.status)
+    # Zones: received | not_yet_received | lost | undeclared (see Hotline.status below)
     declaration: str = ""
 
     def involves(self, party: str) -> bool:

@@ -1,6 +1,6 @@
 """Figures of a sweep: a metric against a grid axis with its 95% confidence band (one line
 per value of the other axes), and for two-axis grids a heat map of the means. Like
-``sim.plots``, the functions draw on a given ``Axes`` and never touch pyplot's state.
+``sim.present.plots``, the functions draw on a given ``Axes`` and never touch pyplot's state.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """Monte Carlo sweeps: every grid point times every replication, run by an executor,
 each finished row committed to the folder's results store, and summaries per grid point.
 
-A sweep folder holds ``results.sqlite`` (see ``sim.sweepstore``), ``sweep.yaml`` (the
+A sweep folder holds ``results.sqlite`` (see ``sim.study.store``), ``sweep.yaml`` (the
 definition as run) and, once every row is in, ``summary.csv`` (per grid point and metric:
 the mean over replications with a 95% Student t interval). Running the same sweep again
 computes only the rows that are missing.
@@ -158,7 +158,7 @@ def _lock(folder: Path) -> Iterator[None]:
         return
     with open(folder / ".lock", "a+") as handle:
         # A sweep killed a moment ago frees the lock when its workers notice and end
-        # (sim.executors): wait that long before calling the folder busy.
+        # (sim.study.executors): wait that long before calling the folder busy.
         deadline = time.monotonic() + LOCK_WAIT_S
         while True:
             try:
@@ -180,7 +180,7 @@ def definition_yaml(plan: SweepPlan) -> str:
     """The sweep as run, for people: the scenario, the grid, the replications and seeds."""
     document = {"scenario": plan.scenario_file, "name": plan.name, "seed": plan.seed,
                 "version": plan.version,
-                # The base scenario as run, every default filled (sim.grid.scenario_sha);
+                # The base scenario as run, every default filled (sim.study.grid.scenario_sha);
                 # each grid point's own digest is in the store's points table.
                 "scenario_digest": plan.base_sha, "points": len(plan.points),
                 "replications": plan.replications,
@@ -259,5 +259,5 @@ def _number(value: float) -> str:
 
 
 def load_sweep(folder: str | Path) -> StoredSweep:
-    """Read a sweep folder (see ``sim.sweepstore.read_store``)."""
+    """Read a sweep folder (see ``sim.study.store.read_store``)."""
     return read_store(folder)

@@ -2,7 +2,7 @@
 
 Explicit flights are flown exactly as written. Parties with ``sorties_per_day`` also
 generate sorties, as first planned (the hotline's planner may later route them round
-received zones, delay or drop them: ``sim.planner``, ``sim.engine``):
+received zones, delay or drop them: ``sim.traffic.planner``, ``sim.engine``):
 
 - **When**: a Poisson process over the run, its hourly rate following ``daily_profile``;
   the party knows of each sortie ``planning.lead`` before it departs.
@@ -64,7 +64,7 @@ def explicit_flights(scenario: Scenario, geography: Geography) -> list[FlightPla
 class Sortie:
     """A generated sortie as its party first plans it, before the hotline has its say.
 
-    The planner (``sim.planner``) may later route it round received zones, delay or drop
+    The planner (``sim.traffic.planner``) may later route it round received zones, delay or drop
     it; a close approach is aimed once it is on station (``sim.engine``).
     """
 

@@ -1,4 +1,4 @@
-"""Work areas: where each party's sorties will work, as zones it may declare (SPEC §6).
+"""Work areas: where each party's sorties will work, as zones it may declare.
 
 At each planning cycle (the hotline's call schedule, kept whether the hotline is on or
 off, so that the zones are the same either way) a party gathers the sorties it knows of
