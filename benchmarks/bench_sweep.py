@@ -3,7 +3,7 @@ workers (the scaling efficiency), and the Dask overhead per task against the loc
 
     python benchmarks/bench_sweep.py --replications 12 --tasks 60 --json out.json
 
-Each measurement runs ``sim.sweep.run_sweep`` into a fresh folder (so it includes writing
+Each measurement runs ``sim.study.sweep.run_sweep`` into a fresh folder (so it includes writing
 every row to the SQLite store, as a real sweep does). The Dask overhead is measured on
 short replications (6 h of the baseline) where it shows: the wall time of a Dask
 ``LocalCluster`` sweep less the cluster's start-up, less the local pool's wall time, per
