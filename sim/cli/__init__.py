@@ -23,8 +23,8 @@ __all__ = ["RowProgress", "describe", "main"]
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="deconflict", description="Airspace deconfliction simulator: fly a scenario "
-        "and count every violation episode exactly.")
+        prog="deconflict", description=f"Airspace deconfliction simulator, version "
+        f"{__version__}: fly a scenario and count every violation episode exactly.")
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     run.add_parser(commands)  # in the order the help lists them
