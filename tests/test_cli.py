@@ -548,12 +548,22 @@ def test_usage_errors_exit_2_as_subprocess(scenario, tmp_path):
 
 
 def test_version(capsys, tmp_path):
-    code, out, _ = cli(capsys, "--version")
-    assert code == 0
-    assert sim.__version__ in out
+    code, out, err = cli(capsys, "--version")
+    assert (code, out, err) == (0, f"deconflict {sim.__version__}\n", "")
     proc = run_process([sys.executable, "-m", "sim", "--version"], cwd=tmp_path)
     assert proc.returncode == 0
-    assert proc.stdout.strip() == f"deconflict {sim.__version__}"
+    assert proc.stdout == f"deconflict {sim.__version__}\n"
+
+
+def test_help_shows_the_version(capsys, tmp_path):
+    code, out, err = cli(capsys, "--help")
+    assert code == 0 and err == ""
+    assert out.startswith("usage: deconflict ")
+    words = " ".join(out.split())  # argparse wraps the description to the terminal's width
+    assert f"Airspace deconfliction simulator, version {sim.__version__}: " in words
+    proc = run_process([sys.executable, "-m", "sim", "--help"], cwd=tmp_path)
+    assert proc.returncode == 0
+    assert f", version {sim.__version__}: " in " ".join(proc.stdout.split())
 
 
 def test_console_script_on_path_runs_validate(scenario, tmp_path):

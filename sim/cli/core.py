@@ -1,0 +1,140 @@
+"""What every command shares: exit codes, usage errors, ``--limit``, loading the scenario
+named on the command line, SIGTERM as an interrupt, and the messages of a failed command.
+
+Exit codes: 0 success; 2 bad input or usage (a message naming the file and key path, no
+traceback, nothing written); 1 an internal error; 130 or 143 when stopped by SIGINT or
+SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import traceback
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sim.analysis.calibrate import CalibrationError
+from sim.io.read import RUN_FILES, RunFolderError
+from sim.io.write import OutputError
+from sim.model.geography import Geography, build_geography
+from sim.model.limits import LIMITS, Limits, set_limits
+from sim.model.scenario import Scenario, ScenarioError, load_scenario
+from sim.model.units import QuantityError, parse_quantity
+from sim.study.executors import ExecutorError
+from sim.study.grid import GridError
+from sim.study.store import StoreError
+
+EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+
+
+class UsageError(Exception):
+    """A command line that cannot be carried out as written."""
+
+
+def add_limit_option(parser: argparse.ArgumentParser) -> None:
+    """Give a command the ``--limit NAME=VALUE`` option (every command has it)."""
+    parser.add_argument("--limit", dest="limits", action="append", default=[],
+                        metavar="NAME=VALUE", help="raise or lower a resource limit, e.g. "
+                        f"--limit waypoints=10000000 (names: {', '.join(LIMITS)}; see "
+                        "README, Limits)")
+
+
+def resource_limits(args: argparse.Namespace) -> Limits:
+    """The resource limits of ``--limit`` (the defaults when none is given)."""
+    try:
+        return set_limits(getattr(args, "limits", []))
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def check_duration(duration: str | None) -> None:
+    """Refuse a ``--duration`` that is not a quantity of time."""
+    if duration is not None:
+        try:
+            parse_quantity(duration, "duration")
+        except QuantityError as exc:
+            raise UsageError(f"--duration {duration!r}: {exc}") from None
+
+
+def load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
+    """The scenario of ``args.scenario`` with the command's ``--set``, ``--seed`` and
+    ``--duration`` applied (a command without one of them leaves it as written), and its
+    geography."""
+    duration = getattr(args, "duration", None)
+    check_duration(duration)
+    seed = getattr(args, "seed", None)
+    if seed is not None and not 0 <= seed < 2**63:
+        raise UsageError(f"--seed {seed}: write a whole number from 0 to 2**63-1")
+    scenario = load_scenario(args.scenario, args.overrides, seed=seed, duration=duration,
+                             limits=resource_limits(args))
+    return scenario, build_geography(scenario)
+
+
+def refuse_overwriting_inputs(out: Path, inputs: Sequence[Path]) -> None:
+    """An output may not be, or contain, a run folder it was drawn from, nor be one of
+    its files: ``--force`` replaces outputs, never the data."""
+    target = out.resolve()
+    for folder in inputs:
+        source = folder.resolve()
+        if target == source or target in source.parents or (
+                target.parent == source and target.name in RUN_FILES):
+            raise UsageError(f"--out {out}: would replace the run folder {folder} or one of "
+                             "its files; choose another --out")
+
+
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, raised where the program is, so that every write cleans up as on Ctrl-C."""
+
+
+@contextmanager
+def terminate_as_interrupt() -> Iterator[None]:
+    """While the command runs, SIGTERM raises ``Terminated`` (the main thread only: a
+    signal handler cannot be set elsewhere, and the default then stays)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def terminate(signum: int, frame: Any) -> None:
+        raise Terminated()
+
+    previous = signal.signal(signal.SIGTERM, terminate)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def interrupted(exc: KeyboardInterrupt) -> int:
+    """The exit code of a command stopped by SIGINT (130) or SIGTERM (143)."""
+    return 143 if isinstance(exc, Terminated) else 130
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """Carry out a parsed command line with the handler its command set; return the exit
+    code. A bad input is a message and exit 2, never a traceback."""
+    handler: Callable[[argparse.Namespace], int] = args.handler
+    try:
+        return handler(args)
+    except (ScenarioError, OutputError, UsageError, CalibrationError, RunFolderError,
+            GridError, StoreError, ExecutorError) as exc:
+        print(f"deconflict {args.command}: error:", file=sys.stderr)
+        for line in str(exc).splitlines():
+            print(f"  {line}", file=sys.stderr)
+        return EXIT_INPUT
+    except KeyboardInterrupt as exc:
+        print("deconflict: interrupted; every output is as it was, or whole if its writing "
+              "had finished", file=sys.stderr)
+        return interrupted(exc)
+    except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 1, no traceback
+        print(f"deconflict {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+              "  This is a bug; please report it with the scenario. Set DECONFLICT_DEBUG=1 "
+              "for the traceback.", file=sys.stderr)
+        if os.environ.get("DECONFLICT_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
