@@ -23,7 +23,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "over paired replications",
         description="deconflict compare RUN_A RUN_B [...]: the statistics of run folders side "
         "by side (a table, and a figure in --out). deconflict compare SCENARIO.yaml --b "
-        "KEY=VALUE: two variants over paired replications, with 95%% CIs of the difference.")
+        "KEY=VALUE: two variants over paired replications, with 95% CIs of the difference.")
     parser.add_argument("inputs", nargs="+", metavar="RUN_DIR|SCENARIO.yaml")
     parser.add_argument("--out", type=Path, help="run folders: where to write the table and "
                         "figure (default compare-A-vs-B beside the first run folder)")
