@@ -1,0 +1,509 @@
+"""Scenario loading: read YAML, fill defaults, validate, and return frozen typed objects.
+
+One pipeline (``load_scenario``): read the file safely, apply ``--set`` overrides, fill
+every default into a copy of the document (which becomes the run folder's
+``scenario.yaml``), validate it with the models of ``sim.model.schema``, check what spans
+sections (ids, lanes, sizes against the limits), and collect *every* problem with its key
+path, so that ``deconflict validate`` can list them all at once. Geometry that needs the
+local frame (polygon validity, lane offsets) is checked later by ``sim.model.geography``.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+import math
+import re
+import types
+import typing
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from sim.model import fields as f
+from sim.model import schema as s
+from sim.model.limits import DEFAULT_LIMITS, Limits
+from sim.model.places import builtin_places
+from sim.model.spec import (
+    TOP_KEYS,
+    AircraftType,
+    CircleArea,
+    Corridor,
+    Deviation,
+    FlightSpec,
+    Frame,
+    HotlineSpec,
+    Lane,
+    LaneDisciplineSpec,
+    MinSeparationSpec,
+    Mission,
+    Party,
+    Planning,
+    PolygonArea,
+    Problem,
+    Reported,
+    RuleSpec,
+    Scenario,
+    ScenarioError,
+    Sorties,
+    WorkAreas,
+    ZoneIncursionSpec,
+    ZoneSpec,
+)
+from sim.model.units import format_si
+from sim.model.yamlio import apply_override, key_path, read_yaml
+
+DEFAULT_DURATION = "1 d"
+HOTLINE_OFF: dict[str, Any] = {"enabled": False, "first_call": "6 h", "interval": "24 h",
+                               "pattern": ["0 s"], "latency": "30 min", "loss": 0.0,
+                               "adhoc": {"probability": 0.0, "delay": "1 h"}}
+
+
+def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
+                  seed: int | None = None, duration: str | None = None,
+                  limits: Limits = DEFAULT_LIMITS) -> Scenario:
+    """Load, override, default and validate a scenario file.
+
+    Args:
+        path: the YAML file.
+        overrides: ``KEY=VALUE`` assignments, applied before validation (``--set``).
+        seed: replaces the file's ``seed``.
+        duration: replaces the file's ``duration`` (a duration text such as ``"7 d"``).
+        limits: the resource limits to check it against (``sim.model.limits``).
+
+    Raises:
+        ScenarioError: listing every problem found, each naming the file and key path.
+    """
+    document = scenario_document(path, overrides, seed=seed, duration=duration, limits=limits)
+    return parse_scenario(document, str(path), default_name=Path(path).stem, limits=limits)
+
+
+def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
+                      seed: int | None = None, duration: str | None = None,
+                      limits: Limits = DEFAULT_LIMITS) -> Any:
+    """A scenario file read as YAML, with the overrides, seed and duration applied, not
+    yet validated (``load_scenario`` validates it; a sweep varies it first)."""
+    document = read_yaml(path, limits)
+    name = str(path)
+    problems: list[Problem] = []
+    for assignment in overrides:
+        try:
+            document = apply_override(document, assignment)
+        except ValueError as exc:
+            problems.append(Problem(name, "", str(exc)))
+    if problems:
+        raise ScenarioError(problems)
+    if document is None:
+        document = {}
+    if isinstance(document, dict):
+        document = dict(document)  # parse_scenario copies deeply; top-level keys change here
+        if seed is not None:
+            document["seed"] = seed
+        if duration is not None:
+            document["duration"] = duration
+    return document
+
+
+def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = "scenario",
+                   limits: Limits = DEFAULT_LIMITS) -> Scenario:
+    """Validate a scenario document (already read from YAML) into a Scenario.
+
+    The document is copied, never modified. Raises ScenarioError with every problem.
+    """
+    top = copy.deepcopy(document)
+    if not isinstance(top, dict):
+        raise ScenarioError([Problem(file, "", f.not_mapping(top, "a scenario"))])
+    _fill_top(top, default_name)
+    fill_defaults(s.ScenarioModel, top)
+    context, problems = _context(top, file)
+    problems += _cross_checks(top, context, file)
+    model = None
+    try:
+        model = s.ScenarioModel.model_validate(top, context=context)
+    except ValidationError as exc:
+        problems = _problems(exc, file) + problems
+    if model is not None and not problems:
+        scenario = _build(model, top, context, file, limits)
+        problems = _limit_problems(scenario, top, limits)
+        if not problems:
+            return scenario
+    order = {key: i for i, key in enumerate(TOP_KEYS)}
+    problems.sort(key=lambda p: order.get(re.split(r"[.\[]", p.path, maxsplit=1)[0], -1))
+    raise ScenarioError(problems)
+
+
+# ---------------------------------------------------------------------------- defaults
+
+
+def _fill_top(top: dict[str, Any], default_name: str) -> None:
+    """The top level's defaults, and the forms that read as another (a date as text)."""
+    top.setdefault("name", _slug(default_name))
+    top.setdefault("seed", 0)
+    if top.get("duration") is None:
+        top["duration"] = DEFAULT_DURATION
+    if isinstance(top.get("start"), (f.dt.date, f.dt.datetime)):
+        top["start"] = f.start_text(top["start"])
+    if "corridor" in top and top["corridor"] is None:
+        del top["corridor"]
+    if "frame" in top and top["frame"] is None:
+        top["frame"] = {}
+    if top.get("parties") is None:
+        top["parties"] = {}
+    if top.get("hotline") is None:
+        top["hotline"] = copy.deepcopy(HOTLINE_OFF)
+
+
+def fill_defaults(model: type[s.Section], raw: Any) -> None:
+    """Write the defaults of ``model`` into the mapping ``raw``, in place, and below it.
+
+    A missing key gets its default (a copy: a default shared between nodes would be
+    written out as a YAML alias), as does a null, unless the model refuses that null.
+    Values that are not of the expected shape are left for the validation to report.
+    """
+    if not isinstance(raw, dict):
+        return
+    for key in model.fill_keys(raw):
+        if key not in raw or (raw[key] is None and key not in model.null_refused):
+            raw[key] = copy.deepcopy(model.model_fields[key].default)
+    for key, (shape, models) in _children(model).items():
+        value = raw.get(key)
+        if shape == "one":
+            fill_defaults(models[None], value)
+        elif shape == "list" and isinstance(value, list):
+            for item in value:
+                if isinstance(item, dict):
+                    child = models.get(item.get("type")) or models.get(None)
+                    if child is not None:
+                        fill_defaults(child, item)
+        elif shape == "map" and isinstance(value, dict):
+            child = models[None]
+            for name, item in value.items():
+                if item is None and child.null_is_empty:
+                    value[name] = item = {}
+                fill_defaults(child, item)
+
+
+@functools.cache
+def _children(model: type[s.Section]) -> dict[str, tuple[str, dict[Any, type[s.Section]]]]:
+    """The fields of a model that hold sections: one, a list or a map of them."""
+    out: dict[str, tuple[str, dict[Any, type[s.Section]]]] = {}
+    for name, info in model.model_fields.items():
+        annotation = _bare(info.annotation)
+        origin = typing.get_origin(annotation)
+        shape, inner = "one", annotation
+        if origin is list:
+            shape, inner = "list", _bare(typing.get_args(annotation)[0])
+        elif origin is dict:
+            shape, inner = "map", _bare(typing.get_args(annotation)[1])
+        models = _sections(inner)
+        if models:
+            out[name] = (shape, models)
+    return out
+
+
+def _bare(annotation: Any) -> Any:
+    """An annotation without its metadata and without None."""
+    while True:
+        if typing.get_origin(annotation) is typing.Annotated:
+            annotation = typing.get_args(annotation)[0]
+        elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
+            members = [a for a in typing.get_args(annotation) if a is not type(None)]
+            if len(members) != 1:
+                return annotation
+            annotation = members[0]
+        else:
+            return annotation
+
+
+def _sections(annotation: Any) -> dict[Any, type[s.Section]]:
+    """The section models an annotation names: one (key None), or a union by ``type``."""
+    if isinstance(annotation, type) and issubclass(annotation, s.Section):
+        return {None: annotation}
+    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
+        members = [_bare(a) for a in typing.get_args(annotation)]
+        return {typing.get_args(m.model_fields["type"].annotation)[0]: m for m in members
+                if isinstance(m, type) and issubclass(m, s.Section)}
+    return {}
+
+
+def _slug(text: str) -> str:
+    slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text).strip("-.")[:100]
+    return slug or "scenario"
+
+
+# ---------------------------------------------------------------------------- across sections
+
+
+def _context(top: dict[str, Any], file: str) -> tuple[dict[str, Any], list[Problem]]:
+    """What validators need from other sections: the names of places and parties, the
+    lanes (validated first, for the lane rule's default) and the rules' ids."""
+    places = top.get("places") if isinstance(top.get("places"), dict) else {}
+    parties = top["parties"] if isinstance(top["parties"], dict) else {}
+    context: dict[str, Any] = {
+        "names": set(builtin_places()) | {k for k in places if isinstance(k, str)},
+        "frame_places": {k for k, v in places.items() if isinstance(v, dict)},
+        "parties": [p for p, v in parties.items()
+                    if f.id_problem(p) is None and isinstance(v, dict)],
+    }
+    rules = top.get("rules") if isinstance(top.get("rules"), list) else []
+    context["rule_ids"] = {r.get("id") for r in rules if isinstance(r, dict)
+                           and isinstance(r.get("id"), str) and r.get("type") in s.RULE_TYPES}
+    lanes: list[Lane] = []
+    try:
+        valid = _lanes_adapter().validate_python(top.get("lanes"), context=context)
+        lanes = [Lane(k, v.party, v.offset, v.direction) for k, v in valid.items()]
+    except ValidationError:
+        context["lanes_broken"] = True  # reported by the whole validation
+    context["lanes"] = lanes
+    spacings = [abs(a.offset_m - b.offset_m) for a in lanes for b in lanes
+                if a.party != b.party and a.offset_m != b.offset_m]
+    context["lane_spacing"] = min(spacings) if spacings else None
+    return context, []
+
+
+@functools.cache
+def _lanes_adapter() -> Any:
+    from pydantic import TypeAdapter
+    return TypeAdapter(s.ScenarioModel.model_fields["lanes"].rebuild_annotation())
+
+
+def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
+                  ) -> list[Problem]:
+    """Checks that span sections, on the document itself so that they are made even where
+    another part of it is in error: unique ids, lanes and their corridor, the frame."""
+    problems: list[Problem] = []
+    for section, what in (("flights", "flight"), ("zones", "zone"), ("rules", "rule")):
+        seen: dict[str, str] = {}
+        for i, item in enumerate(top.get(section) or [] if isinstance(top.get(section), list)
+                                 else []):
+            if not isinstance(item, dict) or (section == "rules"
+                                              and item.get("type") not in s.RULE_TYPES):
+                continue
+            ident, path = item.get("id"), f"{section}[{i}].id"
+            if f.id_problem(ident) is not None or (
+                    section == "zones" and ident.startswith(f.WORK_AREA_PREFIX)):
+                continue
+            if ident in seen:
+                problems.append(Problem(file, path, f"duplicate {what} id {ident!r} (also at "
+                                                    f"{seen[ident]}); ids must be unique"))
+            else:
+                seen[ident] = path
+    if isinstance(top.get("lanes"), dict) and top["lanes"] and "corridor" not in top:
+        problems.append(Problem(file, "lanes", "lanes are offsets of the corridor's centerline, "
+                                "so a corridor is needed; add corridor: {centerline: euphrates, "
+                                "half_width: \"40 mi\"}"))
+    corridor = top.get("corridor")
+    centerline = corridor.get("centerline") if isinstance(corridor, dict) else None
+    frame = top.get("frame")
+    if (not isinstance(frame, dict) or frame.get("center") is None) and isinstance(
+            centerline, list) and any(isinstance(p, dict) or p in context["frame_places"]
+                                      for p in centerline if isinstance(p, (dict, str))):
+        problems.append(Problem(file, "frame.center", "required when corridor.centerline has "
+                                "{x, y} points, since those are measured from it; write "
+                                "[lon, lat]"))
+    if not context.get("lanes_broken"):
+        problems += _party_lanes(top, context["lanes"], file)
+    return problems
+
+
+def _party_lanes(top: dict[str, Any], lanes: Sequence[Lane], file: str) -> list[Problem]:
+    """The lane each party's sorties fly: given, or its only lane (filled in)."""
+    problems = []
+    parties = top["parties"] if isinstance(top["parties"], dict) else {}
+    for pid, node in parties.items():
+        if not isinstance(node, dict) or "sorties_per_day" not in node:
+            continue
+        own = [lane.id for lane in lanes if lane.party == pid]
+        value, path = node.get("lane"), f"parties.{pid}.lane"
+        if value is None:
+            if len(own) > 1:
+                problems.append(Problem(file, path, f"the party has lanes {', '.join(own)}; say "
+                                        f"which its sorties fly, such as lane: {own[0]}"))
+            else:
+                node["lane"] = own[0] if own else None
+        elif value not in own:
+            problems.append(Problem(file, path, f"{f.describe(value)} is not a lane of {pid}; "
+                                    f"use one of: {', '.join(own) or 'none (define lanes first)'}"))
+    return problems
+
+
+def _problems(exc: ValidationError, file: str) -> list[Problem]:
+    """The problems of a failed validation, each at its key path."""
+    problems = []
+    for error in exc.errors(include_url=False):
+        loc = list(error["loc"])
+        # A rule's type is a step of the path in pydantic's union, not a key of the file.
+        loc = [part for k, part in enumerate(loc)
+               if not (k >= 2 and loc[k - 2] == "rules" and isinstance(loc[k - 1], int)
+                       and part in s.RULE_TYPES)]
+        if error["type"] != "scenario":
+            problems.append(Problem(file, key_path(loc), error["msg"]))
+            continue
+        context = error.get("ctx") or {}
+        base = loc[:len(loc) - int(context.get("up", 0))]
+        for suffix, message in context.get("found", ()):
+            problems.append(Problem(file, key_path([*base, *suffix]), message))
+    return problems
+
+
+# ---------------------------------------------------------------------------- the objects
+
+
+def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], file: str,
+           limits: Limits) -> Scenario:
+    """The frozen objects of a validated scenario; the defaults that depend on other
+    sections (a zone's window, the lane rule's tolerance) are written into ``top``."""
+    parties = {pid: _party(pid, p, top["parties"][pid]) for pid, p in m.parties.items()}
+    zones = []
+    for zone, raw in zip(m.zones or [], top.get("zones") or [], strict=True):
+        active = zone.active
+        if active is None:
+            raw["active"] = ["0 s", top["duration"]]
+            active = (0.0, m.duration)
+        area = (PolygonArea(zone.area.polygon) if zone.area.polygon is not None
+                else CircleArea(zone.area.circle.center, zone.area.circle.radius)
+                if zone.area.circle is not None else None)
+        assert area is not None  # the area takes exactly one of them
+        zones.append(ZoneSpec(zone.id, zone.party, area, zone.floor,
+                              math.inf if zone.ceiling is None else zone.ceiling,
+                              active[0], active[1], zone.declare))
+    rules: list[RuleSpec] = []
+    for rule, raw in zip(m.rules or [], top.get("rules") or [], strict=True):
+        if isinstance(rule, s.MinSeparationModel):
+            rules.append(MinSeparationSpec(rule.id, rule.horizontal, rule.vertical,
+                                           rule.between, rule.complaint))
+        elif isinstance(rule, s.LaneDisciplineModel):
+            assert rule.tolerance is not None  # lanes in error are reported
+            if raw.get("tolerance") is None:
+                raw["tolerance"] = format_si(rule.tolerance, "distance")
+            rules.append(LaneDisciplineSpec(rule.id, rule.tolerance, rule.complaint))
+        else:
+            rules.append(ZoneIncursionSpec(rule.id, rule.complaint))
+    hotline, adhoc = m.hotline, m.hotline.adhoc
+    corridor = m.corridor
+    return Scenario(
+        name=m.name, file=file, seed=m.seed, duration_s=m.duration, start=m.start,
+        frame=Frame(m.frame.center if m.frame is not None else None),
+        places=dict(m.places or {}),
+        corridor=None if corridor is None else Corridor(corridor.centerline,
+                                                        corridor.half_width),
+        lanes=tuple(context["lanes"]), parties=parties,
+        flights=tuple(FlightSpec(x.id, x.party, x.depart, x.speed, x.altitude, x.route)
+                      for x in m.flights or []),
+        zones=tuple(zones), rules=tuple(rules),
+        hotline=HotlineSpec(hotline.enabled, hotline.first_call, hotline.interval,
+                            hotline.latency, hotline.loss, hotline.pattern, adhoc.probability,
+                            adhoc.delay),
+        # The resolved document in the contract's order, whatever order the file used.
+        resolved={k: top[k] for k in TOP_KEYS if k in top},
+        reported=tuple(Reported(r.rule, r.party, r.per_day[0], r.per_day[1], r.fact)
+                       for r in m.reported or []),
+        limits=limits)
+
+
+def _party(pid: str, p: s.PartyModel, raw: Mapping[str, Any]) -> Party:
+    d = p.deviations
+    deviations = (
+        Deviation("shortcut", d.shortcut.weight, d.shortcut.length, (0.0, 0.0)),
+        Deviation("drift", d.drift.weight, d.drift.length, d.drift.beyond),
+        Deviation("close_approach", d.close_approach.weight, (0.0, 0.0), (0.0, 0.0),
+                  d.close_approach.miss, d.close_approach.vertical, d.close_approach.reach))
+    if p.sorties_per_day is None:
+        return Party(pid, None, p.compliance, deviations)
+    assert p.bases is not None and p.aircraft is not None and p.missions is not None
+    sorties = Sorties(
+        p.sorties_per_day, p.daily_profile, p.bases,
+        tuple(AircraftType(a.type, a.speed, a.altitude, a.share) for a in p.aircraft),
+        tuple(Mission(x.area, x.share, x.time_on_station, x.racetrack.length,
+                      x.racetrack.width) for x in p.missions),
+        raw.get("lane"), p.lane_entry, p.lane_exit, p.altitude_step)
+    q, w = p.planning, p.work_areas
+    return Party(pid, sorties, p.compliance, deviations,
+                 Planning(q.avoid, q.margin, q.when_blocked, q.max_delay, q.lead),
+                 WorkAreas(w.enabled, w.buffer, w.vertical_buffer, w.declare))
+
+
+# ---------------------------------------------------------------------------- limits
+
+
+def _limit_problems(scenario: Scenario, top: Mapping[str, Any], limits: Limits
+                    ) -> list[Problem]:
+    """Refuse, before anything is run, a scenario that asks for more hotline calls,
+    flights, waypoints or zone vertices than the limits allow."""
+    problems: list[Problem] = []
+    file, duration_s, parties = scenario.file, scenario.duration_s, scenario.parties
+    hotline, zones = scenario.hotline, scenario.zones
+    # The call schedule is also the parties' planning cycle (work areas are grouped by it),
+    # so it is bounded even when the hotline is off.
+    if duration_s > hotline.first_call_s:
+        calls = (duration_s - hotline.first_call_s) / hotline.interval_s * len(hotline.pattern_s)
+        # At least one work area per mission is declared at every call while it lasts.
+        areas = sum(len(p.sorties.missions) for p in parties.values()
+                    if p.sorties is not None and p.work_areas.enabled and p.work_areas.declare)
+        messages = calls * (sum(z.declare for z in zones) + areas) * max(len(parties) - 1, 0)
+        if calls > limits.hotline_calls or messages > limits.declarations:
+            problems.append(Problem(file, "hotline.interval", (
+                f"{top['hotline']['interval']!r} makes {calls:,.0f} calls (about "
+                f"{messages:,.0f} declarations) in this run, more than "
+                f"{limits.hotline_calls:,} calls or {limits.declarations:,} declarations; "
+                "write a longer interval such as \"24 h\" (or raise the limit with "
+                "--limit hotline_calls=N or --limit declarations=N)")))
+    flights = scenario.flights
+    expected = {name: p.sorties.per_day * duration_s / 86_400.0 for name, p in parties.items()
+                if p.sorties is not None}
+    total = len(flights) + sum(expected.values())
+    if total > limits.flights:
+        busiest = max(expected, key=lambda n: expected[n]) if expected else None
+        path = f"parties.{busiest}.sorties_per_day" if busiest else "flights"
+        problems.append(Problem(file, path, (
+            f"this run would fly about {total:,.0f} flights ({len(flights):,} written, "
+            f"{sum(expected.values()):,.0f} generated over {top.get('duration')!r}), more than "
+            f"the limit of {limits.flights:,}; shorten the duration or lower the rate (or "
+            "raise the limit with --limit flights=N)")))
+    points = sum(len(x.route) for x in flights)
+    if points > limits.waypoints:
+        problems.append(Problem(file, "flights", (
+            f"the flights' routes have {points:,} points in all, more than the limit of "
+            f"{limits.waypoints:,}; split the scenario (or raise the limit with "
+            "--limit waypoints=N)")))
+    laps, path = _racetrack_points(parties, expected)
+    if points + laps > limits.waypoints:
+        problems.append(Problem(file, path, (
+            f"the sorties' racetrack laps alone would have at least about {laps:,.0f} "
+            f"waypoints over {top.get('duration')!r}, more than the limit of "
+            f"{limits.waypoints:,} for all flights together; shorten the time on station, "
+            "lengthen the racetrack or lower the rate (or raise the limit with "
+            "--limit waypoints=N)")))
+    vertices = sum(len(z.area.points) for z in zones if isinstance(z.area, PolygonArea))
+    if vertices > limits.zone_vertices:
+        problems.append(Problem(file, "zones", (
+            f"the zones' outlines have {vertices:,} vertices in all, more than the limit of "
+            f"{limits.zone_vertices:,}; simplify them (or raise the limit with "
+            "--limit zone_vertices=N)")))
+    return problems
+
+
+def _racetrack_points(parties: Mapping[str, Party], expected: Mapping[str, float]
+                      ) -> tuple[float, str]:
+    """A low estimate of the waypoints generated sorties fly in racetrack laps (their
+    expected number, each at its least time on station and slowest aircraft), and the
+    key path of the mission that weighs most."""
+    total, heaviest, path = 0.0, -1.0, "parties"
+    for name, party in parties.items():
+        sorties = party.sorties
+        if sorties is None:
+            continue
+        speed_mps = min(a.speed_mps for a in sorties.aircraft)
+        shares = sum(m.share for m in sorties.missions) or 1.0
+        for k, mission in enumerate(sorties.missions):
+            # A lap is at most twice (length + width) long (four times here: a lane's bends
+            # lengthen the outer side) and has at least four waypoints (six, straight).
+            lap_m = 4.0 * (mission.racetrack_length_m + mission.racetrack_width_m)
+            laps = math.floor(min(mission.time_on_station_s[0] * speed_mps / lap_m, 1e18))
+            points = expected[name] * mission.share / shares * 4.0 * laps
+            total += points
+            if points > heaviest:
+                heaviest, path = points, f"parties.{name}.missions[{k}].time_on_station"
+    return total, path
