@@ -53,6 +53,9 @@ class Required:
     def __repr__(self) -> str:
         return "REQUIRED"
 
+    def __deepcopy__(self, memo: dict[int, Any]) -> Required:
+        return self  # the one marker: pydantic copies a default before it uses it
+
 
 REQUIRED: Any = Required()
 

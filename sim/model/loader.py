@@ -112,7 +112,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
 
     The document is copied, never modified. Raises ScenarioError with every problem.
     """
-    top = copy.deepcopy(document)
+    top = _copy(document, {})
     if not isinstance(top, dict):
         raise ScenarioError([Problem(file, "", f.not_mapping(top, "a scenario"))])
     _fill_top(top, default_name)
@@ -124,6 +124,9 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         model = s.ScenarioModel.model_validate(top, context=context)
     except ValidationError as exc:
         problems = _problems(exc, file) + problems
+        problems += _none_left(top, problems, file)
+    if "lanes" in context:  # not in error
+        problems += _party_lanes(top, context["lanes"], file)
     if model is not None and not problems:
         scenario = _build(model, top, context, file, limits)
         problems = _limit_problems(scenario, top, limits)
@@ -135,6 +138,30 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
 
 
 # ---------------------------------------------------------------------------- defaults
+
+
+def _copy(node: Any, memo: dict[int, Any]) -> Any:
+    """A deep copy of a YAML document, several times faster than ``copy.deepcopy``; a part
+    shared (a YAML alias) stays shared, so that an alias bomb is not expanded."""
+    if isinstance(node, _SCALARS) or node is None:
+        return node
+    if id(node) in memo:
+        return memo[id(node)]
+    if isinstance(node, dict):
+        out: Any = {}
+        memo[id(node)] = out
+        for key, value in node.items():
+            out[key] = value if isinstance(value, _SCALARS) else _copy(value, memo)
+    elif isinstance(node, list):
+        out = []
+        memo[id(node)] = out
+        out += [value if isinstance(value, _SCALARS) else _copy(value, memo) for value in node]
+    else:
+        out = memo[id(node)] = copy.deepcopy(node)
+    return out
+
+
+_SCALARS = (str, int, float)
 
 
 def _fill_top(top: dict[str, Any], default_name: str) -> None:
@@ -164,9 +191,11 @@ def fill_defaults(model: type[s.Section], raw: Any) -> None:
     """
     if not isinstance(raw, dict):
         return
+    defaults = s.defaults_of(model)
     for key in model.fill_keys(raw):
         if key not in raw or (raw[key] is None and key not in model.null_refused):
-            raw[key] = copy.deepcopy(model.model_fields[key].default)
+            default = defaults[key]
+            raw[key] = _copy(default, {})
     for key, (shape, models) in _children(model).items():
         value = raw.get(key)
         if shape == "one":
@@ -174,7 +203,8 @@ def fill_defaults(model: type[s.Section], raw: Any) -> None:
         elif shape == "list" and isinstance(value, list):
             for item in value:
                 if isinstance(item, dict):
-                    child = models.get(item.get("type")) or models.get(None)
+                    kind = item.get("type")
+                    child = models.get(kind if isinstance(kind, str) else None, models.get(None))
                     if child is not None:
                         fill_defaults(child, item)
         elif shape == "map" and isinstance(value, dict):
@@ -250,23 +280,9 @@ def _context(top: dict[str, Any], file: str) -> tuple[dict[str, Any], list[Probl
     rules = top.get("rules") if isinstance(top.get("rules"), list) else []
     context["rule_ids"] = {r.get("id") for r in rules if isinstance(r, dict)
                            and isinstance(r.get("id"), str) and r.get("type") in s.RULE_TYPES}
-    lanes: list[Lane] = []
-    try:
-        valid = _lanes_adapter().validate_python(top.get("lanes"), context=context)
-        lanes = [Lane(k, v.party, v.offset, v.direction) for k, v in valid.items()]
-    except ValidationError:
-        context["lanes_broken"] = True  # reported by the whole validation
-    context["lanes"] = lanes
-    spacings = [abs(a.offset_m - b.offset_m) for a in lanes for b in lanes
-                if a.party != b.party and a.offset_m != b.offset_m]
-    context["lane_spacing"] = min(spacings) if spacings else None
+    if top.get("lanes") is None:  # else the validation of the lanes tells them
+        context["lanes"], context["lane_spacing"] = [], None
     return context, []
-
-
-@functools.cache
-def _lanes_adapter() -> Any:
-    from pydantic import TypeAdapter
-    return TypeAdapter(s.ScenarioModel.model_fields["lanes"].rebuild_annotation())
 
 
 def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
@@ -303,8 +319,6 @@ def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
         problems.append(Problem(file, "frame.center", "required when corridor.centerline has "
                                 "{x, y} points, since those are measured from it; write "
                                 "[lon, lat]"))
-    if not context.get("lanes_broken"):
-        problems += _party_lanes(top, context["lanes"], file)
     return problems
 
 
@@ -329,6 +343,25 @@ def _party_lanes(top: dict[str, Any], lanes: Sequence[Lane], file: str) -> list[
     return problems
 
 
+def _none_left(top: dict[str, Any], problems: Sequence[Problem], file: str) -> list[Problem]:
+    """A party that generates sorties needs an aircraft and a mission: say so too when
+    every one written is in error."""
+    found = []
+    # An unknown key is reported, but does not stop its item from being read.
+    paths = {p.path for p in problems if not p.message.startswith("unknown key;")}
+    for pid, node in (top["parties"] if isinstance(top["parties"], dict) else {}).items():
+        if not isinstance(node, dict) or "sorties_per_day" not in node:
+            continue
+        for key, message in (("aircraft", s.NEEDS_AIRCRAFT), ("missions", s.NEEDS_MISSIONS)):
+            where, items = f"parties.{pid}.{key}", node.get(key)
+            if isinstance(items, list) and items and where not in paths and all(
+                    any(p == f"{where}[{i}]" or p.startswith((f"{where}[{i}].",
+                                                              f"{where}[{i}]["))
+                        for p in paths) for i in range(len(items))):
+                found.append(Problem(file, where, message))
+    return found
+
+
 def _problems(exc: ValidationError, file: str) -> list[Problem]:
     """The problems of a failed validation, each at its key path."""
     problems = []
@@ -338,13 +371,15 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
         loc = [part for k, part in enumerate(loc)
                if not (k >= 2 and loc[k - 2] == "rules" and isinstance(loc[k - 1], int)
                        and part in s.RULE_TYPES)]
-        if error["type"] != "scenario":
-            problems.append(Problem(file, key_path(loc), error["msg"]))
-            continue
-        context = error.get("ctx") or {}
-        base = loc[:len(loc) - int(context.get("up", 0))]
-        for suffix, message in context.get("found", ()):
-            problems.append(Problem(file, key_path([*base, *suffix]), message))
+        if error["type"] == "extra_forbidden" and isinstance(error["input"], f.Refused):
+            found, up = error["input"].found, error["input"].up
+        elif error["type"] == "scenario":
+            found, up = error["ctx"]["found"], error["ctx"]["up"]
+        else:
+            found, up = [((), error["msg"])], 0
+        base = loc[:len(loc) - up]
+        problems += [Problem(file, key_path([*base, *suffix]), message)
+                     for suffix, message in found]
     return problems
 
 

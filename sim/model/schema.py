@@ -10,10 +10,12 @@ the JSON Schema of the format (``scenario_json_schema``) and its reference
 from __future__ import annotations
 
 import difflib
+import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -30,7 +32,7 @@ from pydantic_core import core_schema
 
 from sim.model import fields as f
 from sim.model.places import builtin_centerlines
-from sim.model.spec import Point
+from sim.model.spec import Lane, Point
 from sim.model.units import EXAMPLES, Kind, QuantityError, parse_quantity, quantity_pattern
 
 MIN_DURATION_S = 1.0
@@ -115,14 +117,10 @@ def _ps(minimum: int) -> WithJsonSchema:
     return WithJsonSchema({"type": "array", "items": _POINT_SCHEMA, "minItems": minimum})
 
 
-UnknownValue = Annotated[Any, PlainValidator(f.given)]
-
-
 class Section(BaseModel):
     """A mapping of the scenario: known keys only, each validated by its field."""
 
-    model_config = ConfigDict(extra="allow", frozen=True, defer_build=True)
-    __pydantic_extra__: dict[str, UnknownValue] = Field(init=False)
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     what: ClassVar[str] = "a mapping"  # what it is, in messages
     null_is_empty: ClassVar[bool] = False  # a null mapping (as a value of a map) reads as {}
     # Keys whose null is refused, not read as the default (the old format's contract).
@@ -130,22 +128,28 @@ class Section(BaseModel):
     unfilled: ClassVar[frozenset[str]] = frozenset()  # defaults not written out when missing
 
     @classmethod
+    def keys(cls) -> tuple[str, ...]:
+        """The keys it takes, in order (cached: pydantic's ``model_fields`` is slow to ask)."""
+        return _keys_of(cls)
+
+    @classmethod
     def fill_keys(cls, raw: Mapping[str, Any]) -> tuple[str, ...]:
         """The keys whose defaults the scenario as run writes out, in that order."""
-        return tuple(name for name, info in cls.model_fields.items()
-                     if info.default is not f.REQUIRED and name not in cls.unfilled)
+        return _filled_of(cls)
 
     @model_validator(mode="before")
     @classmethod
     def _keys(cls, data: Any) -> Any:
         data = f.given(data)
         cls._check_shape(data)
-        allowed = tuple(cls.model_fields)
+        if _key_set(cls).issuperset(data):  # the usual case, made quickly
+            return cls._refine(data)
+        allowed = _keys_of(cls)
         out: dict[str, Any] = {}
         for n, (key, value) in enumerate(data.items()):
             if not isinstance(key, str):
                 out[f"\0{n}"] = f.Refused([((), f.not_text_key(key, allowed))], up=1)
-            elif key in cls.model_fields:
+            elif key in allowed:
                 out[key] = value
             else:
                 out[key] = f.Refused([((f.shown_key(key),), f.unknown_key(key, allowed,
@@ -160,8 +164,31 @@ class Section(BaseModel):
 
     @classmethod
     def _refine(cls, data: dict[str, Any]) -> dict[str, Any]:
-        """Refuse keys that this kind of section does not take in this form."""
+        """Refuse keys that this kind of section does not take in this form (on a copy:
+        ``data`` may be the document itself)."""
         return data
+
+
+@functools.cache
+def _keys_of(model: type[Section]) -> tuple[str, ...]:
+    return tuple(model.model_fields)
+
+
+@functools.cache
+def _key_set(model: type[Section]) -> frozenset[str]:
+    return frozenset(model.model_fields)
+
+
+@functools.cache
+def _filled_of(model: type[Section]) -> tuple[str, ...]:
+    return tuple(name for name, info in model.model_fields.items()
+                 if info.default is not f.REQUIRED and name not in model.unfilled)
+
+
+@functools.cache
+def defaults_of(model: type[Section]) -> dict[str, Any]:
+    """The defaults of a model's keys, as YAML writes them."""
+    return {name: info.default for name, info in model.model_fields.items()}
 
 
 # ---------------------------------------------------------------------------- frame, corridor
@@ -190,6 +217,11 @@ class FrameModel(Section):
               "corridor's centerline.", "point")
 
 
+# The built-in names are listed in the JSON Schema as it is made: reading them here would
+# read the gazetteer at import.
+_CENTERLINES = "A built-in centerline."
+
+
 def _centerline(value: Any, info: ValidationInfo) -> str | tuple[Point, ...]:
     value = f.given(value)
     if isinstance(value, str):
@@ -205,7 +237,7 @@ class CorridorModel(Section):
 
     what = "the corridor"
     centerline: Annotated[str | tuple[Point, ...], PlainValidator(_centerline), WithJsonSchema(
-        {"anyOf": [{"type": "string", "enum": list(builtin_centerlines())},
+        {"anyOf": [{"type": "string", "description": _CENTERLINES},
                    {"type": "array", "items": _POINT_SCHEMA, "minItems": 2}]})] = field(
         "euphrates", "A built-in centerline's name, or a list of at least 2 points "
                      "(downstream last).", "name or points")
@@ -423,9 +455,9 @@ def _daily_profile(value: Any) -> tuple[float, ...]:
 
 _SORTIE_KEYS = ("daily_profile", "bases", "aircraft", "missions", "lane", "lane_entry",
                 "lane_exit", "altitude_step", "planning", "work_areas")
-_NEEDS_AIRCRAFT = ("a party that generates sorties needs at least one aircraft; write "
+NEEDS_AIRCRAFT = ("a party that generates sorties needs at least one aircraft; write "
                    "aircraft: [{type: Su-24, speed: \"430 kt\", altitude: [FL150, FL250]}]")
-_NEEDS_MISSIONS = ("a party that generates sorties needs at least one mission area; write "
+NEEDS_MISSIONS = ("a party that generates sorties needs at least one mission area; write "
                    "missions: [{area: raqqa, time_on_station: \"45 min\"}]")
 
 
@@ -453,10 +485,10 @@ class PartyModel(Section):
                                      "place name to relative weight. Required with "
                                      "sorties_per_day.", "points or weights")
     aircraft: Annotated[list[AircraftModel] | None,
-                        BeforeValidator(f.items("aircraft", _NEEDS_AIRCRAFT))] = field(
+                        BeforeValidator(f.items("aircraft", NEEDS_AIRCRAFT))] = field(
         None, "The aircraft it flies (at least one). Required with sorties_per_day.", "list")
     missions: Annotated[list[MissionModel] | None,
-                        BeforeValidator(f.items("missions", _NEEDS_MISSIONS))] = field(
+                        BeforeValidator(f.items("missions", NEEDS_MISSIONS))] = field(
         None, "Its mission areas (at least one). Required with sorties_per_day.", "list")
     lane: Annotated[Any, PlainValidator(f.given), WithJsonSchema(
         {"anyOf": [_ID_SCHEMA, {"type": "null"}]})] = field(
@@ -487,6 +519,7 @@ class PartyModel(Section):
 
     @classmethod
     def _refine(cls, data: dict[str, Any]) -> dict[str, Any]:
+        data = dict(data)
         if "sorties_per_day" in data:
             for key in ("bases", "aircraft", "missions"):
                 data.setdefault(key, f.REQUIRED)
@@ -550,6 +583,8 @@ class AreaModel(Section):
         if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in (
                 "polygon", "circle"):
             f.fail_here(f"expected a polygon or a circle; {_AREA_FORM}")
+        if "circle" in data and data["circle"] is None:  # not "no circle": a circle of nothing
+            f.fail([(("circle",), f.not_mapping(None, CircleModel.what))])
 
 
 class Beside:
@@ -614,6 +649,7 @@ class ZoneModel(Section):
     @classmethod
     def _refine(cls, data: dict[str, Any]) -> dict[str, Any]:
         if "ceiling" in data:
+            data = dict(data)
             data["ceiling"] = Beside(data["ceiling"], data.get("floor"))
         return data
 
@@ -657,9 +693,9 @@ class MinSeparationModel(Section):
 def _tolerance(value: Any, info: ValidationInfo) -> float | None:
     value = f.given(value)
     context = info.context if isinstance(info.context, Mapping) else {}
-    if context.get("lanes_broken"):  # the default depends on lanes already in error
+    if "lanes" not in context:  # the default depends on lanes already in error
         return None
-    if not context.get("lanes"):
+    if not context["lanes"]:
         f.fail([((), "lane_discipline needs lanes; add lanes: {LANE_ID: {party: P, "
                      "offset: \"+22.5 mi\", direction: downstream}}")], up=1)
     if value is None:
@@ -837,6 +873,18 @@ def _duration(value: Any) -> float:
     return float(duration or 0.0)
 
 
+def _known_lanes(lanes: dict[str, LaneModel], info: ValidationInfo) -> dict[str, LaneModel]:
+    """Tell the rules, validated after the lanes (pydantic keeps the fields' order), the
+    lanes and their least spacing (the lane rule's default tolerance is half of it)."""
+    if isinstance(info.context, dict):
+        known = [Lane(k, v.party, v.offset, v.direction) for k, v in lanes.items()]
+        spacings = [abs(a.offset_m - b.offset_m) for a in known for b in known
+                    if a.party != b.party and a.offset_m != b.offset_m]
+        info.context["lanes"] = known
+        info.context["lane_spacing"] = min(spacings) if spacings else None
+    return lanes
+
+
 class ScenarioModel(Section):
     """A scenario of the deconfliction simulator."""
 
@@ -871,7 +919,8 @@ class ScenarioModel(Section):
               "name); built-in places need no definition.", "map of points")
     corridor: CorridorModel | None = field(None, "The corridor; none: no corridor (and no "
                                                  "lanes).", "mapping")
-    lanes: Annotated[dict[str, LaneModel], BeforeValidator(f.keyed("lanes"))] = field(
+    lanes: Annotated[dict[str, LaneModel], BeforeValidator(f.keyed("lanes")),
+                     AfterValidator(_known_lanes)] = field(
         None, "The parties' lanes by id.", "map of lanes")
     parties: Annotated[dict[str, PartyModel], BeforeValidator(f.keyed("parties"))] = field(
         {}, "The parties (sides) by id, each with its settings ({} or null: explicit flights "
@@ -922,5 +971,7 @@ def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file (draft 2020-12), made from the models."""
     schema = ScenarioModel.model_json_schema(schema_generator=_SchemaGenerator)
     _close_objects(schema)
+    named = schema["$defs"]["CorridorModel"]["properties"]["centerline"]["anyOf"][0]
+    named["enum"] = list(builtin_centerlines())
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
             "title": "Euphrates deconfliction scenario", **schema}
