@@ -190,7 +190,8 @@ def quantity_range(kind: Kind, minimum: float = 0.0) -> Callable[[Any], tuple[fl
         items = value if isinstance(value, list) else [value]
         if len(items) not in (1, 2):
             fail_here(f"expected one {kind} or a [low, high] range; {accepted_forms(kind)}")
-        values, found = [], []
+        values: list[float | None] = []
+        found: Found = []
         for i, item in enumerate(items):
             si, problem = quantity_problem(item, kind, minimum)
             if problem is not None:

@@ -11,11 +11,9 @@ local frame (polygon validity, lane offsets) is checked later by ``sim.model.geo
 from __future__ import annotations
 
 import copy
-import functools
+import datetime as dt
 import math
 import re
-import types
-import typing
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -24,10 +22,12 @@ from pydantic import ValidationError
 
 from sim.model import fields as f
 from sim.model import schema as s
+from sim.model import schema_parties, schema_rules, sections
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.places import builtin_places
 from sim.model.spec import (
     TOP_KEYS,
+    WORK_AREA_PREFIX,
     AircraftType,
     CircleArea,
     Corridor,
@@ -117,8 +117,8 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         raise ScenarioError([Problem(file, "", f.not_mapping(top, "a scenario"))])
     _fill_top(top, default_name)
     fill_defaults(s.ScenarioModel, top)
-    context, problems = _context(top, file)
-    problems += _cross_checks(top, context, file)
+    context = _context(top)
+    problems = _cross_checks(top, context, file)
     model = None
     try:
         model = s.ScenarioModel.model_validate(top, context=context)
@@ -170,7 +170,7 @@ def _fill_top(top: dict[str, Any], default_name: str) -> None:
     top.setdefault("seed", 0)
     if top.get("duration") is None:
         top["duration"] = DEFAULT_DURATION
-    if isinstance(top.get("start"), (f.dt.date, f.dt.datetime)):
+    if isinstance(top.get("start"), dt.date):  # a datetime is a date too
         top["start"] = f.start_text(top["start"])
     if "corridor" in top and top["corridor"] is None:
         del top["corridor"]
@@ -182,7 +182,7 @@ def _fill_top(top: dict[str, Any], default_name: str) -> None:
         top["hotline"] = copy.deepcopy(HOTLINE_OFF)
 
 
-def fill_defaults(model: type[s.Section], raw: Any) -> None:
+def fill_defaults(model: type[sections.Section], raw: Any) -> None:
     """Write the defaults of ``model`` into the mapping ``raw``, in place, and below it.
 
     A missing key gets its default (a copy: a default shared between nodes would be
@@ -191,12 +191,12 @@ def fill_defaults(model: type[s.Section], raw: Any) -> None:
     """
     if not isinstance(raw, dict):
         return
-    defaults = s.defaults_of(model)
+    defaults = sections.defaults_of(model)
     for key in model.fill_keys(raw):
         if key not in raw or (raw[key] is None and key not in model.null_refused):
             default = defaults[key]
             raw[key] = _copy(default, {})
-    for key, (shape, models) in _children(model).items():
+    for key, (shape, models) in sections.children(model).items():
         value = raw.get(key)
         if shape == "one":
             fill_defaults(models[None], value)
@@ -215,49 +215,6 @@ def fill_defaults(model: type[s.Section], raw: Any) -> None:
                 fill_defaults(child, item)
 
 
-@functools.cache
-def _children(model: type[s.Section]) -> dict[str, tuple[str, dict[Any, type[s.Section]]]]:
-    """The fields of a model that hold sections: one, a list or a map of them."""
-    out: dict[str, tuple[str, dict[Any, type[s.Section]]]] = {}
-    for name, info in model.model_fields.items():
-        annotation = _bare(info.annotation)
-        origin = typing.get_origin(annotation)
-        shape, inner = "one", annotation
-        if origin is list:
-            shape, inner = "list", _bare(typing.get_args(annotation)[0])
-        elif origin is dict:
-            shape, inner = "map", _bare(typing.get_args(annotation)[1])
-        models = _sections(inner)
-        if models:
-            out[name] = (shape, models)
-    return out
-
-
-def _bare(annotation: Any) -> Any:
-    """An annotation without its metadata and without None."""
-    while True:
-        if typing.get_origin(annotation) is typing.Annotated:
-            annotation = typing.get_args(annotation)[0]
-        elif typing.get_origin(annotation) in (typing.Union, types.UnionType):
-            members = [a for a in typing.get_args(annotation) if a is not type(None)]
-            if len(members) != 1:
-                return annotation
-            annotation = members[0]
-        else:
-            return annotation
-
-
-def _sections(annotation: Any) -> dict[Any, type[s.Section]]:
-    """The section models an annotation names: one (key None), or a union by ``type``."""
-    if isinstance(annotation, type) and issubclass(annotation, s.Section):
-        return {None: annotation}
-    if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [_bare(a) for a in typing.get_args(annotation)]
-        return {typing.get_args(m.model_fields["type"].annotation)[0]: m for m in members
-                if isinstance(m, type) and issubclass(m, s.Section)}
-    return {}
-
-
 def _slug(text: str) -> str:
     slug = re.sub(r"[^A-Za-z0-9_.\-]+", "-", text).strip("-.")[:100]
     return slug or "scenario"
@@ -266,23 +223,25 @@ def _slug(text: str) -> str:
 # ---------------------------------------------------------------------------- across sections
 
 
-def _context(top: dict[str, Any], file: str) -> tuple[dict[str, Any], list[Problem]]:
-    """What validators need from other sections: the names of places and parties, the
-    lanes (validated first, for the lane rule's default) and the rules' ids."""
-    places = top.get("places") if isinstance(top.get("places"), dict) else {}
-    parties = top["parties"] if isinstance(top["parties"], dict) else {}
+def _context(top: dict[str, Any]) -> dict[str, Any]:
+    """What validators need from other sections: the names of places and parties and the
+    rules' ids (the lanes are added as they are validated)."""
+    raw_places, raw_parties = top.get("places"), top["parties"]
+    places = raw_places if isinstance(raw_places, dict) else {}
+    parties = raw_parties if isinstance(raw_parties, dict) else {}
     context: dict[str, Any] = {
         "names": set(builtin_places()) | {k for k in places if isinstance(k, str)},
         "frame_places": {k for k, v in places.items() if isinstance(v, dict)},
         "parties": [p for p, v in parties.items()
                     if f.id_problem(p) is None and isinstance(v, dict)],
     }
-    rules = top.get("rules") if isinstance(top.get("rules"), list) else []
-    context["rule_ids"] = {r.get("id") for r in rules if isinstance(r, dict)
-                           and isinstance(r.get("id"), str) and r.get("type") in s.RULE_TYPES}
+    raw_rules = top.get("rules")
+    rules = raw_rules if isinstance(raw_rules, list) else []
+    context["rule_ids"] = {r.get("id") for r in rules if isinstance(r, dict) and isinstance(
+        r.get("id"), str) and r.get("type") in sections.RULE_TYPES}
     if top.get("lanes") is None:  # else the validation of the lanes tells them
         context["lanes"], context["lane_spacing"] = [], None
-    return context, []
+    return context
 
 
 def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
@@ -292,14 +251,14 @@ def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
     problems: list[Problem] = []
     for section, what in (("flights", "flight"), ("zones", "zone"), ("rules", "rule")):
         seen: dict[str, str] = {}
-        for i, item in enumerate(top.get(section) or [] if isinstance(top.get(section), list)
-                                 else []):
+        items = top.get(section)
+        for i, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict) or (section == "rules"
-                                              and item.get("type") not in s.RULE_TYPES):
+                                              and item.get("type") not in sections.RULE_TYPES):
                 continue
             ident, path = item.get("id"), f"{section}[{i}].id"
-            if f.id_problem(ident) is not None or (
-                    section == "zones" and ident.startswith(f.WORK_AREA_PREFIX)):
+            if not isinstance(ident, str) or f.id_problem(ident) is not None or (
+                    section == "zones" and ident.startswith(WORK_AREA_PREFIX)):
                 continue
             if ident in seen:
                 problems.append(Problem(file, path, f"duplicate {what} id {ident!r} (also at "
@@ -352,7 +311,8 @@ def _none_left(top: dict[str, Any], problems: Sequence[Problem], file: str) -> l
     for pid, node in (top["parties"] if isinstance(top["parties"], dict) else {}).items():
         if not isinstance(node, dict) or "sorties_per_day" not in node:
             continue
-        for key, message in (("aircraft", s.NEEDS_AIRCRAFT), ("missions", s.NEEDS_MISSIONS)):
+        for key, message in (("aircraft", schema_parties.NEEDS_AIRCRAFT),
+                             ("missions", schema_parties.NEEDS_MISSIONS)):
             where, items = f"parties.{pid}.{key}", node.get(key)
             if isinstance(items, list) and items and where not in paths and all(
                     any(p == f"{where}[{i}]" or p.startswith((f"{where}[{i}].",
@@ -370,7 +330,7 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
         # A rule's type is a step of the path in pydantic's union, not a key of the file.
         loc = [part for k, part in enumerate(loc)
                if not (k >= 2 and loc[k - 2] == "rules" and isinstance(loc[k - 1], int)
-                       and part in s.RULE_TYPES)]
+                       and part in sections.RULE_TYPES)]
         if error["type"] == "extra_forbidden" and isinstance(error["input"], f.Refused):
             found, up = error["input"].found, error["input"].up
         elif error["type"] == "scenario":
@@ -406,10 +366,10 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
                               active[0], active[1], zone.declare))
     rules: list[RuleSpec] = []
     for rule, raw in zip(m.rules or [], top.get("rules") or [], strict=True):
-        if isinstance(rule, s.MinSeparationModel):
+        if isinstance(rule, schema_rules.MinSeparationModel):
             rules.append(MinSeparationSpec(rule.id, rule.horizontal, rule.vertical,
                                            rule.between, rule.complaint))
-        elif isinstance(rule, s.LaneDisciplineModel):
+        elif isinstance(rule, schema_rules.LaneDisciplineModel):
             assert rule.tolerance is not None  # lanes in error are reported
             if raw.get("tolerance") is None:
                 raw["tolerance"] = format_si(rule.tolerance, "distance")
@@ -438,7 +398,7 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
         limits=limits)
 
 
-def _party(pid: str, p: s.PartyModel, raw: Mapping[str, Any]) -> Party:
+def _party(pid: str, p: schema_parties.PartyModel, raw: Mapping[str, Any]) -> Party:
     d = p.deviations
     deviations = (
         Deviation("shortcut", d.shortcut.weight, d.shortcut.length, (0.0, 0.0)),

@@ -16,7 +16,7 @@ from sim.model.loader import (
     parse_scenario,
     scenario_document,
 )
-from sim.model.schema import MIN_DURATION_S, MIN_SPEED_MPS, MIN_ZONE_RADIUS_M, RULE_TYPES
+from sim.model.sections import MIN_DURATION_S, MIN_SPEED_MPS, MIN_ZONE_RADIUS_M, RULE_TYPES
 from sim.model.spec import (
     TOP_KEYS,
     WORK_AREA_PREFIX,
