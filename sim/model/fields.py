@@ -418,6 +418,11 @@ def start_text(value: dt.date) -> str:
     return f"{value.isoformat()}T00:00:00Z"
 
 
+def empty_if_falsy(value: Any) -> Any:
+    """A falsy value (0, "", []) as an empty mapping, as the format always took it."""
+    return given(value) or {}
+
+
 def items(what: str, empty: str | None = None) -> Callable[[Any], Any]:
     """A check before a list's items are read: a list (nothing: none), and not empty when
     ``empty`` says why it may not be."""
@@ -434,12 +439,13 @@ def items(what: str, empty: str | None = None) -> Callable[[Any], Any]:
     return validate
 
 
-def keyed(what: str) -> Callable[[Any], Any]:
+def keyed(what: str, empty_if_falsy: bool = False) -> Callable[[Any], Any]:
     """A check before a mapping of ids (places, parties, lanes) is read: a mapping (nothing:
-    none); a key that is not an id is refused where it stands."""
+    none; also 0, "" or [] where ``empty_if_falsy``, as the format always took them); a key
+    that is not an id is refused where it stands."""
     def validate(value: Any) -> Any:
         value = given(value)
-        if value is None:
+        if value is None or (empty_if_falsy and not value):
             return {}
         if not isinstance(value, dict):
             fail_here(not_mapping(value, what))

@@ -124,7 +124,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         model = s.ScenarioModel.model_validate(top, context=context)
     except ValidationError as exc:
         problems = _problems(exc, file) + problems
-        problems += _none_left(top, problems, file)
+        problems += _none_left(top, problems, file) + _broken_rules(top, problems, file)
     if "lanes" in context:  # not in error
         problems += _party_lanes(top, context["lanes"], file)
     if model is not None and not problems:
@@ -239,7 +239,7 @@ def _context(top: dict[str, Any]) -> dict[str, Any]:
     rules = raw_rules if isinstance(raw_rules, list) else []
     context["rule_ids"] = {r.get("id") for r in rules if isinstance(r, dict) and isinstance(
         r.get("id"), str) and r.get("type") in sections.RULE_TYPES}
-    if top.get("lanes") is None:  # else the validation of the lanes tells them
+    if not isinstance(top.get("lanes"), dict):  # else the validation of the lanes tells them
         context["lanes"], context["lane_spacing"] = [], None
     return context
 
@@ -315,11 +315,30 @@ def _none_left(top: dict[str, Any], problems: Sequence[Problem], file: str) -> l
                              ("missions", schema_parties.NEEDS_MISSIONS)):
             where, items = f"parties.{pid}.{key}", node.get(key)
             if isinstance(items, list) and items and where not in paths and all(
-                    any(p == f"{where}[{i}]" or p.startswith((f"{where}[{i}].",
-                                                              f"{where}[{i}]["))
-                        for p in paths) for i in range(len(items))):
+                    _in_error(paths, f"{where}[{i}]") for i in range(len(items))):
                 found.append(Problem(file, where, message))
     return found
+
+
+def _in_error(paths: set[str], where: str) -> bool:
+    """Whether a problem is at the key path ``where`` or below it."""
+    return any(p == where or p.startswith((f"{where}.", f"{where}[")) for p in paths)
+
+
+def _broken_rules(top: dict[str, Any], problems: Sequence[Problem], file: str
+                  ) -> list[Problem]:
+    """A reported rate of a rule in error is not of a rule of this scenario either."""
+    rules, reported = top.get("rules"), top.get("reported")
+    if not isinstance(rules, list) or not isinstance(reported, list):
+        return []
+    paths = {p.path for p in problems}
+    broken = {rule.get("id") for i, rule in enumerate(rules) if isinstance(rule, dict)
+              and isinstance(rule.get("id"), str) and _in_error(paths, f"rules[{i}]")}
+    return [Problem(file, f"reported[{i}].rule", f"{f.describe(item['rule'])} is not a rule id "
+                    f"of this scenario; {s.REPORTED_FORM}")
+            for i, item in enumerate(reported) if isinstance(item, dict)
+            and isinstance(item.get("rule"), str) and item["rule"] in broken
+            and f"reported[{i}].rule" not in paths]
 
 
 def _problems(exc: ValidationError, file: str) -> list[Problem]:

@@ -44,6 +44,7 @@ from sim.model.sections import (
     Probability,
     Section,
     Speed,
+    children,
     field,
     points_json,
     quantity_json,
@@ -97,6 +98,7 @@ class CorridorModel(Section):
     """The corridor: a river's centerline and how far to each side it reaches."""
 
     what = "the corridor"
+    null_refused = frozenset({"centerline"})
     centerline: Annotated[str | tuple[Point, ...], PlainValidator(_centerline), WithJsonSchema(
         {"anyOf": [{"type": "string", "description": _CENTERLINES},
                    {"type": "array", "items": POINT_SCHEMA, "minItems": 2}]})] = field(
@@ -245,14 +247,14 @@ class ZoneModel(Section):
 
 # ---------------------------------------------------------------------------- the rest
 
-_REPORTED_FORM = ("write reported: [{rule: opposite_tracks, party: russia, per_day: [5, 6], "
+REPORTED_FORM = ("write reported: [{rule: opposite_tracks, party: russia, per_day: [5, 6], "
                   "fact: violations_per_day_seed}]")
 
 
 def _reported_rule(value: Any, info: ValidationInfo) -> str:
     rules = info.context.get("rule_ids", ()) if isinstance(info.context, Mapping) else ()
     if not isinstance(f.given(value), str) or value not in rules:
-        f.fail_here(f"{f.describe(value)} is not a rule id of this scenario; {_REPORTED_FORM}")
+        f.fail_here(f"{f.describe(value)} is not a rule id of this scenario; {REPORTED_FORM}")
     return str(value)
 
 
@@ -262,7 +264,7 @@ def _per_day(value: Any) -> tuple[float, float]:
     if not (1 <= len(values) <= 2 and len(numbers) == len(values)
             and all(0 <= v < float("inf") for v in numbers) and numbers[0] <= numbers[-1]):
         f.fail_here(f"{f.describe(value)} is not a rate; write a number of episodes a day or a "
-                    f"[low, high] range; {_REPORTED_FORM}")
+                    f"[low, high] range; {REPORTED_FORM}")
     return numbers[0], numbers[-1]
 
 
@@ -332,7 +334,7 @@ class HotlineModel(Section):
     declarations of zones and work areas."""
 
     what = "the hotline"
-    null_refused = frozenset({"loss"})
+    null_refused = frozenset({"loss", "pattern"})
     enabled: Flag = field(True, "Whether the calls are made (a scenario without hotline: "
                                 "false).", "true or false")
     first_call: Duration = field("6 h", "When the first call is made, from the start.",
@@ -402,10 +404,11 @@ class ScenarioModel(Section):
                                           "2017-12-01T00:00:00Z."})] = field(
         None, "The calendar time of the run's start (for the daily profile and the outputs).",
         "ISO 8601 time")
-    frame: FrameModel | None = field(None, "The local plane.", "mapping")
+    frame: Annotated[FrameModel | None, BeforeValidator(f.empty_if_falsy)] = field(
+        None, "The local plane.", "mapping")
     places: Annotated[dict[str, Annotated[Point, PlainValidator(f.place),
                                           WithJsonSchema(POINT_SCHEMA)]],
-                      BeforeValidator(f.keyed("places"))] = field(
+                      BeforeValidator(f.keyed("places", empty_if_falsy=True))] = field(
         None, "Places of this scenario by name, defined by [lon, lat] or {x, y} (not by another "
               "name); built-in places need no definition.", "map of points")
     corridor: CorridorModel | None = field(None, "The corridor; none: no corridor (and no "
@@ -458,10 +461,33 @@ def _close_objects(node: Any) -> None:
             _close_objects(value)
 
 
+def _or_null(node: dict[str, Any]) -> dict[str, Any]:
+    if any(member == {"type": "null"} for member in node.get("anyOf", ())):
+        return node
+    inner = {k: v for k, v in node.items() if k not in ("description", "default")}
+    return {"anyOf": [inner, {"type": "null"}],
+            **{k: v for k, v in node.items() if k in ("description", "default")}}
+
+
+def _null_is_default(schema: dict[str, Any]) -> None:
+    """A null reads as the default, where the loader takes it so (a party's null: {})."""
+    models: list[type[Section]] = [ScenarioModel]
+    for model in models:
+        node = schema if model is ScenarioModel else schema["$defs"][model.__name__]
+        for name, info in model.model_fields.items():
+            if info.default is not f.REQUIRED and name not in model.null_refused:
+                node["properties"][name] = _or_null(node["properties"][name])
+        models += [m for _, found in children(model).values() for m in found.values()
+                   if m not in models]
+    parties = schema["properties"]["parties"]["anyOf"][0]
+    parties["additionalProperties"] = _or_null(parties["additionalProperties"])
+
+
 def scenario_json_schema() -> dict[str, Any]:
     """The JSON Schema of a scenario file (draft 2020-12), made from the models."""
     schema = ScenarioModel.model_json_schema(schema_generator=_SchemaGenerator)
     _close_objects(schema)
+    _null_is_default(schema)
     named = schema["$defs"]["CorridorModel"]["properties"]["centerline"]["anyOf"][0]
     named["enum"] = list(builtin_centerlines())
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
