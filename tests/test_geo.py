@@ -15,8 +15,8 @@ from pyproj import Geod, Transformer
 from shapely.geometry import LineString
 from shapely.geometry import Point as ShapelyPoint
 
-from sim.model.places import builtin_centerlines, builtin_places
 from sim.model.geography import LocalFrame, build_geography, frame_of
+from sim.model.places import builtin_centerlines, builtin_places
 from sim.model.scenario import ScenarioError, parse_scenario
 
 GEOD = Geod(ellps="WGS84")

@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from sim import testing as sst
+from sim.analysis.metrics import summarize
 from sim.engine.simulation import run
 from sim.model.limits import DEFAULT_LIMITS, Limits
-from sim.analysis.metrics import summarize
-from sim.traffic.plans import FlightPlan
 from sim.model.scenario import parse_scenario
+from sim.traffic.plans import FlightPlan
 
 ZONE = {"id": "Z1", "party": "blue",
         "area": {"circle": {"center": {"x": "0 m", "y": "0 m"}, "radius": "10 km"}}}

@@ -23,13 +23,13 @@ import numpy as np
 import pytest
 
 from sim import testing as sst
-from sim.engine.simulation import Run, run
-from sim.engine.hotline import schedule
-from sim.model.records import LOST, NOT_YET_RECEIVED, RECEIVED, UNDECLARED
 from sim.analysis.metrics import summarize
-from sim.traffic.plans import FlightPlan
+from sim.engine.hotline import schedule
+from sim.engine.simulation import Run, run
 from sim.io.write import events_csv, hotline_csv, write_run, zones_csv
+from sim.model.records import LOST, NOT_YET_RECEIVED, RECEIVED, UNDECLARED
 from sim.model.scenario import ScenarioError, load_scenario, parse_scenario
+from sim.traffic.plans import FlightPlan
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"

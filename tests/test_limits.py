@@ -152,8 +152,8 @@ def test_the_pairs_limit_counts_only_the_parties_a_rule_looks_at():
     import numpy as np
 
     from sim import testing as sst
-    from sim.model.limits import LimitExceeded
     from sim.detect.rules import World, detect, separation_parties, separation_reach
+    from sim.model.limits import LimitExceeded
 
     rng = np.random.default_rng(5)
     plans = [sst.FlightPlan(f"F{k:03d}", "red" if k == 0 else "blue", 0.0, 200.0, 6096.0,

@@ -15,8 +15,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.detect import broadphase
 from sim import testing as sst
+from sim.detect import broadphase
 from sim.detect.broadphase import candidate_leg_pairs
 from sim.detect.legs import Legs
 from sim.detect.narrowphase import separation_pieces

@@ -32,8 +32,8 @@ from sim import testing as sst
 from sim.cli import main
 from sim.engine.simulation import Run, run
 from sim.model.geography import ZoneGeometry
-from sim.traffic.planner import MIN_CLEARANCE_M, Blocked, Obstacle, Route, obstacles, route_around
 from sim.model.scenario import CircleArea, FramePoint, PolygonArea, ZoneSpec, parse_scenario
+from sim.traffic.planner import MIN_CLEARANCE_M, Blocked, Obstacle, Route, obstacles, route_around
 
 KM = 1000.0
 HOUR = 3600.0

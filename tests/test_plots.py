@@ -15,9 +15,6 @@ import pytest
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from sim.present import plots
-from sim.cli import main
-from sim.model.geography import build_geography
 from sim.analysis.metrics import (
     bootstrap_interval,
     encounter_rule,
@@ -25,8 +22,11 @@ from sim.analysis.metrics import (
     replication_summary,
     severity_bins,
 )
+from sim.cli import main
 from sim.io.read import load_run_folder
+from sim.model.geography import build_geography
 from sim.model.units import DAY, HOUR
+from sim.present import plots
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"

@@ -21,8 +21,8 @@ import pytest
 import yaml
 
 import sim
-from sim.study.grid import parse_grid_argument, plan_sweep, scenario_sha
 from sim.model.scenario import load_scenario
+from sim.study.grid import parse_grid_argument, plan_sweep, scenario_sha
 
 ROOT = Path(__file__).resolve().parents[1]
 SCENARIOS = ROOT / "scenarios"

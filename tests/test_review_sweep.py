@@ -29,8 +29,8 @@ from scipy.stats import t as student_t
 
 import sim
 from sim.analysis.calibrate import replication_seeds
-from sim.cli import main
 from sim.analysis.compare import replication_metrics
+from sim.cli import main
 from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -26,7 +26,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from sim.cli import main
 from sim.analysis.metrics import (
     bootstrap_interval,
     encounter_rule,
@@ -36,8 +35,9 @@ from sim.analysis.metrics import (
     replication_summary,
     severity,
 )
-from sim.model.records import Episode, FlightRecord
+from sim.cli import main
 from sim.io.read import load_run_folder
+from sim.model.records import Episode, FlightRecord
 from sim.model.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parent.parent

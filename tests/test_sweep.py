@@ -24,8 +24,8 @@ from sim.study.grid import (
     parse_grid_argument,
     plan_sweep,
 )
-from sim.study.sweep import load_sweep, run_sweep, summarize_sweep
 from sim.study.store import StoreError
+from sim.study.sweep import load_sweep, run_sweep, summarize_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"

@@ -23,13 +23,13 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from shapely.geometry import LineString, Point
 
+from sim.analysis.metrics import summarize
 from sim.cli import main
 from sim.engine.simulation import Run, run
 from sim.model.geography import resolve_point
-from sim.analysis.metrics import summarize
 from sim.model.scenario import ScenarioError, parse_scenario
-from sim.traffic.sorties import arrival_times
 from sim.model.units import DAY, HOUR
+from sim.traffic.sorties import arrival_times
 
 ALPHA = 0.001
 KM = 1000.0
