@@ -17,7 +17,7 @@ import pytest
 
 from sim.model import schema, sections
 from sim.model.reference import scenario_reference
-from sim.model.scenario import parse_scenario, read_yaml
+from sim.model.scenario import ScenarioError, parse_scenario, read_yaml
 from sim.model.schema import scenario_json_schema
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -157,5 +157,5 @@ def test_the_schema_refuses_what_the_loader_refuses(path: tuple[Any, ...], value
         node = node[part]
     node[path[-1]] = value
     assert list(validator.iter_errors(document))
-    with pytest.raises(Exception, match="hostile.yaml"):
+    with pytest.raises(ScenarioError, match="hostile.yaml"):
         parse_scenario(document, "hostile.yaml")

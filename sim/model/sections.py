@@ -119,14 +119,9 @@ class Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     what: ClassVar[str] = "a mapping"  # what it is, in messages
     null_is_empty: ClassVar[bool] = False  # a null mapping (as a value of a map) reads as {}
-    # Keys whose null is refused, not read as the default (the old format's contract).
+    # Keys whose null is an error, not the default (as the format has always had it).
     null_refused: ClassVar[frozenset[str]] = frozenset()
     unfilled: ClassVar[frozenset[str]] = frozenset()  # defaults not written out when missing
-
-    @classmethod
-    def keys(cls) -> tuple[str, ...]:
-        """The keys it takes, in order (cached: pydantic's ``model_fields`` is slow to ask)."""
-        return _keys_of(cls)
 
     @classmethod
     def fill_keys(cls, raw: Mapping[str, Any]) -> tuple[str, ...]:
@@ -143,7 +138,7 @@ class Section(BaseModel):
         allowed = _keys_of(cls)
         out: dict[str, Any] = {}
         for n, (key, value) in enumerate(data.items()):
-            if not isinstance(key, str):
+            if not isinstance(key, str):  # kept under a stand-in key, reported at the mapping
                 out[f"\0{n}"] = f.Refused([((), f.not_text_key(key, allowed))], up=1)
             elif key in allowed:
                 out[key] = value
@@ -165,6 +160,7 @@ class Section(BaseModel):
         return data
 
 
+# Cached: pydantic's model_fields is slow to ask, and a load asks it for every mapping.
 @functools.cache
 def _keys_of(model: type[Section]) -> tuple[str, ...]:
     return tuple(model.model_fields)
