@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import difflib
+import functools
 import math
 import re
 import reprlib
@@ -147,15 +148,30 @@ def mapping_keys(value: Mapping[Any, Any], allowed: Sequence[str], what: str) ->
 # ---------------------------------------------------------------------------- quantities
 
 
+def _parse(value: Any, kind: Kind) -> tuple[float | None, str | None]:
+    try:
+        return parse_quantity(value, kind).si, None
+    except QuantityError as exc:
+        return None, str(exc)
+
+
+# A scenario writes the same few quantities many times ("0 s", "FL250"), and a sweep loads
+# it once per grid point: short texts are parsed once.
+CACHED_TEXT = 64
+_parsed = functools.lru_cache(maxsize=4096)(_parse)
+
+
 def quantity_problem(value: Any, kind: Kind, minimum: float | None = None,
                      strict: bool = False) -> tuple[float | None, str | None]:
     """Parse a quantity and check its bounds: its SI value, or the problem with it."""
     if value is None or value is REQUIRED:
         return None, f"required; {accepted_forms(kind)}"
-    try:
-        si = parse_quantity(value, kind).si
-    except QuantityError as exc:
-        return None, str(exc)
+    if isinstance(value, str) and len(value) <= CACHED_TEXT:
+        si, problem = _parsed(value, kind)
+    else:
+        si, problem = _parse(value, kind)
+    if si is None:
+        return None, problem
     limit, limit_text = MAGNITUDE_LIMITS[kind]
     if abs(si) > limit:
         return None, (f"{value!r} is beyond any sensible {kind} (at most {limit_text}); "

@@ -193,9 +193,8 @@ def fill_defaults(model: type[sections.Section], raw: Any) -> None:
         return
     defaults = sections.defaults_of(model)
     for key in model.fill_keys(raw):
-        if key not in raw or (raw[key] is None and key not in model.null_refused):
-            default = defaults[key]
-            raw[key] = _copy(default, {})
+        if raw.get(key) is None and (key not in raw or key not in model.null_refused):
+            raw[key] = _copy(defaults[key], {})
     for key, (shape, models) in sections.children(model).items():
         value = raw.get(key)
         if shape == "one":

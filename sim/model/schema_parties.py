@@ -216,6 +216,8 @@ class PartyModel(Section):
         "sorties_per_day": ["bases", "aircraft", "missions"]}})
     null_is_empty = True
     null_refused = frozenset({"compliance", "daily_profile"})
+    # The sortie keys' defaults are not validated: with sorties_per_day the loader has
+    # written them in (and they are validated as written), without it they are not used.
     sorties_per_day: Rate = field(
         None, "The mean number of sorties a day it generates; none: it flies the explicit "
               "flights only (and the keys below up to work_areas are not used).", "number")
@@ -224,7 +226,7 @@ class PartyModel(Section):
                                                                   "minimum": 0},
                                        "minItems": 24, "maxItems": 24}]})] = field(
         "flat", "How sorties spread over the day: flat, or 24 hourly weights from the "
-                "scenario's start.", "flat or 24 numbers")
+                "scenario's start.", "flat or 24 numbers", validate_default=False)
     bases: Annotated[tuple[tuple[Point, float], ...] | None, PlainValidator(_bases),
                      WithJsonSchema({"anyOf": [
                          {"type": "array", "items": POINT_SCHEMA, "minItems": 1},
@@ -244,14 +246,16 @@ class PartyModel(Section):
         None, "The lane its sorties fly, a key of lanes; none: its only lane (or no lane).",
         "id")
     lane_entry: DistanceRange = field(["60 km", "150 km"], "Sorties join the lane this far "
-                                      "before the mission area.", "distance or range")
+                                      "before the mission area.", "distance or range",
+                                      validate_default=False)
     lane_exit: DistanceRange = field(["60 km", "150 km"], "Sorties leave the lane this far "
-                                     "after it.", "distance or range")
+                                     "after it.", "distance or range", validate_default=False)
     altitude_step: Positive = field("1000 ft", "Sortie altitudes are whole multiples of this.",
-                                    "distance")
+                                    "distance", validate_default=False)
     planning: PlanningModel = field({}, "How its planner uses the hotline's declarations.",
-                                    "mapping")
-    work_areas: WorkAreasModel = field({}, "Its planned work areas.", "mapping")
+                                    "mapping", validate_default=False)
+    work_areas: WorkAreasModel = field({}, "Its planned work areas.", "mapping",
+                                       validate_default=False)
     compliance: Compliance = field(1.0, "The probability that a sortie keeps the rules.",
                                    "number from 0 to 1")
     deviations: DeviationsModel = field({}, "How its non-compliant sorties break them.",

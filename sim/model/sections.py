@@ -131,8 +131,7 @@ class Section(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _keys(cls, data: Any) -> Any:
-        data = f.given(data)
-        cls._check_shape(data)
+        cls._check_shape(f.given(data))
         if _key_set(cls).issuperset(data):  # the usual case, made quickly
             return cls._refine(data)
         allowed = _keys_of(cls)

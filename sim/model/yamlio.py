@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import re
 from collections.abc import Sequence
+from itertools import accumulate
 from pathlib import Path
 from typing import Any
 
@@ -140,6 +141,9 @@ def _bracket_depth(text: str) -> int:
     """The deepest nesting of flow brackets, found before the parser could recurse on it."""
     if "[" not in text and "{" not in text:
         return 0
+    if len(text) <= SMALL_TEXT:  # numpy's set-up would cost more than the count itself
+        steps = accumulate(1 if c in "[{" else -1 for c in _BRACKETS.findall(text))
+        return max(0, max(steps))
     codes = np.frombuffer(text.encode("utf-8"), np.uint8)
     opening = np.zeros(256, np.int8)
     opening[[ord("["), ord("{")]] = 1
@@ -153,15 +157,17 @@ def _bracket_depth(text: str) -> int:
 
 
 BRACKET_BLOCK = 1 << 22
+SMALL_TEXT = 1 << 16
+_BRACKETS = re.compile(r"[\[\]{}]")
 
 
 def _shape_problem(document: Any, limits: Limits) -> str | None:
     """Refuse documents nested too deeply or too large, counting shared (aliased) parts once."""
-    stack = [(document, 0)]
+    stack = [(document, 0)] if isinstance(document, (dict, list)) else []
     seen: set[int] = set()
     while stack:
         node, depth = stack.pop()
-        if not isinstance(node, (dict, list)) or id(node) in seen:
+        if id(node) in seen:
             continue
         seen.add(id(node))
         if depth >= limits.nesting:
@@ -171,7 +177,7 @@ def _shape_problem(document: Any, limits: Limits) -> str | None:
             return (f"more than {limits.nodes:,} YAML values, lists and mappings; too large "
                     "to be a scenario (raise the limit with --limit nodes=N)")
         children = node.values() if isinstance(node, dict) else node
-        stack.extend((child, depth + 1) for child in children)
+        stack += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
     return None
 
 
