@@ -116,6 +116,8 @@ def points_json(minimum: int) -> WithJsonSchema:
 class Section(BaseModel):
     """A mapping of the scenario: known keys only, each validated by its field."""
 
+    # Built at the first load, not at import (about 40 ms): a command that loads no
+    # scenario does not pay for it, and both together cost less than building at import.
     model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
     what: ClassVar[str] = "a mapping"  # what it is, in messages
     null_is_empty: ClassVar[bool] = False  # a null mapping (as a value of a map) reads as {}
