@@ -466,6 +466,7 @@ def keyed(what: str, empty_if_falsy: bool = False) -> Callable[[Any], Any]:
         if not isinstance(value, dict):
             fail_here(not_mapping(value, what))
         out: dict[str, Any] = {}
+        names = tuple(k for k in value if isinstance(k, str))
         for n, (key, item) in enumerate(value.items()):
             problem = id_problem(key)
             if problem is None:
@@ -473,7 +474,7 @@ def keyed(what: str, empty_if_falsy: bool = False) -> Callable[[Any], Any]:
             elif isinstance(key, str):
                 out[key] = Refused([((key,), problem)], up=1)
             else:  # reported at the mapping and under the key as written
-                out[f"\0{n}"] = Refused([((), not_text_key(key, ())), ((str(key),), problem)],
-                                        up=1)
+                out[f"\0{n}"] = Refused([((), not_text_key(key, names)),
+                                          ((str(key),), problem)], up=1)
         return out
     return validate

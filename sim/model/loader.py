@@ -56,6 +56,9 @@ from sim.model.units import format_si
 from sim.model.yamlio import apply_override, key_path, read_yaml
 
 DEFAULT_DURATION = "1 d"
+READING_ORDER = ("name", "description", "seed", "duration", "start", "places", "corridor",
+                 "frame", "parties", "lanes", "flights", "zones", "rules", "hotline",
+                 "reported")
 HOTLINE_OFF: dict[str, Any] = {"enabled": False, "first_call": "6 h", "interval": "24 h",
                                "pattern": ["0 s"], "latency": "30 min", "loss": 0.0,
                                "adhoc": {"probability": 0.0, "delay": "1 h"}}
@@ -132,7 +135,9 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         problems = _limit_problems(scenario, top, limits)
         if not problems:
             return scenario
-    order = {key: i for i, key in enumerate(TOP_KEYS)}
+    # Listed section by section, in the order a reader meets them (places before the
+    # corridor, the corridor before the frame it may need).
+    order = {key: i for i, key in enumerate(READING_ORDER)}
     problems.sort(key=lambda p: order.get(re.split(r"[.\[]", p.path, maxsplit=1)[0], -1))
     raise ScenarioError(problems)
 
@@ -341,13 +346,22 @@ def _broken_rules(top: dict[str, Any], problems: Sequence[Problem], file: str
 
 
 def _problems(exc: ValidationError, file: str) -> list[Problem]:
-    """The problems of a failed validation, each at its key path."""
+    """The problems of a failed validation, each at its key path; a mapping's unknown keys
+    first, before the problems of its known ones (pydantic reports them last)."""
+    errors = exc.errors(include_url=False)
+    locs = [tuple(error["loc"]) for error in errors]
+    order = []
+    for i, (error, at) in enumerate(zip(errors, locs, strict=True)):
+        rank = i
+        if error["type"] == "extra_forbidden":
+            rank = next(j for j, other in enumerate(locs) if other[:len(at) - 1] == at[:-1])
+        order.append((rank, error["type"] != "extra_forbidden", i))
     problems = []
-    for error in exc.errors(include_url=False):
-        loc = list(error["loc"])
+    for _, _, i in sorted(order):
+        error, raw_loc = errors[i], locs[i]
         # A rule's type is a step of the path in pydantic's union, not a key of the file.
-        loc = [part for k, part in enumerate(loc)
-               if not (k >= 2 and loc[k - 2] == "rules" and isinstance(loc[k - 1], int)
+        loc = [part for k, part in enumerate(raw_loc)
+               if not (k >= 2 and raw_loc[k - 2] == "rules" and isinstance(raw_loc[k - 1], int)
                        and part in sections.RULE_TYPES)]
         if error["type"] == "extra_forbidden" and isinstance(error["input"], f.Refused):
             found, up = error["input"].found, error["input"].up
