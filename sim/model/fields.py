@@ -455,13 +455,13 @@ def items(what: str, empty: str | None = None) -> Callable[[Any], Any]:
     return validate
 
 
-def keyed(what: str, empty_if_falsy: bool = False) -> Callable[[Any], Any]:
+def keyed(what: str, falsy_is_empty: bool = False) -> Callable[[Any], Any]:
     """A check before a mapping of ids (places, parties, lanes) is read: a mapping (nothing:
-    none; also 0, "" or [] where ``empty_if_falsy``, as the format always took them); a key
+    none; also 0, "" or [] where ``falsy_is_empty``, as the format always took them); a key
     that is not an id is refused where it stands."""
     def validate(value: Any) -> Any:
         value = given(value)
-        if value is None or (empty_if_falsy and not value):
+        if value is None or (falsy_is_empty and not value):
             return {}
         if not isinstance(value, dict):
             fail_here(not_mapping(value, what))

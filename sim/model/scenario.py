@@ -9,14 +9,9 @@ here is re-exported.
 from __future__ import annotations
 
 from sim.model.fields import ID_FORM, MAGNITUDE_LIMITS, POINT_FORM
-from sim.model.loader import (
-    DEFAULT_DURATION,
-    _racetrack_points,
-    load_scenario,
-    parse_scenario,
-    scenario_document,
-)
+from sim.model.loader import DEFAULT_DURATION, load_scenario, parse_scenario, scenario_document
 from sim.model.sections import MIN_DURATION_S, MIN_SPEED_MPS, MIN_ZONE_RADIUS_M, RULE_TYPES
+from sim.model.sizes import _racetrack_points
 from sim.model.spec import (
     TOP_KEYS,
     WORK_AREA_PREFIX,

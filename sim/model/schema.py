@@ -408,7 +408,7 @@ class ScenarioModel(Section):
         None, "The local plane.", "mapping")
     places: Annotated[dict[str, Annotated[Point, PlainValidator(f.place),
                                           WithJsonSchema(POINT_SCHEMA)]],
-                      BeforeValidator(f.keyed("places", empty_if_falsy=True))] = field(
+                      BeforeValidator(f.keyed("places", falsy_is_empty=True))] = field(
         None, "Places of this scenario by name, defined by [lon, lat] or {x, y} (not by another "
               "name); built-in places need no definition.", "map of points")
     corridor: CorridorModel | None = field(None, "The corridor; none: no corridor (and no "
