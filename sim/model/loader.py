@@ -128,9 +128,14 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
         model = s.ScenarioModel.model_validate(top, context=context)
     except ValidationError as exc:
         problems = _problems(exc, file) + problems
-        problems += _none_left(top, problems, file) + _broken_rules(top, problems, file)
+        problems += _none_left(top, problems, file) + _zero_weights(top, problems, file)
+        unread = _broken_rules(top, context, problems, file)
+        # A reported rate is read up to its first key in error: the rest is not reported on.
+        problems = [p for p in problems if not any(p.path.startswith(q.path.removesuffix("rule"))
+                                                   for q in unread)] + unread
     if "lanes" in context:  # not in error
         problems += _party_lanes(top, context, file)
+    problems += _frame_needed(top, context, problems, file)
     if model is not None and not problems:
         scenario = _build(model, top, context, file, limits)
         problems = size_problems(scenario, top, limits)
@@ -252,7 +257,7 @@ def _context(top: dict[str, Any]) -> dict[str, Any]:
 def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
                   ) -> list[Problem]:
     """Checks that span sections, on the document itself so that they are made even where
-    another part of it is in error: unique ids, lanes and their corridor, the frame."""
+    another part of it is in error: unique ids, lanes and their corridor."""
     problems: list[Problem] = []
     for section, what in (("flights", "flight"), ("zones", "zone"), ("rules", "rule")):
         seen: dict[str, str] = {}
@@ -274,16 +279,21 @@ def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
         problems.append(Problem(file, "lanes", "lanes are offsets of the corridor's centerline, "
                                 "so a corridor is needed; add corridor: {centerline: euphrates, "
                                 "half_width: \"40 mi\"}"))
-    corridor = top.get("corridor")
-    centerline = corridor.get("centerline") if isinstance(corridor, dict) else None
-    frame = top.get("frame")
-    if (not isinstance(frame, dict) or frame.get("center") is None) and isinstance(
-            centerline, list) and any(isinstance(p, dict) or p in context["frame_places"]
-                                      for p in centerline if isinstance(p, (dict, str))):
-        problems.append(Problem(file, "frame.center", "required when corridor.centerline has "
-                                "{x, y} points, since those are measured from it; write "
-                                "[lon, lat]"))
     return problems
+
+
+def _frame_needed(top: dict[str, Any], context: Mapping[str, Any],
+                  problems: Sequence[Problem], file: str) -> list[Problem]:
+    """A corridor (not in error) with {x, y} points needs the frame's centre written."""
+    corridor, frame = top.get("corridor"), top.get("frame")
+    centerline = corridor.get("centerline") if isinstance(corridor, dict) else None
+    if (not isinstance(frame, dict) or frame.get("center") is None) and isinstance(
+            centerline, list) and not _in_error(_stopping(problems), "corridor") and any(
+                isinstance(p, dict) or p in context["frame_places"]
+                for p in centerline if isinstance(p, (dict, str))):
+        return [Problem(file, "frame.center", "required when corridor.centerline has {x, y} "
+                        "points, since those are measured from it; write [lon, lat]")]
+    return []
 
 
 def _party_lanes(top: dict[str, Any], context: Mapping[str, Any], file: str
@@ -313,8 +323,7 @@ def _none_left(top: dict[str, Any], problems: Sequence[Problem], file: str) -> l
     """A party that generates sorties needs an aircraft and a mission: say so too when
     every one written is in error."""
     found = []
-    # An unknown key is reported, but does not stop its item from being read.
-    paths = {p.path for p in problems if not p.message.startswith("unknown key;")}
+    paths = _stopping(problems)
     for pid, node in (top["parties"] if isinstance(top["parties"], dict) else {}).items():
         if not isinstance(node, dict) or "sorties_per_day" not in node:
             continue
@@ -327,20 +336,48 @@ def _none_left(top: dict[str, Any], problems: Sequence[Problem], file: str) -> l
     return found
 
 
+def _stopping(problems: Sequence[Problem]) -> set[str]:
+    """The key paths of the problems that stop what holds them from being read (an unknown
+    key is reported, but does not)."""
+    return {p.path for p in problems if not p.message.startswith("unknown key;")}
+
+
 def _in_error(paths: set[str], where: str) -> bool:
     """Whether a problem is at the key path ``where`` or below it."""
     return any(p == where or p.startswith((f"{where}.", f"{where}[")) for p in paths)
 
 
-def _broken_rules(top: dict[str, Any], problems: Sequence[Problem], file: str
+def _zero_weights(top: dict[str, Any], problems: Sequence[Problem], file: str
                   ) -> list[Problem]:
-    """A reported rate of a rule in error is not of a rule of this scenario either."""
+    """The deviations that are not in error must not all weigh 0 either."""
+    found = []
+    paths = _stopping(problems)
+    for pid, node in (top["parties"] if isinstance(top["parties"], dict) else {}).items():
+        table, where = node.get("deviations") if isinstance(node, dict) else None, \
+            f"parties.{pid}.deviations"
+        if not isinstance(table, dict) or where in paths:
+            continue
+        weights: list[Any] = [cause.get("weight") for name, cause in table.items()
+                              if isinstance(cause, dict)
+                              and not _in_error(paths, f"{where}.{name}")]
+        if weights and len(weights) < len(table) and all(
+                f.is_number(w) and float(w) <= 0 for w in weights):
+            found.append(Problem(file, where, "every deviation has weight 0; give at least "
+                                              "one a positive weight"))
+    return found
+
+
+def _broken_rules(top: dict[str, Any], context: Mapping[str, Any],
+                  problems: Sequence[Problem], file: str) -> list[Problem]:
+    """A reported rate of a rule in error (or of the lane rule, when the lanes are) is not
+    of a rule of this scenario either."""
     rules, reported = top.get("rules"), top.get("reported")
     if not isinstance(rules, list) or not isinstance(reported, list):
         return []
-    paths = {p.path for p in problems}
+    paths = _stopping(problems)
     broken = {rule.get("id") for i, rule in enumerate(rules) if isinstance(rule, dict)
-              and isinstance(rule.get("id"), str) and _in_error(paths, f"rules[{i}]")}
+              and isinstance(rule.get("id"), str) and (_in_error(paths, f"rules[{i}]") or (
+                  rule.get("type") == "lane_discipline" and "lanes" not in context))}
     return [Problem(file, f"reported[{i}].rule", f"{f.describe(item['rule'])} is not a rule id "
                     f"of this scenario; {s.REPORTED_FORM}")
             for i, item in enumerate(reported) if isinstance(item, dict)

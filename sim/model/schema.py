@@ -61,11 +61,15 @@ def _frame_center(value: Any, info: ValidationInfo) -> Point | None:
     if value is None:
         return None
     context = info.context if isinstance(info.context, Mapping) else {}
-    if isinstance(value, dict) or (isinstance(value, str)
-                                   and value in context.get("frame_places", ())):
-        f.fail_here("the frame's centre cannot be given in the frame itself; write "
-                    "[lon, lat] or a place name")
+    if isinstance(value, dict):  # what is wrong with the point, if anything, comes first
+        f.fail(f.point_problems(value, None)[1] or [((), _FRAME_IN_FRAME)])
+    if isinstance(value, str) and value in context.get("frame_places", ()):
+        f.fail_here(_FRAME_IN_FRAME)
     return f.point(value, info)
+
+
+_FRAME_IN_FRAME = ("the frame's centre cannot be given in the frame itself; write [lon, lat] "
+                   "or a place name")
 
 
 class FrameModel(Section):
@@ -258,7 +262,19 @@ def _reported_rule(value: Any, info: ValidationInfo) -> str:
     return str(value)
 
 
-def _per_day(value: Any) -> tuple[float, float]:
+def _read_so_far(info: ValidationInfo, *keys: str) -> bool:
+    """Whether the keys read before this one are valid: a reported rate is read up to its
+    first key in error, and the rest of it is not reported on."""
+    return all(key in info.data for key in keys)
+
+
+def _reported_party(value: Any, info: ValidationInfo) -> str | None:
+    return f.optional_party(value, info) if _read_so_far(info, "rule") else None
+
+
+def _per_day(value: Any, info: ValidationInfo) -> tuple[float, float]:
+    if not _read_so_far(info, "rule", "party"):
+        return 0.0, 0.0
     values: list[Any] = f.given(value) if isinstance(value, list) else [value]
     numbers = [float(v) for v in values if f.is_number(v)]
     if not (1 <= len(values) <= 2 and len(numbers) == len(values)
@@ -268,8 +284,8 @@ def _per_day(value: Any) -> tuple[float, float]:
     return numbers[0], numbers[-1]
 
 
-def _fact(value: Any) -> str:
-    if not isinstance(f.given(value), str):
+def _fact(value: Any, info: ValidationInfo) -> str:
+    if _read_so_far(info, "rule", "party", "per_day") and not isinstance(f.given(value), str):
         f.fail_here("expected the id of a fact in seeds/facts.yaml")
     return str(value)
 
@@ -281,7 +297,7 @@ class ReportedModel(Section):
     null_refused = frozenset({"fact"})
     rule: Annotated[str, PlainValidator(_reported_rule), WithJsonSchema(ID_SCHEMA)] = field(
         f.REQUIRED, "The rule: an id of rules.", "id")
-    party: Annotated[str | None, PlainValidator(f.optional_party), WithJsonSchema(
+    party: Annotated[str | None, PlainValidator(_reported_party), WithJsonSchema(
         {"anyOf": [ID_SCHEMA, {"type": "null"}]})] = field(
         None, "Only the episodes this party caused; none: every episode.", "id")
     per_day: Annotated[tuple[float, float], PlainValidator(_per_day), WithJsonSchema(
