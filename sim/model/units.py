@@ -60,8 +60,9 @@ EXAMPLES: dict[Kind, str] = {
 }
 SI_UNIT: dict[Kind, str] = {"distance": "m", "altitude": "m", "speed": "m/s", "duration": "s"}
 
+_NUMBER = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?"
 _QUANTITY = re.compile(
-    r"^\s*(?P<number>[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?)\s*(?P<unit>[A-Za-z/]+)\s*$",
+    rf"^\s*(?P<number>{_NUMBER})\s*(?P<unit>[A-Za-z/]+)\s*$",
     re.ASCII,  # "２ h" (a full-width digit) is not a number here
 )
 _FLIGHT_LEVEL = re.compile(r"^\s*FL\s*(?P<level>\d{1,3})\s*$", re.ASCII)
@@ -82,6 +83,18 @@ class Quantity:
 def accepted_forms(kind: Kind) -> str:
     """Return a short phrase listing accepted spellings for a kind of quantity."""
     return f"write a {kind} with a unit, such as {EXAMPLES[kind]}"
+
+
+def quantity_pattern(kind: Kind) -> str:
+    """A regular expression (for a JSON Schema) of the texts ``parse_quantity`` reads as ``kind``.
+
+    It checks the spelling only: the parser still decides (a value too large, for one).
+    """
+    units = "|".join(re.escape(u) for u in sorted(UNITS[kind], key=len, reverse=True))
+    quantity = rf"\s*{_NUMBER}\s*(?:{units})\s*"
+    if kind == "altitude":
+        return rf"^(?:{quantity}|\s*FL\s*\d{{1,3}}\s*)$"
+    return rf"^{quantity}$"
 
 
 def _unit_kind(unit: str) -> Kind | None:
