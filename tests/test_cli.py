@@ -1,4 +1,4 @@
-"""End-to-end tests of the ``deconflict`` command line (SPEC §9) and its run folder (§10).
+"""End-to-end tests of the ``deconflict`` command line and its run folder (docs/).
 
 Most tests call ``sim.cli.main`` in-process (it returns the exit code; argparse usage errors
 raise ``SystemExit``); a few run the real thing as a subprocess, ``python -m sim`` and the
@@ -572,3 +572,22 @@ def test_console_script_on_path_runs_validate(scenario, tmp_path):
     proc = run_process([exe, "validate", str(scenario)], cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert "valid" in proc.stdout and "cli-test" in proc.stdout
+
+
+def test_schema_prints_the_shipped_json_schema_and_it_checks_scenarios(capsys, tmp_path):
+    import jsonschema
+
+    from sim.model.scenario import parse_yaml  # dates stay text, as in YAML 1.2 editors
+
+    code, out, err = cli(capsys, "schema")
+    shipped = (Path(sim.__file__).parent / "data" / "scenario.schema.json").read_text(
+        encoding="utf-8")
+    assert (code, err) == (0, "") and out == shipped
+    schema = json.loads(out)
+    validator = jsonschema.Draft202012Validator(schema)
+    assert list(validator.iter_errors(parse_yaml(SCENARIO, "s.yaml"))) == []
+    bad = parse_yaml(SCENARIO, "s.yaml")
+    bad["flights"][0]["speeds"] = bad["flights"][0].pop("speed")  # an unknown key
+    assert [e.validator for e in validator.iter_errors(bad)]  # refused by the schema too
+    proc = run_process([sys.executable, "-m", "sim", "schema"], cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stdout == shipped

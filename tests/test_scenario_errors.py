@@ -1,4 +1,4 @@
-"""Every loader error path of sim/scenario.py (SPEC §2-§9): key paths, file names, hints.
+"""Every loader error path of the scenario loader (sim/model/): key paths, file names, hints.
 
 Each case starts from one valid base document and changes it; the loader must refuse it
 with a ScenarioError in which one problem names the expected key path.

@@ -20,6 +20,7 @@ REFERENCE = ROOT / "docs" / "scenario-reference.md"
 
 
 def main() -> None:
+    """Write both files from the models."""
     SCHEMA.write_text(json.dumps(scenario_json_schema(), indent=2) + "\n", encoding="utf-8")
     REFERENCE.write_text(scenario_reference(), encoding="utf-8")
 

@@ -276,7 +276,7 @@ class Reported:
 
 @dataclass(frozen=True, slots=True)
 class HotlineSpec:
-    """The hotline between the parties' duty officers (SPEC §8)."""
+    """The hotline between the parties' duty officers (docs/scenario-reference.md)."""
 
     enabled: bool
     first_call_s: float

@@ -1,0 +1,33 @@
+"""``deconflict schema``: print the JSON Schema of the scenario format.
+
+The schema is generated from the scenario's models and shipped in the package
+(``sim/data/scenario.schema.json``, checked against a fresh generation by the tests), so
+this prints the shipped file: ``deconflict schema > scenario.schema.json`` gives an editor
+what it needs to check and complete scenario keys as they are typed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from importlib import resources
+
+from sim.cli.core import EXIT_OK
+
+SCHEMA_FILE = ("data", "scenario.schema.json")
+
+
+def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``schema``."""
+    parser = commands.add_parser(
+        "schema", help="print the JSON Schema of the scenario format",
+        description="deconflict schema > scenario.schema.json: the JSON Schema (draft "
+        "2020-12) of the scenario format, for editors that validate and complete YAML "
+        "keys (a scenario's first line '# yaml-language-server: $schema=PATH' names it).")
+    parser.set_defaults(handler=handle)
+
+
+def handle(args: argparse.Namespace) -> int:
+    """Print the shipped schema."""
+    sys.stdout.write(resources.files("sim").joinpath(*SCHEMA_FILE).read_text(encoding="utf-8"))
+    return EXIT_OK
