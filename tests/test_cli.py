@@ -591,3 +591,32 @@ def test_schema_prints_the_shipped_json_schema_and_it_checks_scenarios(capsys, t
     assert [e.validator for e in validator.iter_errors(bad)]  # refused by the schema too
     proc = run_process([sys.executable, "-m", "sim", "schema"], cwd=tmp_path)
     assert proc.returncode == 0 and proc.stdout == shipped
+
+
+def test_a_reader_that_closes_the_output_is_not_an_internal_error(tmp_path):
+    # ``deconflict schema | head -1``: the pipe's reader is gone before the first write.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    try:
+        proc = subprocess.run([sys.executable, "-m", "sim", "schema"], stdout=write_end,
+                              stderr=subprocess.PIPE, cwd=tmp_path, timeout=120)
+    finally:
+        os.close(write_end)
+    assert (proc.returncode, proc.stderr) == (141, b"")
+
+
+@pytest.mark.parametrize(("written", "resolved"), [
+    ("2017-12-13T09:00:00+03:00", "2017-12-13T06:00:00Z"),
+    ("0100-03-01T00:00:00Z", "0100-03-01T00:00:00Z"),  # a year below 1000 stays ISO
+    ("0001-01-01T00:00:00+14:00", "0001-01-01T00:00:00+14:00"),  # UTC would be the year 0
+])
+def test_a_yaml_timestamp_start_is_written_back_as_iso_text(written, resolved, tmp_path,
+                                                             capsys):
+    source = tmp_path / "s.yaml"
+    source.write_text(SCENARIO.replace("start: 2017-12-01T00:00:00Z",
+                                       f"start: !!timestamp {written}"), encoding="utf-8")
+    assert cli(capsys, "run", source, "--out", tmp_path / "run")[0] == 0
+    assert read_resolved(tmp_path / "run")["start"] == resolved
+    # and the run folder's scenario.yaml runs again to the same start
+    assert cli(capsys, "run", tmp_path / "run" / "scenario.yaml", "--out", tmp_path / "b")[0] == 0
+    assert read_resolved(tmp_path / "b")["start"] == resolved

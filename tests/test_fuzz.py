@@ -124,6 +124,9 @@ REGRESSIONS: list[tuple[str, str]] = [
      "- {id: G, party: a, speed: 450 kt, altitude: FL200, route: [hajin, raqqa]}\n"
      "rules:\n- {id: r0, type: min_separation, horizontal: 5 nmi, between: [a, b]}\n"
      "- {id: r1, type: min_separation, horizontal: 500 ft, between: [a, a]}\n"),
+    # exit 1, OverflowError (found at 06e9b04, there since the start was first read): a
+    # !!timestamp that UTC carries before the year 1
+    ("start-before-the-year-1-in-utc", "start: !!timestamp 0001-01-01T00:00:00+14:00\n"),
 ]
 # A regression either is refused at once or runs at once when fixed; a shorter guard than
 # the properties' keeps the suite short while a hang is still there.

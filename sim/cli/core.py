@@ -31,6 +31,7 @@ from sim.study.grid import GridError
 from sim.study.store import StoreError
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
+EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader left
 
 
 class UsageError(Exception):
@@ -131,6 +132,13 @@ def run_command(args: argparse.Namespace) -> int:
         print("deconflict: interrupted; every output is as it was, or whole if its writing "
               "had finished", file=sys.stderr)
         return interrupted(exc)
+    except BrokenPipeError:
+        # The reader of our output went away (``| head``): not a bug, nothing to say. Point
+        # stdout at /dev/null so that the interpreter's last flush cannot fail again, and
+        # exit as a shell reports a command ended by SIGPIPE.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 1, no traceback
         print(f"deconflict {args.command}: internal error: {type(exc).__name__}: {exc}\n"
               "  This is a bug; please report it with the scenario. Set DECONFLICT_DEBUG=1 "

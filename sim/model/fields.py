@@ -426,11 +426,17 @@ def start(value: Any) -> str | None:
 
 
 def start_text(value: dt.date) -> str:
-    """A YAML date or date and time (an explicit !!timestamp) as the start's text, in UTC."""
+    """A YAML date or date and time (an explicit !!timestamp) as the start's text, in UTC
+    (with its own offset where UTC would fall outside the years 1 to 9999)."""
     if isinstance(value, dt.datetime):
         if value.tzinfo is None:
             value = value.replace(tzinfo=dt.timezone.utc)
-        return value.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        try:
+            utc = value.astimezone(dt.timezone.utc)
+        except OverflowError:  # 0001-01-01T00:00+14:00 is a day before the year 1 in UTC
+            return value.isoformat(timespec="seconds")
+        # isoformat, not strftime: %Y writes the year 100 as "100", which no ISO reader takes
+        return utc.replace(tzinfo=None).isoformat(timespec="seconds") + "Z"
     return f"{value.isoformat()}T00:00:00Z"
 
 
