@@ -295,7 +295,8 @@ def _row(e: Episode) -> list[str]:
     return [e.rule, e.type, e.party, e.aircraft, e.other_party, e.other_aircraft, e.zone,
             repr(e.start_s), repr(e.end_s), _number(e.min_distance_m), _number(e.min_time_s),
             repr(e.x_m), repr(e.y_m), repr(e.lon), repr(e.lat), _flag(e.informed),
-            repr(e.duration_s), _number(e.vertical_m), e.cause, e.declaration]
+            repr(e.duration_s), _number(e.vertical_m), e.cause, e.declaration,
+            _number(e.vertical_m), _number(e.min_slant_m)]
 
 
 HOTLINE_COLUMNS = ("call", "kind", "sender", "recipient", "item_type", "item", "sent_s",
@@ -384,18 +385,18 @@ def tracks_csv(run: Run) -> str:
     for i in track_sample(run):
         plan = run.plans[i]
         times = plan.waypoint_times()
-        xy = plan.route_xy
+        xy, z = plan.route_xy, plan.altitudes()
         keep = int(np.searchsorted(times, end, side="right"))
         if keep < len(times):  # still flying at the end: cut the leg there
             x = np.interp(end, times, xy[:, 0])
             y = np.interp(end, times, xy[:, 1])
+            z = np.append(z[:keep], np.interp(end, times, z))
             times = np.append(times[:keep], end)
             xy = np.vstack([xy[:keep], [x, y]])
         lon, lat = frame.to_lonlat(xy[:, 0], xy[:, 1])
-        for t, a, b in zip(times.tolist(), np.atleast_1d(lon).tolist(),
-                           np.atleast_1d(lat).tolist(), strict=True):
-            writer.writerow([plan.id, plan.party, repr(t), f"{a:.6f}", f"{b:.6f}",
-                             repr(plan.altitude_m)])
+        for t, a, b, h in zip(times.tolist(), np.atleast_1d(lon).tolist(),
+                              np.atleast_1d(lat).tolist(), z.tolist(), strict=True):
+            writer.writerow([plan.id, plan.party, repr(t), f"{a:.6f}", f"{b:.6f}", repr(h)])
     return buffer.getvalue()
 
 

@@ -1,4 +1,8 @@
-"""Flight plans: what a flight will fly, as a route in the frame at constant speed."""
+"""Flight plans: what a flight will fly, as a route in the frame at constant ground speed.
+
+The altitude is the plan's ``altitude_m`` throughout, or, with ``route_z_m``, one per waypoint,
+changing linearly in time along each leg: a track piecewise linear in x, y and altitude.
+"""
 
 from __future__ import annotations
 
@@ -9,17 +13,19 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class FlightPlan:
-    """What a flight will fly: a route in the frame at constant speed and altitude."""
+    """What a flight will fly: a route in the frame at constant ground speed."""
 
     id: str
     party: str
     depart_s: float
     speed_mps: float
-    altitude_m: float
+    altitude_m: float  # the cruise altitude (of every waypoint, without ``route_z_m``)
     route_xy: np.ndarray  # (k, 2)
     aircraft: str = ""  # the aircraft type, for generated sorties
     # Deviations from the rules the plan makes on purpose: (cause, start_s, end_s).
     deviations: tuple[tuple[str, float, float], ...] = ()
+    # The altitude at each waypoint (k,), linear in time along each leg; None: altitude_m.
+    route_z_m: np.ndarray | None = None
     _times_s: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
@@ -38,3 +44,16 @@ class FlightPlan:
     def waypoint_times(self) -> np.ndarray:
         """Times at which each waypoint is reached (instant turns, constant speed)."""
         return self._times_s
+
+    def altitudes(self) -> np.ndarray:
+        """The altitude at each waypoint (m)."""
+        if self.route_z_m is None:
+            return np.full(len(self.route_xy), float(self.altitude_m))
+        return np.asarray(self.route_z_m, float)
+
+    def altitude_range(self) -> tuple[float, float]:
+        """The lowest and highest altitude the plan flies at (m)."""
+        if self.route_z_m is None:
+            return float(self.altitude_m), float(self.altitude_m)
+        z = np.asarray(self.route_z_m, float)
+        return float(z.min()), float(z.max())
