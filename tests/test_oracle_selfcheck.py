@@ -118,7 +118,8 @@ def test_zero_duration_legs_and_a_hover_give_one_episode() -> None:
     # t=100) and leaves; B sits at the origin. Within 5 km for 50 < t < 200.
     a = [(0, -10_000, 0, 0), (100, 0, 0, 0), (100, 0, 0, 0), (150, 0, 0, 0), (250, 10_000, 0, 0)]
     b = [(0, 0, 0, 0), (300, 0, 0, 0)]
-    assert separation_episodes(a, b, 5_000, None, 0.5) == [SampledEpisode(50.5, 199.5, 0.0, 100.0, 0.0)]
+    assert separation_episodes(a, b, 5_000, None, 0.5) == [
+        SampledEpisode(50.5, 199.5, 0.0, 100.0, 0.0)]
 
 
 def test_a_turn_that_keeps_the_condition_true_gives_one_episode() -> None:
