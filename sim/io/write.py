@@ -66,14 +66,15 @@ def check_target(out: Path, force: bool) -> None:
 
 def write_run(run: Run, out: Path, force: bool = False,
               replications: Replications | None = None,
-              stats: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
-              ) -> Path:
+              stats: dict[str, Any] | None = None, summary: dict[str, Any] | None = None,
+              extra: Mapping[str, str | bytes] | None = None) -> Path:
     """Write a run folder atomically and return its path.
 
     ``replications``, when given, adds ``replications.csv`` (one row of headline metrics
     per replication) and their means and bootstrap intervals to ``stats.json``. ``stats``
     and ``summary``, when given, are the run's ``run_stats`` and ``summarize`` already
-    computed (the command line shows them too).
+    computed (the command line shows them too); ``extra`` adds files of its own (exported
+    tracks), written with the rest in the same step.
     """
     check_target(out, force)
     stats = stats if stats is not None else run_stats(run, replications)
@@ -83,7 +84,7 @@ def write_run(run: Run, out: Path, force: bool = False,
     # Both JSON files name what made them: the version, and the digest of the folder's own
     # scenario.yaml (``sha256sum scenario.yaml`` checks it).
     digest = hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
-    files = {
+    files: dict[str, str | bytes] = {
         "summary.json": _json(with_scenario_digest(summary, digest)),
         "stats.json": _json(with_scenario_digest(stats, digest)),
         "events.csv": events_csv(run.episodes),
@@ -95,6 +96,7 @@ def write_run(run: Run, out: Path, force: bool = False,
     }
     if replications is not None:
         files["replications.csv"] = replications_csv(replications)
+    files.update(extra or {})
     write_folder(out, files, force)
     return out
 

@@ -2,6 +2,8 @@
 
 The altitude is the plan's ``altitude_m`` throughout, or, with ``route_z_m``, one per waypoint,
 changing linearly in time along each leg: a track piecewise linear in x, y and altitude.
+A recorded track gives its waypoint times as well (``route_t_s``): it is flown exactly
+through its reports, each leg at its own ground speed.
 """
 
 from __future__ import annotations
@@ -26,23 +28,30 @@ class FlightPlan:
     deviations: tuple[tuple[str, float, float], ...] = ()
     # The altitude at each waypoint (k,), linear in time along each leg; None: altitude_m.
     route_z_m: np.ndarray | None = None
+    # When each waypoint is reached (k,), non-decreasing, from depart_s (a recorded track);
+    # None: at the constant ground speed speed_mps.
+    route_t_s: np.ndarray | None = None
     _times_s: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Worked out once: the engine, the planner and the outputs all ask for them.
         # (Written out rather than with np.diff and np.concatenate: plans are made by the
         # thousand and these small arrays' overhead is most of the cost.)
-        xy = np.asarray(self.route_xy, float)
-        step = xy[1:] - xy[:-1]
-        times = np.empty(len(xy))
-        times[:1] = 0.0
-        np.cumsum(np.hypot(step[:, 0], step[:, 1]) / self.speed_mps, out=times[1:])
-        times += self.depart_s
+        if self.route_t_s is not None:
+            times = np.array(self.route_t_s, float)
+        else:
+            xy = np.asarray(self.route_xy, float)
+            step = xy[1:] - xy[:-1]
+            times = np.empty(len(xy))
+            times[:1] = 0.0
+            np.cumsum(np.hypot(step[:, 0], step[:, 1]) / self.speed_mps, out=times[1:])
+            times += self.depart_s
         times.flags.writeable = False
         object.__setattr__(self, "_times_s", times)
 
     def waypoint_times(self) -> np.ndarray:
-        """Times at which each waypoint is reached (instant turns, constant speed)."""
+        """Times at which each waypoint is reached (instant turns; constant ground speed
+        unless the plan gives its times)."""
         return self._times_s
 
     def altitudes(self) -> np.ndarray:
