@@ -98,6 +98,9 @@ BAD_CSV: list[tuple[str, str | bytes, dict[str, Any], str, tuple[str, ...]]] = [
     ("a day past its month's end", rows(ok(0), ok(1).replace("2017-12-13", "2017-02-30"),
                                         ok(2)),
      {}, "recorded[0].file", ("column 'timestamp'", "row 2 ('2017-02-30T06:00:10Z')")),
+    ("a year too far", rows(ok(0), ok(1).replace("2017-12-13", "9999-12-13"), ok(2)),
+     {}, "recorded[0].file", ("column 'timestamp'", "row 2 ('9999-12-13T06:00:10Z')",
+                              "of the years 1678-2261")),
     ("a number among ISO times", rows(ok(0), ok(1), "30,abc123,CS,35.02,40.0,25000"), {},
      "recorded[0].file", ("column 'timestamp'", "row 3 ('30')", "not an ISO 8601 time")),
     ("text among seconds", HEADER + "0,a,CS,35,40,1\n10,a,CS,35,40,1\nsoon,a,CS,35,40,1\n", {},
@@ -201,6 +204,8 @@ def good_columns(n: int = 3) -> dict[str, Any]:
     ("timestamp", pa.array([0, None, 2], pa.timestamp("s", "UTC")),
      ("column 'timestamp'", "row 2", "empty")),
     ("icao24", [None, "abc123", "abc123"], ("column 'icao24'", "row 1", "empty")),
+    ("timestamp", pa.array([0, 253402214400, 20], pa.timestamp("s")),
+     ("column 'timestamp'", "row 2 (9999-12-31 00:00:00)", "outside the years 1678-2261")),
 ])
 def test_bad_parquet_values(tmp_path, column, values, texts):
     data = good_columns()
@@ -226,6 +231,12 @@ def test_every_problem_of_the_file_at_once(tmp_path):
     assert latitude.count("row ") == MAX_LISTED and "row 23 ('north') and 5 more;" in latitude
     assert any("'longitude'" in m and "row 2 (200)" in m for m in messages)
     assert any("'timestamp'" in m and "row 3 ('13/12/2017T06:00:20Z')" in m for m in messages)
+
+
+def test_a_tie_names_its_rows_in_file_order(tmp_path):
+    path = write(tmp_path, rows(ok(0), ok(1, lat=35.02), ok(2), ok(1, seconds=10)))
+    message = refused(path).problems[0].message
+    assert "rows 2 and 4 (abc123 at 10 s)" in message  # sorted by position: row 4 first
 
 
 def test_ties_and_speeds_are_reported_together(tmp_path):
@@ -315,6 +326,15 @@ def test_parquet_naive_timestamps_are_utc_and_integers_are_numbers(tmp_path):
     [track] = read(path, altitude_unit="m")
     assert (track.id, track.t_s.tolist(), track.altitude_m.tolist()) == \
         ("IRAQI1", [5.0, 15.0], [100.0, 200.0])
+
+
+def test_parquet_seconds_and_integer_ids(tmp_path):
+    path = write_parquet(tmp_path, {"timestamp": [30.5, 0.0, 10.0], "icao24": [7, 7, 7],
+                                    "latitude": [35.02, 35.0, 35.01], "longitude": [40.0] * 3,
+                                    "altitude": [1.0, 2.0, 3.0]})
+    [track] = read(path, start_utc=None)
+    assert (track.id, track.t_s.tolist(), track.lat.tolist()) == \
+        ("7", [0.0, 10.0, 30.5], [35.0, 35.01, 35.02])
 
 
 def test_a_gap_longer_than_max_gap_starts_another_flight(tmp_path):

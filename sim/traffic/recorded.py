@@ -36,17 +36,19 @@ GAP_TOLERANCE_S = 1e-6
 MAX_LISTED = 20  # rows named in one problem; the rest are counted
 SPLIT_MARK = "#"  # a flight after a gap: <id>#2, <id>#3, ...
 
-NUMBER_FORM = "write a decimal number such as 35.33"
 TIME_FORM = ("write ISO 8601 UTC times such as 2017-12-13T06:00:00Z, or seconds on the run's "
              "clock such as 3600")
 # Exactly what pyarrow's cast accepts, so that a row that matches always converts: a
 # finite decimal number, and an ISO 8601 time (a date, hours and minutes, optional seconds
 # with up to 9 decimals, an optional zone; no zone means UTC). Days past the end of their
-# month are caught apart, from the few distinct dates.
+# month, and years that nanoseconds since 1970 in 64 bits cannot hold, are caught apart,
+# from the few distinct dates.
 _NUMBER = r"^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$"
 _ZONE = r"(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)"
 _ISO = (r"^\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])[T ](?:[01]\d|2[0-3]):[0-5]\d"
         r"(?::[0-5]\d(?:\.\d{1,9})?)?" + _ZONE + "?$")
+YEARS = (1678, 2261)  # the whole years that int64 nanoseconds since 1970 span
+_NS_PER_UNIT = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}
 _GEOD = Geod(ellps="WGS84")
 
 
@@ -101,13 +103,13 @@ def read_recorded(path: Path, *, fmt: Literal["csv", "parquet"],
             their messages); None: the problems name the data file.
 
     Returns:
-        The tracks, ordered by id.
+        The tracks, ordered by the file's ids (each aircraft's flights in time order).
 
     Raises:
         ScenarioError: the file is missing or unreadable, a column is missing, or the data
             is bad. Every problem found is listed, each naming the rows (counted from 1,
-            the first report; a CSV's header line is not a row), the column, what is wrong
-            and an accepted form.
+            the first report; a CSV's header line and blank lines are not rows), the
+            column, what is wrong and an accepted form.
     """
     where = _Where(str(path), key_path, scenario_file)
     names = _column_names(columns, where)
@@ -127,7 +129,6 @@ class _Where:
     """Where the problems of one data file are reported, and the problems found so far."""
 
     def __init__(self, data: str, key_path: str, scenario_file: str | None) -> None:
-        self.data = data
         self.key_path = key_path
         self.file = scenario_file if scenario_file is not None else data
         self.prefix = "" if scenario_file is None else f"{data}: "  # name the data file once
@@ -283,7 +284,6 @@ def _resolve_id(names: dict[str, str], have: list[str], where: _Where) -> None:
     where.check()
 
 
-
 # ---------------------------------------------------------------------------- values
 
 
@@ -373,11 +373,14 @@ def _times(array: Any, column: str, start_utc: str | None,
     import pyarrow.compute as pc
 
     if pa.types.is_timestamp(array.type):
-        ns = pc.fill_null(pc.cast(pc.cast(array, pa.timestamp("ns", array.type.tz)),
-                                  pa.int64()), 0).to_numpy()
-        bad = np.asarray(array.is_null())
-        _report(where, np.flatnonzero(bad), column, "empty",
-                lambda i: f"row {i + 1}", TIME_FORM)
+        # The stored integers count from 1970 UTC whatever the zone (none: taken as UTC);
+        # scaled here, as a cast to nanoseconds refuses the whole column for one year 9999.
+        per_unit = _NS_PER_UNIT[array.type.unit]
+        count = pc.fill_null(pc.cast(array, pa.int64()), 0).to_numpy()
+        bad = np.asarray(array.is_null()) | (np.abs(count) > np.iinfo(np.int64).max // per_unit)
+        ns = np.where(bad, 0, count) * per_unit
+        _report(where, np.flatnonzero(bad), column, f"empty, or outside the years "
+                f"{YEARS[0]}-{YEARS[1]}", _value_of(array), TIME_FORM)
     elif _is_text(array):
         text = _as_text(array)
         iso = pc.fill_null(pc.match_substring_regex(text, _ISO), False)
@@ -399,24 +402,25 @@ def _iso_ns(text: Any, iso: Any, column: str, where: _Where) -> tuple[np.ndarray
 
     dates = pc.utf8_slice_codeunits(pc.if_else(iso, text, None), 0, 10)
     impossible = [d for d in pc.unique(dates).to_pylist() if d is not None and not _is_date(d)]
-    if impossible:  # 2017-02-30: the pattern takes days up to 31 in any month
+    if impossible:  # 2017-02-30, 9999-01-01: the pattern takes any year, and 31 days
         iso = pc.and_(iso, pc.invert(pc.is_in(dates, pa.array(impossible, pa.string()))))
     zoned = pc.match_substring_regex(text, _ZONE + "$")
     utc = pc.if_else(zoned, text, pc.binary_join_element_wise(text, "Z", ""))
     stamps = pc.cast(pc.if_else(iso, utc, None), pa.timestamp("ns", "UTC"))
     ns = pc.fill_null(pc.cast(stamps, pa.int64()), 0).to_numpy()
     bad = ~np.asarray(iso)
-    _report(where, np.flatnonzero(bad), column, "not an ISO 8601 time",
+    _report(where, np.flatnonzero(bad), column,
+            f"not an ISO 8601 time of the years {YEARS[0]}-{YEARS[1]}",
             _value_of(text), TIME_FORM)
     return ns, bad
 
 
 def _is_date(text: str) -> bool:
     try:
-        dt.date.fromisoformat(text)
+        date = dt.date.fromisoformat(text)
     except ValueError:
         return False
-    return True
+    return YEARS[0] <= date.year <= YEARS[1]
 
 
 def _start_ns(start_utc: str | None, column: str, where: _Where) -> int:
@@ -489,8 +493,9 @@ def _flights(codes: np.ndarray, ids: list[str], t: np.ndarray, lon: np.ndarray,
     if len(clash):
         where.add("file", f"{len(clash):,} pair{'s' * (len(clash) > 1)} of reports of one "
                   f"aircraft at one time in different positions: "
-                  + _listing(clash, lambda k: f"rows {rows[k] + 1} and {rows[k + 1] + 1} "
-                             f"({ids[codes[k]]} at {t[k]:.10g} s)")
+                  + _listing(clash, lambda k: f"rows {min(rows[k], rows[k + 1]) + 1} and "
+                             f"{max(rows[k], rows[k + 1]) + 1} ({ids[codes[k]]} at "
+                             f"{t[k]:.10g} s)")
                   + "; an aircraft is in one place at a time: correct or remove one report "
                     "of each pair")
     keep = np.ones(len(t), bool)
@@ -503,7 +508,7 @@ def _flights(codes: np.ndarray, ids: list[str], t: np.ndarray, lon: np.ndarray,
     _, _, distance = _GEOD.inv(lon[:-1], lat[:-1], lon[1:], lat[1:])
     speed = np.divide(distance, step, out=np.zeros(len(step)), where=joined)
     fast = np.flatnonzero(speed > max_speed_mps)
-    if len(fast):
+    if len(fast):  # each pair's rows in time order: from one report to the next
         where.add("max_speed", f"{len(fast):,} pair{'s' * (len(fast) > 1)} of reports "
                   f"{'are' if len(fast) > 1 else 'is'} faster than max_speed "
                   f"({max_speed_mps / KNOT:.6g} kt): "
@@ -542,7 +547,6 @@ def _cut(codes: np.ndarray, ids: list[str], new: np.ndarray, t: np.ndarray, lon:
         where.add("file", f"the flights after a gap are named <id>{SPLIT_MARK}2, "
                           f"<id>{SPLIT_MARK}3, ...; {', '.join(map(repr, clashes[:MAX_LISTED]))} "
                           f"{'is also an id' if len(clashes) == 1 else 'are also ids'} in the "
-                          f"file: "
-                          f"rename those aircraft, or raise max_gap")
+                          f"file: rename those aircraft, or raise max_gap")
     where.check()
     return tracks
