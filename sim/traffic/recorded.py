@@ -18,8 +18,10 @@ from typing import Any, Literal, NoReturn
 import numpy as np
 from pyproj import Geod
 
+from sim.model.geography import LocalFrame
 from sim.model.scenario import Problem, ScenarioError
 from sim.model.units import FOOT, KNOT, METRE
+from sim.traffic.plans import FlightPlan
 
 FIELDS = ("timestamp", "id", "latitude", "longitude", "altitude")
 # The column names of the open-source ``traffic`` library's flight tables; the id is the
@@ -550,3 +552,25 @@ def _cut(codes: np.ndarray, ids: list[str], new: np.ndarray, t: np.ndarray, lon:
                           f"file: rename those aircraft, or raise max_gap")
     where.check()
     return tracks
+
+
+def recorded_plans(tracks: Sequence[RecordedTrack], party: str, frame: LocalFrame
+                   ) -> list[FlightPlan]:
+    """Flight plans that fly the tracks exactly through their reports, in the frame.
+
+    Each report is a waypoint with its own time and altitude, so each leg is flown at its
+    own ground speed and climb rate; the plan's nominal speed is the track's mean ground
+    speed, its nominal altitude the highest reported.
+    """
+    plans = []
+    for track in tracks:
+        x, y = frame.to_xy(track.lon, track.lat)
+        route = np.column_stack([np.atleast_1d(x), np.atleast_1d(y)])
+        length = float(np.sum(np.hypot(*np.diff(route, axis=0).T)))
+        duration = float(track.t_s[-1] - track.t_s[0])
+        speed = length / duration if length > 0.0 and duration > 0.0 else 1.0
+        plans.append(FlightPlan(track.id, party, float(track.t_s[0]), speed,
+                                float(np.max(track.altitude_m)), route,
+                                route_z_m=np.asarray(track.altitude_m, float),
+                                route_t_s=np.asarray(track.t_s, float)))
+    return plans
