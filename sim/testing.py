@@ -13,13 +13,16 @@ Users property-test the separation rules they write with these, as our own tests
 
 Everything is in the local frame (metres); ``scenario_document`` turns plans, zones and
 rules into a scenario document that ``sim.scenario.parse_scenario`` accepts, with every
-coordinate written so that it reads back to exactly the same float.
+coordinate written so that it reads back to exactly the same float. Tracks may climb and
+descend (``vertical=True``: an altitude per waypoint, linear in time along each leg);
+``detect_plans`` gives the episodes of such plans flown exactly as drawn.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -27,6 +30,7 @@ from hypothesis import strategies as st
 
 from sim.detect.legs import Legs
 from sim.engine.motion import FlightLog
+from sim.model.records import Episode
 from sim.traffic.plans import FlightPlan
 
 BOX_M = 100_000.0
@@ -61,28 +65,49 @@ def routes(draw: st.DrawFn, min_points: int = 2, max_points: int = 5,
 
 
 @st.composite
+def profiles(draw: st.DrawFn, points: int, around_m: float | None = None,
+             spread_m: float = 3000.0) -> np.ndarray:
+    """An altitude per waypoint: level stretches, climbs and descents (m, at least 0).
+
+    Around ``around_m`` (within ``spread_m``) when given, else anywhere in ``altitudes_m``;
+    consecutive waypoints often keep their level, so that level legs follow climbs.
+    """
+    base = draw(altitudes_m) if around_m is None else around_m
+    z = [max(0.0, base + draw(st.floats(-spread_m, spread_m)))]
+    for _ in range(points - 1):
+        z.append(z[-1] if draw(st.booleans()) else max(0.0, base + draw(
+            st.floats(-spread_m, spread_m))))
+    return np.array(z, float)
+
+
+@st.composite
 def tracks(draw: st.DrawFn, party: str = "blue", ident: str | None = None,
-           max_depart_s: float = 1800.0) -> FlightPlan:
-    """A flight plan: a random route at constant speed and altitude."""
+           max_depart_s: float = 1800.0, vertical: bool = False) -> FlightPlan:
+    """A flight plan: a random route at constant speed, at one altitude or (``vertical``)
+    climbing and descending between waypoints."""
+    route = draw(routes())
+    altitude = draw(altitudes_m)
+    profile = draw(profiles(len(route), altitude)) if vertical else None
     return FlightPlan(ident or f"T{draw(st.integers(0, 10**6))}", party,
-                      draw(st.floats(0.0, max_depart_s)), draw(speeds_mps), draw(altitudes_m),
-                      draw(routes()))
+                      draw(st.floats(0.0, max_depart_s)), draw(speeds_mps), altitude, route,
+                      route_z_m=profile)
 
 
 @st.composite
 def encounters(draw: st.DrawFn, parties: tuple[str, str] = ("blue", "red"),
-               max_miss_m: float = 20_000.0, turn: bool | None = None
-               ) -> tuple[FlightPlan, FlightPlan]:
+               max_miss_m: float = 20_000.0, turn: bool | None = None,
+               vertical: bool = False) -> tuple[FlightPlan, FlightPlan]:
     """Two flights of different parties built to pass close to each other.
 
     Each passes its own point near a common meeting point at a common time; headings,
     speeds and altitudes are free (parallel, head-on and overtaking cases all occur).
     With ``turn`` (or by chance) the first turns at its pass point, so the encounter spans
-    a waypoint.
+    a waypoint. With ``vertical`` both climb or descend through the meeting: each passes
+    its point within 600 m of the other's level there, from and to levels up to 3 km away.
     """
     meet = np.array([draw(st.floats(-20_000.0, 20_000.0)), draw(st.floats(-20_000.0, 20_000.0))])
     at_s = 3600.0
-    plans = []
+    plans: list[FlightPlan] = []
     for k, party in enumerate(parties):
         offset = np.zeros(2) if k == 0 else np.array(
             [draw(st.floats(-max_miss_m, max_miss_m)), draw(st.floats(-max_miss_m, max_miss_m))])
@@ -95,10 +120,16 @@ def encounters(draw: st.DrawFn, parties: tuple[str, str] = ("blue", "red"),
         after = draw(st.floats(1_000.0, 60_000.0))
         start = point - before * np.array([math.cos(heading_in), math.sin(heading_in)])
         end = point + after * np.array([math.cos(heading_out), math.sin(heading_out)])
-        route = np.array([start, point, end]) if bends else np.array([start, end])
+        route = np.array([start, point, end]) if bends or vertical else np.array([start, end])
         depart = at_s - before / speed
+        altitude = draw(altitudes_m) if k == 0 or not vertical else float(
+            plans[0].altitudes()[1] + draw(st.floats(-600.0, 600.0)))
+        profile = None
+        if vertical:
+            profile = np.array([max(0.0, altitude + draw(st.floats(-3000.0, 3000.0))),
+                                altitude, max(0.0, altitude + draw(st.floats(-3000.0, 3000.0)))])
         plans.append(FlightPlan(f"{party[0].upper()}{k + 1}", party, depart, speed,
-                                draw(altitudes_m), route))
+                                altitude, route, route_z_m=profile))
     return plans[0], plans[1]
 
 
@@ -199,15 +230,32 @@ def run_plans(plans: Sequence[FlightPlan], rules: Sequence[dict[str, Any]] = (),
     return run(parse_scenario(scenario_document(plans, rules, zones, duration_s, **extra)))
 
 
+def detect_plans(plans: Sequence[FlightPlan], rules: Sequence[dict[str, Any]] = (),
+                 zones: Sequence[dict[str, Any]] = (), duration_s: float = 86_400.0,
+                 **extra: Any) -> list[Episode]:
+    """The episodes of the rules for plans flown exactly as given, climbs and descents
+    included, in ``events.csv`` order (the scenario, zones and hotline as ``run_plans``
+    makes them; the rules then look at the plans' own 4D legs)."""
+    from sim.detect.rules import World, detect
+
+    result = run_plans([replace(p, route_z_m=None) for p in plans], rules, zones, duration_s,
+                       **extra)
+    by_id = {p.id: p for p in plans}
+    legs = legs_of([by_id[p.id] for p in result.plans], duration_s)
+    world = World(result.geography, result.flights, legs, result.hotline)
+    found = [e for spec in result.scenario.rules for e in detect(spec, world)]
+    return sorted(found, key=Episode.sort_key)
+
+
 def vertices(plan: FlightPlan, duration_s: float = math.inf) -> list[tuple[float, float, float,
                                                                           float]]:
     """A plan as (t, x, y, z) vertices, cut at ``duration_s`` (for samplers and oracles)."""
-    times = plan.waypoint_times()
-    out = [(float(t), float(x), float(y), plan.altitude_m)
-           for t, (x, y) in zip(times, plan.route_xy, strict=True) if t <= duration_s]
+    times, z = plan.waypoint_times(), plan.altitudes()
+    out = [(float(t), float(x), float(y), float(h))
+           for t, (x, y), h in zip(times, plan.route_xy, z, strict=True) if t <= duration_s]
     if times[-1] > duration_s and times[0] < duration_s:
         k = int(np.searchsorted(times, duration_s)) - 1
         f = (duration_s - times[k]) / (times[k + 1] - times[k])
         x, y = plan.route_xy[k] + f * (plan.route_xy[k + 1] - plan.route_xy[k])
-        out.append((duration_s, float(x), float(y), plan.altitude_m))
+        out.append((duration_s, float(x), float(y), float(z[k] + f * (z[k + 1] - z[k]))))
     return out

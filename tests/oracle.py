@@ -78,12 +78,15 @@ class SampledEpisode:
             samples of the episode where the condition holds; ``nan`` for lane and zone.
         min_time_s: Separation only: the (first) sampled time of that least distance;
             ``nan`` for lane and zone.
+        min_slant_m: Separation only: least sampled 3D distance among those samples;
+            ``nan`` for lane and zone.
     """
 
     start_s: float
     end_s: float
     min_distance_m: float
     min_time_s: float
+    min_slant_m: float = math.nan
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +373,8 @@ def separation_episodes(
     """Episodes of lost separation between two aircraft, by sampling.
 
     Condition at time t: both exist, horizontal distance ``< horizontal_m`` and, when
-    ``vertical_m`` is not ``None``, ``|z_a - z_b| < vertical_m``.
+    ``vertical_m`` is not ``None``, ``|z_a - z_b| < vertical_m`` (altitudes linear in time
+    between vertices, as positions are).
 
     Args:
         a: First track.
@@ -381,7 +385,8 @@ def separation_episodes(
         merge_gap_s: See the module docstring; default ``2 * dt + 0.001``.
 
     Returns:
-        Episodes in time order, with the least sampled horizontal distance and its time.
+        Episodes in time order, with the least sampled horizontal distance and its time,
+        and the least sampled 3D distance.
     """
     ta, tb = as_track(a), as_track(b)
     lo = max(ta[0, 0], tb[0, 0])
@@ -392,6 +397,7 @@ def separation_episodes(
     sa, sb = track_state(ta, times), track_state(tb, times)
     both = sa.exists & sb.exists
     dist = np.hypot(sa.x_m - sb.x_m, sa.y_m - sb.y_m)
+    slant = np.sqrt(dist**2 + (sa.z_m - sb.z_m) ** 2)
     with np.errstate(invalid="ignore"):
         holds = both & (dist < horizontal_m)
         if vertical_m is not None:
@@ -400,9 +406,9 @@ def separation_episodes(
     for i, j in runs_of(times, holds, _default_merge_gap(dt, merge_gap_s)):
         seg = np.where(holds[i : j + 1], dist[i : j + 1], np.inf)
         k = i + int(np.argmin(seg))
-        out.append(
-            SampledEpisode(float(times[i]), float(times[j]), float(dist[k]), float(times[k]))
-        )
+        least_slant = np.min(np.where(holds[i : j + 1], slant[i : j + 1], np.inf))
+        out.append(SampledEpisode(float(times[i]), float(times[j]), float(dist[k]),
+                                  float(times[k]), float(least_slant)))
     return out
 
 

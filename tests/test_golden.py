@@ -59,6 +59,12 @@ def test_encounters_episodes_worked_out_by_hand(encounters_run):
     assert float(r1["start_s"]) == pytest.approx(500.0 - half, abs=1e-9)
     assert float(r1["end_s"]) == pytest.approx(500.0 + half, abs=1e-9)
     assert (float(r1["min_distance_m"]), float(r1["min_time_s"])) == (40_000.0, 500.0)
+    assert (float(r1["min_vertical_m"]), float(r1["min_slant_m"])) == (0.0, 40_000.0)
+    # R3 (3000 m) stays 4620 m below C1 (FL250): the least 3D distance is at the closest
+    # approach in plan, hypot(plan distance, 4620 m).
+    r3 = find(run, "agreed_spacing", "C1", "R3")
+    assert float(r3["min_slant_m"]) == pytest.approx(
+        math.hypot(float(r3["min_distance_m"]), 7620.0 - 3000.0), abs=1e-6)
     # R2 meets C1 at (60 km, 20 km) at 800 s on perpendicular tracks: the pair closes at
     # 200*sqrt(2) m/s, so each rule's episode is 800 s -/+ threshold / (200 sqrt 2).
     closing = 200.0 * math.sqrt(2.0)
@@ -70,6 +76,9 @@ def test_encounters_episodes_worked_out_by_hand(encounters_run):
         assert float(row["x_m"]) == pytest.approx(60_000.0)
         assert float(row["y_m"]) == pytest.approx(20_000.0)
         assert float(row["vertical_m"]) == pytest.approx(50 * FT)
+        # Level flight: |dz| is 50 ft throughout, so the least 3D distance is 50 ft too.
+        assert float(row["min_vertical_m"]) == pytest.approx(50 * FT)
+        assert float(row["min_slant_m"]) == pytest.approx(50 * FT)
     # R2 appears (600 s) already within 45 mi of C1, and both land at 1000 s.
     r2 = find(run, "agreed_spacing", "C1", "R2")
     assert (float(r2["start_s"]), float(r2["end_s"])) == (600.0, 1000.0)

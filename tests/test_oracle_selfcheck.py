@@ -82,7 +82,7 @@ def test_head_on_gives_one_episode_from_75_to_125_with_min_0_at_100() -> None:
     dt = 0.5
     eps = separation_episodes(HEAD_ON_A, HEAD_ON_B, 5_000, None, dt)
     # t=75 and t=125 are samples where the distance is exactly 5 000: not a violation.
-    assert eps == [SampledEpisode(75.5, 124.5, 0.0, 100.0)]
+    assert eps == [SampledEpisode(75.5, 124.5, 0.0, 100.0, 0.0)]
     e = eps[0]
     assert e.start_s - dt <= 75.0 <= e.start_s
     assert e.end_s <= 125.0 <= e.end_s + dt
@@ -108,7 +108,7 @@ def test_separation_only_while_both_exist() -> None:
     # B appears at t=90 and vanishes at t=110: the episode is clipped exactly there.
     b = [(90, 1_000, 0, 3_000), (110, -1_000, 0, 3_000)]
     assert separation_episodes(HEAD_ON_A, b, 5_000, None, 0.5) == [
-        SampledEpisode(90.0, 110.0, 0.0, 100.0)
+        SampledEpisode(90.0, 110.0, 0.0, 100.0, 0.0)
     ]
     assert separation_episodes(HEAD_ON_A, [(300, 0, 0, 0), (400, 0, 0, 0)], 5_000, None, 0.5) == []
 
@@ -118,7 +118,8 @@ def test_zero_duration_legs_and_a_hover_give_one_episode() -> None:
     # t=100) and leaves; B sits at the origin. Within 5 km for 50 < t < 200.
     a = [(0, -10_000, 0, 0), (100, 0, 0, 0), (100, 0, 0, 0), (150, 0, 0, 0), (250, 10_000, 0, 0)]
     b = [(0, 0, 0, 0), (300, 0, 0, 0)]
-    assert separation_episodes(a, b, 5_000, None, 0.5) == [SampledEpisode(50.5, 199.5, 0.0, 100.0)]
+    assert separation_episodes(a, b, 5_000, None, 0.5) == [
+        SampledEpisode(50.5, 199.5, 0.0, 100.0, 0.0)]
 
 
 def test_a_turn_that_keeps_the_condition_true_gives_one_episode() -> None:
@@ -228,3 +229,14 @@ def test_dense_sampling_is_fast_enough() -> None:
     track = [(0, 0, 0, 0), (100_000, 300_000, 300_000, 0)]
     lane_episodes(track, centerline, 40_000, [centerline + 20_000], 5_000, 1.0)
     separation_episodes(track, [(0, 300_000, 0, 0), (100_000, 0, 300_000, 0)], 9_000, None, 1.0)
+
+
+def test_a_climb_through_the_other_level_is_sampled_in_3d() -> None:
+    # A level at 3 000 m; C flies A's head-on track 200 m to the side, climbing from 2 000
+    # to 4 000 m over the 200 s: |dz| = |10 t - 1000| < 100 for 90 < t < 110, and the
+    # least 3D distance is 200 m, at t = 100 (horizontal 200 m and level there).
+    climb = [(0, 10_000, 200, 2_000), (200, -10_000, 200, 4_000)]
+    (e,) = separation_episodes(HEAD_ON_A, climb, 5_000, 100, 0.5)
+    assert (e.start_s, e.end_s) == (90.5, 109.5)
+    assert e.min_distance_m == pytest.approx(200.0) and e.min_time_s == 100.0
+    assert e.min_slant_m == pytest.approx(200.0)

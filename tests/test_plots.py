@@ -325,3 +325,38 @@ def test_bad_run_folders_get_a_clear_error(runs, tmp_path, capsys, damage, expec
 def test_a_missing_run_folder_is_named(tmp_path, capsys):
     assert main(["plot", str(tmp_path / "nowhere")]) == 2
     assert "nowhere: not a folder" in capsys.readouterr().err
+
+
+def test_altitudes_are_drawn_for_runs_with_level_changes(runs, tmp_path):
+    # encounters.yaml flies level: no altitude figure. Give R2 a climb in its tracks.csv
+    # (4 000 ft at its first point, its written 25 050 ft after) and the figure appears,
+    # one line a sampled flight in feet, an x at both aircraft of each separation
+    # episode's closest approach.
+    folder = load_run_folder(runs["encounters"])
+    geography = build_geography(folder.scenario)
+    assert not plots.changes_level(folder.tracks)
+    assert "altitude" not in plots.run_figures(folder, geography)
+    climbing = tmp_path / "climbing"
+    shutil.copytree(runs["encounters"], climbing)
+    with open(climbing / "tracks.csv", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    first_r2 = next(k for k, r in enumerate(rows) if r["flight"] == "R2")
+    rows[first_r2]["altitude_m"] = repr(4000 * 0.3048)
+    with open(climbing / "tracks.csv", "w", newline="") as handle:
+        writer = csv.DictWriter(handle, fieldnames=list(rows[0]), lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    folder = load_run_folder(climbing)
+    assert plots.changes_level(folder.tracks)
+    figures = plots.run_figures(folder, geography)
+    assert list(figures)[-1] == "altitude"
+    ax = figures["altitude"].axes[0]
+    lines = [line for line in ax.lines if line.get_linestyle() != "None"]
+    assert len(lines) == len(folder.tracks) == 4
+    r2 = next(t for t in folder.tracks if t.flight == "R2")
+    drawn = next(line for line in lines if np.array_equal(line.get_xdata(), r2.t_s / HOUR))
+    assert np.allclose(drawn.get_ydata(), [4000.0, 25_050.0])
+    separations = [e for e in folder.episodes if e.min_time_s is not None]
+    marks = [line for line in ax.lines if line.get_marker() == "x"]
+    assert len(marks) == 2 * len(separations)
+    assert ax.get_ylabel() == "altitude (ft)" and ax.get_xlabel().startswith("hours since")

@@ -11,6 +11,7 @@ from sim.analysis.compare import replicate
 from sim.analysis.metrics import run_stats, summarize
 from sim.cli.core import EXIT_OK, UsageError, load
 from sim.engine.simulation import run as run_scenario
+from sim.io.export import EXPORT_FORMATS, export_files
 from sim.io.write import check_target, default_run_dir, write_run
 from sim.model.units import DAY
 from sim.present.tables import (
@@ -38,6 +39,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         "add their means and 95%% bootstrap intervals to stats.json")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                         help="processes running replications (default: every core)")
+    parser.add_argument("--export-tracks", choices=EXPORT_FORMATS, metavar="FORMAT",
+                        help="also write every flight's full 4D track as recorded tracks, "
+                        "recorded-<party>.csv or .parquet (csv or parquet), which a "
+                        "scenario's recorded: reads back")
     parser.set_defaults(handler=handle)
 
 
@@ -54,7 +59,9 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out or default_run_dir(result)
     stats = run_stats(result, reps)
     summary = summarize(result)
-    write_run(result, out, force=args.force, replications=reps, stats=stats, summary=summary)
+    extra = export_files(result, args.export_tracks) if args.export_tracks else None
+    write_run(result, out, force=args.force, replications=reps, stats=stats, summary=summary,
+              extra=extra)
     print(f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} d, "
           f"{len(result.flights)} flights -> {out}")
     tables = [rates_table(stats), severity_table(stats), miss_distance_table(stats),

@@ -29,7 +29,8 @@ SLACK_M = 1.0  # added to a stretch's length: more than the rounding of its ends
 
 @dataclass(frozen=True, slots=True)
 class PairPieces:
-    """Intervals in which a leg pair's separation condition holds, with the closest approach."""
+    """Intervals in which a leg pair's separation condition holds, with the closest approach
+    in plan (``min_distance_m`` at ``min_time_s``) and the least 3D distance in the piece."""
 
     leg_i: np.ndarray
     leg_j: np.ndarray
@@ -37,6 +38,7 @@ class PairPieces:
     end_s: np.ndarray
     min_distance_m: np.ndarray
     min_time_s: np.ndarray
+    min_slant_m: np.ndarray
 
 
 def separation_pieces(legs: Legs, i: np.ndarray, j: np.ndarray, horizontal_m: float,
@@ -50,26 +52,40 @@ def separation_pieces(legs: Legs, i: np.ndarray, j: np.ndarray, horizontal_m: fl
     xj, yj = legs.position(j, ts)
     d0x, d0y = xj - xi, yj - yi
     dvx, dvy = legs.vx_mps[j] - legs.vx_mps[i], legs.vy_mps[j] - legs.vy_mps[i]
+    dz0 = legs.altitude(j, ts) - legs.altitude(i, ts)
+    dvz = legs.vz_mps[j] - legs.vz_mps[i]
     lo, hi = within_radius(d0x, d0y, dvx, dvy, horizontal_m)
     if vertical_m is not None:
-        dz0 = legs.altitude(j, ts) - legs.altitude(i, ts)
-        vlo, vhi = between_bounds(dz0, legs.vz_mps[j] - legs.vz_mps[i], -vertical_m, vertical_m)
+        vlo, vhi = between_bounds(dz0, dvz, -vertical_m, vertical_m)
         lo, hi = np.maximum(lo, vlo), np.minimum(hi, vhi)
     lo, hi = np.maximum(lo, 0.0), np.minimum(hi, span)
     keep = hi > lo
     lo, hi, span, ts = lo[keep], hi[keep], span[keep], ts[keep]
     d0x, d0y, dvx, dvy = d0x[keep], d0y[keep], dvx[keep], dvy[keep]
-    a = dvx * dvx + dvy * dvy
-    with np.errstate(divide="ignore", invalid="ignore"):
-        tau_star = np.where(a > 0.0, -(d0x * dvx + d0y * dvy) / a, lo)
-    tau_min = np.clip(tau_star, lo, hi)
+    dz0, dvz = dz0[keep], dvz[keep]
+    tau_min = _closest(lo, hi, (d0x, dvx), (d0y, dvy))
     distance = np.hypot(d0x + dvx * tau_min, d0y + dvy * tau_min)
+    tau_3d = _closest(lo, hi, (d0x, dvx), (d0y, dvy), (dz0, dvz))
+    slant = np.hypot(np.hypot(d0x + dvx * tau_3d, d0y + dvy * tau_3d), dz0 + dvz * tau_3d)
     # Ends that are the legs' own ends are taken as they are, so that pieces meeting at a
     # waypoint share the exact same instant.
     start = np.where(lo <= 0.0, ts, ts + lo)
     end = np.where(hi >= span, ts + span, ts + hi)
     end = np.where(hi >= span, np.minimum(legs.t1_s[i[keep]], legs.t1_s[j[keep]]), end)
-    return PairPieces(i[keep], j[keep], start, end, distance, ts + tau_min)
+    return PairPieces(i[keep], j[keep], start, end, distance, ts + tau_min, slant)
+
+
+def _closest(lo: np.ndarray, hi: np.ndarray, *axes: tuple[np.ndarray, np.ndarray]
+             ) -> np.ndarray:
+    """Where in [lo, hi] |d0 + dv tau| is least, for the difference vector given axis by
+    axis as (d0, dv): the unconstrained minimum clipped to the piece (the squared distance
+    is a convex quadratic in tau; with no relative motion, the piece's start)."""
+    a = sum(dv * dv for _, dv in axes)
+    b = sum(d0 * dv for d0, dv in axes)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        tau_star = np.where(a > 0.0, -b / a, lo)
+    tau: np.ndarray = np.clip(tau_star, lo, hi)
+    return tau
 
 
 @dataclass(frozen=True, slots=True)

@@ -175,16 +175,17 @@ def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
     x, y = (xi + xj) / 2.0, (yi + yj) / 2.0
     lon, lat = world.geography.frame.to_lonlat(x, y)
     vertical = np.abs(legs.altitude(lj, t) - legs.altitude(li, t))
+    slant = np.minimum.reduceat(pieces.min_slant_m[order], first)[keep]
     a_flight, b_flight = legs.flight[li].tolist(), legs.flight[lj].tolist()
     return [Episode(rule=spec.id, type=spec.type, party=flights[a].party, aircraft=flights[a].id,
                     other_party=flights[b].party, other_aircraft=flights[b].id, zone="",
                     start_s=s0, end_s=s1, min_distance_m=d, min_time_s=tm, x_m=px, y_m=py,
-                    lon=lo, lat=la, informed=None, vertical_m=dz)
-            for a, b, s0, s1, d, tm, px, py, lo, la, dz in zip(
+                    lon=lo, lat=la, informed=None, vertical_m=dz, min_slant_m=sl)
+            for a, b, s0, s1, d, tm, px, py, lo, la, dz, sl in zip(
                 a_flight, b_flight, start.tolist(), end.tolist(),
                 pieces.min_distance_m[closest].tolist(), t.tolist(), x.tolist(), y.tolist(),
                 np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), vertical.tolist(),
-                strict=True)]
+                slant.tolist(), strict=True)]
 
 
 @register("lane_discipline")

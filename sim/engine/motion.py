@@ -17,14 +17,15 @@ from sim.traffic.plans import FlightPlan
 class FlightLog:
     """What the flying processes recorded: runs of legs as they were committed to.
 
-    Each entry is one flight's consecutive legs, k to m, of a plan: the waypoint times and
-    points, so a leg is (times[i], times[i + 1], route[i], route[i + 1]).
+    Each entry is one flight's consecutive legs, k to m, of a plan: the waypoint times,
+    points and altitudes, so a leg is (times[i], times[i + 1], route[i], route[i + 1]), its
+    altitude linear in time from altitude[i] to altitude[i + 1].
     """
 
     flight: list[int] = field(default_factory=list)
     times_s: list[np.ndarray] = field(default_factory=list)
     route_xy: list[np.ndarray] = field(default_factory=list)
-    altitude_m: list[float] = field(default_factory=list)
+    altitude_m: list[np.ndarray] = field(default_factory=list)
 
     def record(self, index: int, plan: FlightPlan, times_s: np.ndarray, k: int, m: int) -> None:
         """Record legs k .. m - 1 of a plan (waypoints k .. m)."""
@@ -32,7 +33,7 @@ class FlightLog:
             self.flight.append(index)
             self.times_s.append(times_s[k:m + 1])
             self.route_xy.append(plan.route_xy[k:m + 1])
-            self.altitude_m.append(plan.altitude_m)
+            self.altitude_m.append(plan.altitudes()[k:m + 1])
 
     def to_legs(self, until_s: float) -> Legs:
         """The legs flown up to ``until_s`` (the run's end), zero-duration legs dropped."""
@@ -49,16 +50,17 @@ class FlightLog:
         t0, t1 = times[begins], times[np.flatnonzero(begins) + 1]
         p0, p1 = points[begins], points[np.flatnonzero(begins) + 1]
         flight = np.repeat(np.asarray(self.flight, np.int64), count)
-        altitude = np.repeat(np.asarray(self.altitude_m, float), count)
+        altitude = np.concatenate(self.altitude_m)
+        z0, z1 = altitude[begins], altitude[np.flatnonzero(begins) + 1]
         with np.errstate(divide="ignore", invalid="ignore"):
             v = (p1 - p0) / (t1 - t0)[:, None]
+            vz = (z1 - z0) / (t1 - t0)
         keep = (t1 > t0) & (t0 < until_s)
         flight = flight[keep]
         order = np.lexsort((t0[keep], flight))
-        z = altitude[keep][order]
         return Legs(flight[order], t0[keep][order], np.minimum(t1[keep][order], until_s),
-                    p0[keep][order, 0], p0[keep][order, 1], z, v[keep][order, 0],
-                    v[keep][order, 1], np.zeros(len(z)))
+                    p0[keep][order, 0], p0[keep][order, 1], z0[keep][order], v[keep][order, 0],
+                    v[keep][order, 1], vz[keep][order])
 
 
 Turn = Callable[[FlightPlan], FlightPlan]

@@ -52,14 +52,14 @@ class ZoneRecord:
 
 @dataclass(frozen=True, slots=True)
 class Track:
-    """A sampled flight's waypoints as flown: times, lon, lat, and its altitude."""
+    """A sampled flight's waypoints as flown: times, lon, lat and altitude (m) of each."""
 
     flight: str
     party: str
     t_s: np.ndarray
     lon: np.ndarray
     lat: np.ndarray
-    altitude_m: float
+    altitude_m: np.ndarray
 
 
 @dataclass(frozen=True, slots=True)
@@ -339,7 +339,7 @@ def _episodes(file: Path) -> tuple[Episode, ...]:
             get("lon", _lon, LON), get("lat", _lat, LAT),
             get("informed", _optional_flag, "true, false or empty"),
             get("vertical_m", _optional_float, "a number or empty"), row["cause"],
-            row["declaration"]))
+            row["declaration"], get("min_slant_m", _optional_float, "a number or empty")))
     return tuple(out)
 
 
@@ -394,15 +394,15 @@ def _zones(file: Path) -> tuple[ZoneRecord, ...]:
 
 def _tracks(file: Path) -> tuple[Track, ...]:
     rows = _Rows(file, TRACK_COLUMNS)
-    points: dict[str, list[tuple[float, float, float]]] = {}
-    meta: dict[str, tuple[str, float]] = {}
+    points: dict[str, list[tuple[float, float, float, float]]] = {}
+    party: dict[str, str] = {}
     for row in rows:
         t, alt = row.get("t_s"), row.get("altitude_m")
         lon, lat = row.get("lon", _lon, LON), row.get("lat", _lat, LAT)
-        points.setdefault(row["flight"], []).append((t, lon, lat))
-        meta.setdefault(row["flight"], (row["party"], alt))
+        points.setdefault(row["flight"], []).append((t, lon, lat, alt))
+        party.setdefault(row["flight"], row["party"])
     out = []
     for flight, pts in points.items():
-        t, lon, lat = np.array(pts, float).T
-        out.append(Track(flight, meta[flight][0], t, lon, lat, meta[flight][1]))
+        t, lon, lat, alt = np.array(pts, float).T
+        out.append(Track(flight, party[flight], t, lon, lat, alt))
     return tuple(out)

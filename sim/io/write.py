@@ -66,14 +66,15 @@ def check_target(out: Path, force: bool) -> None:
 
 def write_run(run: Run, out: Path, force: bool = False,
               replications: Replications | None = None,
-              stats: dict[str, Any] | None = None, summary: dict[str, Any] | None = None
-              ) -> Path:
+              stats: dict[str, Any] | None = None, summary: dict[str, Any] | None = None,
+              extra: Mapping[str, str | bytes] | None = None) -> Path:
     """Write a run folder atomically and return its path.
 
     ``replications``, when given, adds ``replications.csv`` (one row of headline metrics
     per replication) and their means and bootstrap intervals to ``stats.json``. ``stats``
     and ``summary``, when given, are the run's ``run_stats`` and ``summarize`` already
-    computed (the command line shows them too).
+    computed (the command line shows them too); ``extra`` adds files of its own (exported
+    tracks), written with the rest in the same step.
     """
     check_target(out, force)
     stats = stats if stats is not None else run_stats(run, replications)
@@ -83,7 +84,7 @@ def write_run(run: Run, out: Path, force: bool = False,
     # Both JSON files name what made them: the version, and the digest of the folder's own
     # scenario.yaml (``sha256sum scenario.yaml`` checks it).
     digest = hashlib.sha256(scenario_yaml.encode("utf-8")).hexdigest()
-    files = {
+    files: dict[str, str | bytes] = {
         "summary.json": _json(with_scenario_digest(summary, digest)),
         "stats.json": _json(with_scenario_digest(stats, digest)),
         "events.csv": events_csv(run.episodes),
@@ -95,6 +96,7 @@ def write_run(run: Run, out: Path, force: bool = False,
     }
     if replications is not None:
         files["replications.csv"] = replications_csv(replications)
+    files.update(extra or {})
     write_folder(out, files, force)
     return out
 
@@ -295,7 +297,8 @@ def _row(e: Episode) -> list[str]:
     return [e.rule, e.type, e.party, e.aircraft, e.other_party, e.other_aircraft, e.zone,
             repr(e.start_s), repr(e.end_s), _number(e.min_distance_m), _number(e.min_time_s),
             repr(e.x_m), repr(e.y_m), repr(e.lon), repr(e.lat), _flag(e.informed),
-            repr(e.duration_s), _number(e.vertical_m), e.cause, e.declaration]
+            repr(e.duration_s), _number(e.vertical_m), e.cause, e.declaration,
+            _number(e.vertical_m), _number(e.min_slant_m)]
 
 
 HOTLINE_COLUMNS = ("call", "kind", "sender", "recipient", "item_type", "item", "sent_s",
@@ -384,18 +387,18 @@ def tracks_csv(run: Run) -> str:
     for i in track_sample(run):
         plan = run.plans[i]
         times = plan.waypoint_times()
-        xy = plan.route_xy
+        xy, z = plan.route_xy, plan.altitudes()
         keep = int(np.searchsorted(times, end, side="right"))
         if keep < len(times):  # still flying at the end: cut the leg there
             x = np.interp(end, times, xy[:, 0])
             y = np.interp(end, times, xy[:, 1])
+            z = np.append(z[:keep], np.interp(end, times, z))
             times = np.append(times[:keep], end)
             xy = np.vstack([xy[:keep], [x, y]])
         lon, lat = frame.to_lonlat(xy[:, 0], xy[:, 1])
-        for t, a, b in zip(times.tolist(), np.atleast_1d(lon).tolist(),
-                           np.atleast_1d(lat).tolist(), strict=True):
-            writer.writerow([plan.id, plan.party, repr(t), f"{a:.6f}", f"{b:.6f}",
-                             repr(plan.altitude_m)])
+        for t, a, b, h in zip(times.tolist(), np.atleast_1d(lon).tolist(),
+                              np.atleast_1d(lat).tolist(), z.tolist(), strict=True):
+            writer.writerow([plan.id, plan.party, repr(t), f"{a:.6f}", f"{b:.6f}", repr(h)])
     return buffer.getvalue()
 
 

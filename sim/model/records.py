@@ -14,7 +14,8 @@ from sim.model.scenario import ZoneSpec
 EVENT_COLUMNS = (
     "rule", "type", "party", "aircraft", "other_party", "other_aircraft", "zone",
     "start_s", "end_s", "min_distance_m", "min_time_s", "x_m", "y_m", "lon", "lat",
-    "informed", "duration_s", "vertical_m", "cause", "declaration",
+    "informed", "duration_s", "vertical_m", "cause", "declaration", "min_vertical_m",
+    "min_slant_m",
 )
 
 
@@ -49,6 +50,8 @@ class Episode:
     cause: str = ""  # the deliberate deviations (of either aircraft) the episode overlaps
     # Zones: received | not_yet_received | lost | undeclared (see Hotline.status below)
     declaration: str = ""
+    # Separation: the least 3D distance in the episode (exact), wherever it fell.
+    min_slant_m: float | None = None
 
     def involves(self, party: str) -> bool:
         """Did ``party`` take part: either side of a separation, the violator otherwise."""

@@ -20,10 +20,11 @@ import matplotlib
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
 from matplotlib.ticker import FuncFormatter, NullFormatter
 
 from sim.analysis.metrics import SeverityBin, encounter_rule, severity_bins
-from sim.io.read import RunFolder
+from sim.io.read import RunFolder, Track
 from sim.model.geography import Geography
 from sim.model.places import builtin_places
 from sim.model.records import Episode, Message
@@ -263,6 +264,45 @@ def hotline_traffic(ax: Axes, messages: Sequence[Message], duration_s: float,
     return ax
 
 
+def altitude_profiles(ax: Axes, tracks: Sequence[Track], parties: Sequence[str],
+                      episodes: Sequence[Episode] = (), start: str | None = None) -> Axes:
+    """Altitude against time of the sampled tracks (``tracks.csv``), one line a flight in
+    its party's colour, with a mark at each separation episode's closest approach where
+    both aircraft are among the tracks (at their altitudes then)."""
+    colors = party_colors(parties)
+    span_s = max((float(t.t_s[-1]) for t in tracks if len(t.t_s)), default=0.0)
+    unit, scale = ("hours", HOUR) if span_s <= 2 * DAY else ("days", DAY)
+    shown = {t.flight: t for t in tracks}
+    for track in tracks:
+        ax.plot(track.t_s / scale, track.altitude_m / FOOT, lw=0.9, alpha=0.85,
+                color=colors.get(track.party, "#555555"))
+    marks = [(e.min_time_s, e) for e in episodes if e.min_time_s is not None
+             and e.aircraft in shown and e.other_aircraft in shown]
+    for at_s, e in marks:
+        for flight in (e.aircraft, e.other_aircraft):
+            track = shown[flight]
+            ax.plot(at_s / scale, np.interp(at_s, track.t_s, track.altitude_m) / FOOT,
+                    "x", ms=5, color="#111111")
+    if not tracks:
+        no_data(ax, "no tracks in the run folder")
+    since = f"since {start}" if start else "since the run began"
+    ax.set_xlabel(f"{unit} {since}")
+    ax.set_ylabel("altitude (ft)")
+    ax.set_title("Altitude of the sampled flights" + (
+        f" (x: closest approach of {len(marks):,} separation episodes)" if marks else ""))
+    handles = [Line2D([], [], color=colors[p], lw=1.5, label=plain_text(p)) for p in parties
+               if any(t.party == p for t in tracks)]
+    if handles:
+        ax.legend(handles=handles, fontsize=7, loc="upper right")
+    ax.grid(True, lw=0.3, alpha=0.5)
+    return ax
+
+
+def changes_level(tracks: Sequence[Track]) -> bool:
+    """Does any sampled flight change altitude? (Then ``deconflict plot`` draws altitudes.)"""
+    return any(len(t.altitude_m) and np.ptp(t.altitude_m) > 0.0 for t in tracks)
+
+
 # ---------------------------------------------------------------------------- comparisons
 
 
@@ -317,7 +357,7 @@ def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence
 
 def run_figures(folder: RunFolder, geography: Geography) -> dict[str, Figure]:
     """The figures of a run folder, by file stem: map, violations_per_day, miss_distance,
-    time_in_violation, hotline."""
+    time_in_violation, hotline, and altitude when a sampled flight changes level."""
     scenario = folder.scenario
     parties = sorted(scenario.parties)
     figures: dict[str, Figure] = {}
@@ -359,8 +399,14 @@ def run_figures(folder: RunFolder, geography: Geography) -> dict[str, Figure]:
     fig = Figure(figsize=(11, 4), dpi=DPI, layout="constrained")
     hotline_traffic(fig.add_subplot(), folder.messages, scenario.duration_s, scenario.start)
     figures["hotline"] = fig
-    order = ("map", "violations_per_day", "miss_distance", "time_in_violation", "hotline")
-    return {name: figures[name] for name in order}
+    if changes_level(folder.tracks):
+        fig = Figure(figsize=(11, 4.5), dpi=DPI, layout="constrained")
+        altitude_profiles(fig.add_subplot(), folder.tracks, parties, folder.episodes,
+                          scenario.start)
+        figures["altitude"] = fig
+    order = ("map", "violations_per_day", "miss_distance", "time_in_violation", "hotline",
+             "altitude")
+    return {name: figures[name] for name in order if name in figures}
 
 
 def compare_figure(folders: Sequence[RunFolder], labels: Sequence[str] | None = None

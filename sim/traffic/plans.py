@@ -1,4 +1,10 @@
-"""Flight plans: what a flight will fly, as a route in the frame at constant speed."""
+"""Flight plans: what a flight will fly, as a route in the frame at constant ground speed.
+
+The altitude is the plan's ``altitude_m`` throughout, or, with ``route_z_m``, one per waypoint,
+changing linearly in time along each leg: a track piecewise linear in x, y and altitude.
+A recorded track gives its waypoint times as well (``route_t_s``): it is flown exactly
+through its reports, each leg at its own ground speed.
+"""
 
 from __future__ import annotations
 
@@ -9,32 +15,54 @@ import numpy as np
 
 @dataclass(frozen=True, slots=True)
 class FlightPlan:
-    """What a flight will fly: a route in the frame at constant speed and altitude."""
+    """What a flight will fly: a route in the frame at constant ground speed."""
 
     id: str
     party: str
     depart_s: float
     speed_mps: float
-    altitude_m: float
+    altitude_m: float  # the cruise altitude (of every waypoint, without ``route_z_m``)
     route_xy: np.ndarray  # (k, 2)
     aircraft: str = ""  # the aircraft type, for generated sorties
     # Deviations from the rules the plan makes on purpose: (cause, start_s, end_s).
     deviations: tuple[tuple[str, float, float], ...] = ()
+    # The altitude at each waypoint (k,), linear in time along each leg; None: altitude_m.
+    route_z_m: np.ndarray | None = None
+    # When each waypoint is reached (k,), non-decreasing, from depart_s (a recorded track);
+    # None: at the constant ground speed speed_mps.
+    route_t_s: np.ndarray | None = None
     _times_s: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         # Worked out once: the engine, the planner and the outputs all ask for them.
         # (Written out rather than with np.diff and np.concatenate: plans are made by the
         # thousand and these small arrays' overhead is most of the cost.)
-        xy = np.asarray(self.route_xy, float)
-        step = xy[1:] - xy[:-1]
-        times = np.empty(len(xy))
-        times[:1] = 0.0
-        np.cumsum(np.hypot(step[:, 0], step[:, 1]) / self.speed_mps, out=times[1:])
-        times += self.depart_s
+        if self.route_t_s is not None:
+            times = np.array(self.route_t_s, float)
+        else:
+            xy = np.asarray(self.route_xy, float)
+            step = xy[1:] - xy[:-1]
+            times = np.empty(len(xy))
+            times[:1] = 0.0
+            np.cumsum(np.hypot(step[:, 0], step[:, 1]) / self.speed_mps, out=times[1:])
+            times += self.depart_s
         times.flags.writeable = False
         object.__setattr__(self, "_times_s", times)
 
     def waypoint_times(self) -> np.ndarray:
-        """Times at which each waypoint is reached (instant turns, constant speed)."""
+        """Times at which each waypoint is reached (instant turns; constant ground speed
+        unless the plan gives its times)."""
         return self._times_s
+
+    def altitudes(self) -> np.ndarray:
+        """The altitude at each waypoint (m)."""
+        if self.route_z_m is None:
+            return np.full(len(self.route_xy), float(self.altitude_m))
+        return np.asarray(self.route_z_m, float)
+
+    def altitude_range(self) -> tuple[float, float]:
+        """The lowest and highest altitude the plan flies at (m)."""
+        if self.route_z_m is None:
+            return float(self.altitude_m), float(self.altitude_m)
+        z = np.asarray(self.route_z_m, float)
+        return float(z.min()), float(z.max())
