@@ -25,11 +25,11 @@ from sim.model.units import accepted_forms
 
 RouteEntry = tuple[Point, float | None]  # a waypoint and its altitude (None: the flight's)
 
-ENTRY_FORM = "write {at: raqqa, altitude: FL120} (at: a point; altitude: optional)"
+ENTRY = "{at: raqqa, altitude: FL120}"  # a route entry with its altitude, in messages
 RATE_FORM = 'a climb or descent rate is a vertical speed, such as "3000 ft/min" or "15 m/s"'
 _ENTRY_KEYS = ("at", "altitude")
 _ALTITUDE_NEEDED = (f"required unless every route entry gives its altitude; "
-                    f"{accepted_forms('altitude')}, or give each entry one: {ENTRY_FORM}")
+                    f"{accepted_forms('altitude')}, or give each entry one, such as {ENTRY}")
 
 ROUTE_ENTRY_SCHEMA: dict[str, Any] = {
     "type": "object",
@@ -56,7 +56,8 @@ def _entry(item: Any, names: set[str]) -> tuple[RouteEntry | None, f.Found]:
     found = f.mapping_keys(item, _ENTRY_KEYS, "a route entry")
     point: Point | None = None
     if item.get("at") is None:
-        found.append((("at",), f"required: the entry's point; {ENTRY_FORM}, {f.POINT_FORM}"))
+        found.append((("at",), f"required: the entry's point, such as {ENTRY}; "
+                               f"{f.POINT_FORM}"))
     else:
         point, problems = f.point_problems(item["at"], names)
         found += [(("at", *suffix), message) for suffix, message in problems]
@@ -71,8 +72,8 @@ def _entry(item: Any, names: set[str]) -> tuple[RouteEntry | None, f.Found]:
 def _route(value: Any, info: ValidationInfo) -> tuple[RouteEntry, ...]:
     value = f.given(value)
     if not isinstance(value, list) or len(value) < 2:
-        f.fail_here(f"expected a route: a list of at least 2 points or entries; {f.POINT_FORM}, "
-                    f"or {ENTRY_FORM}")
+        f.fail_here(f"expected a route: a list of at least 2 points or entries such as {ENTRY}; "
+                    f"{f.POINT_FORM}")
     names = f.place_names(info)
     out: list[RouteEntry] = []
     found: f.Found = []
