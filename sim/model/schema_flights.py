@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Annotated, Any
 
-from pydantic import PlainValidator, ValidationInfo, WithJsonSchema
+from pydantic import ConfigDict, PlainValidator, ValidationInfo, WithJsonSchema
 
 from sim.model import fields as f
 from sim.model.sections import (
@@ -110,6 +110,12 @@ class FlightModel(Section):
     """An explicit flight, flown exactly as written."""
 
     what = "a flight"
+    # Its altitude, or one at every entry (a JSON Schema cannot say it with required).
+    model_config = ConfigDict(json_schema_extra={"anyOf": [
+        {"required": ["altitude"], "properties": {"altitude": {"type": "string"}}},
+        {"properties": {"route": {"items": {"type": "object", "required": ["altitude"],
+                                            "properties": {"altitude": {"type": "string"}}}}}},
+    ]})
     # Optional keys a flight need not write: the resolved scenario leaves them out too.
     unfilled = frozenset({"altitude", "climb_rate", "descent_rate"})
     id: Ident = field(f.REQUIRED, "Its id, unique among the flights.", "id")
