@@ -15,7 +15,8 @@ Everything is in the local frame (metres); ``scenario_document`` turns plans, zo
 rules into a scenario document that ``sim.scenario.parse_scenario`` accepts, with every
 coordinate written so that it reads back to exactly the same float. Tracks may climb and
 descend (``vertical=True``: an altitude per waypoint, linear in time along each leg);
-``detect_plans`` gives the episodes of such plans flown exactly as drawn.
+``detect_plans`` gives the episodes of such plans flown exactly as drawn, and ``run_plans``
+flies them through the whole product (each route entry written with its altitude).
 """
 
 from __future__ import annotations
@@ -194,10 +195,15 @@ def zones(draw: st.DrawFn, party: str = "blue", ident: str = "Z1") -> dict[str, 
 
 
 def flight_document(plan: FlightPlan) -> dict[str, Any]:
-    """A flight plan as a scenario ``flights`` entry, coordinates exact."""
+    """A flight plan as a scenario ``flights`` entry, coordinates exact; a plan that climbs
+    and descends (``route_z_m``) gives each entry its altitude: ``{at: {x, y}, altitude}``."""
+    route: list[dict[str, Any]] = [{"x": _m(x), "y": _m(y)} for x, y in plan.route_xy]
+    if plan.route_z_m is not None:
+        route = [{"at": point, "altitude": _m(z)}
+                 for point, z in zip(route, plan.route_z_m, strict=True)]
     return {"id": plan.id, "party": plan.party, "depart": f"{plan.depart_s!r} s",
             "speed": f"{plan.speed_mps!r} m/s", "altitude": _m(plan.altitude_m),
-            "route": [{"x": _m(x), "y": _m(y)} for x, y in plan.route_xy]}
+            "route": route}
 
 
 def scenario_document(plans: Sequence[FlightPlan], rules: Sequence[dict[str, Any]] = (),

@@ -2,7 +2,9 @@
 each leg), against the sampling oracle and against closed forms worked out by hand.
 
 Plans come from ``sim.testing`` with ``vertical=True`` and are detected by
-``sim.testing.detect_plans`` (the product's rules on the plans' own 4D legs).
+``sim.testing.detect_plans`` (the product's rules on the plans' own 4D legs); flown through
+the whole product (``sim.testing.run_plans``: each route entry with its altitude) they give
+the same episodes.
 """
 
 from __future__ import annotations
@@ -31,6 +33,20 @@ from tests.test_detect_properties import (
 FT = 0.3048
 
 
+def assert_same_episodes(flown, detected) -> None:
+    """The episodes of the whole product equal the plans' own, to 1e-6 s and 1e-6 m."""
+    assert len(flown) == len(detected)
+    for e, f in zip(flown, detected, strict=True):
+        assert (e.rule, e.aircraft, e.other_aircraft, e.zone, e.cause) == (
+            f.rule, f.aircraft, f.other_aircraft, f.zone, f.cause)
+        for name in ("start_s", "end_s", "min_time_s", "min_distance_m", "vertical_m",
+                     "min_slant_m", "x_m", "y_m"):
+            a, b = getattr(e, name), getattr(f, name)
+            assert (a is None) == (b is None), name
+            if a is not None:
+                assert a == pytest.approx(b, abs=1e-6), name
+
+
 def _shifted(plan: FlightPlan, dz: float = 0.0, angle: float = 0.0,
              shift: tuple[float, float] = (0.0, 0.0)) -> FlightPlan:
     c, s = math.cos(angle), math.sin(angle)
@@ -44,6 +60,7 @@ def _shifted(plan: FlightPlan, dz: float = 0.0, angle: float = 0.0,
 def test_climbing_separation_agrees_with_sampling_oracle(pair, rule):
     a, b = pair
     product = sst.detect_plans(pair, rules=[rule])
+    assert_same_episodes(sst.run_plans(pair, rules=[rule]).episodes, product)
     horizontal, vertical = rule_limits(rule)
     va, vb = sst.vertices(a), sst.vertices(b)
     assert_matches_oracle(
@@ -186,6 +203,8 @@ def test_a_climb_through_a_zone_floor_and_ceiling_at_the_closed_form_times(
 def test_climbing_zone_incursions_agree_with_sampling_oracle(track, zone):
     product = sst.detect_plans([track], rules=[{"id": "z", "type": "zone_incursion"}],
                                zones=[zone])
+    assert_same_episodes(sst.run_plans([track], rules=[{"id": "z", "type": "zone_incursion"}],
+                                       zones=[zone]).episodes, product)
     vt = sst.vertices(track)
     area, floor, ceiling, active = _zone_oracle(zone)
     assert_matches_oracle(

@@ -74,7 +74,8 @@ def test_every_key_is_in_the_reference() -> None:
     reference = scenario_reference()
     for key in ("`flights[].speed`", "`parties.<party>.deviations.drift.length`",
                 "`hotline.adhoc.delay`", "`rules[] (type: lane_discipline).tolerance`",
-                "`zones[].area.circle.radius`", "`reported[].per_day`"):
+                "`zones[].area.circle.radius`", "`reported[].per_day`",
+                "`flights[].climb_rate`", "`flights[].descent_rate`"):
         assert key in reference
 
 
@@ -106,7 +107,16 @@ HOSTILE: dict[str, Any] = {
     },
     "flights": [{"id": "G1", "party": "grey", "depart": "1 h", "speed": "230 m/s",
                  "altitude": "7000 m", "route": ["palmyra", [38.9, 35.0], {"x": "5 km",
-                                                                          "y": "5 km"}]}],
+                                                                          "y": "5 km"}]},
+                {"id": "G2", "party": "grey", "speed": "230 m/s", "climb_rate": "3000 ft/min",
+                 "descent_rate": "15 m/s",
+                 "route": [{"at": "palmyra", "altitude": "FL100"},
+                           {"at": [38.9, 35.0], "altitude": "7000 m"},
+                           {"at": {"x": "5 km", "y": "5 km"}, "altitude": "FL050"}]},
+                {"id": "G3", "party": "grey", "speed": "230 m/s", "altitude": "FL200",
+                 "route": ["palmyra", {"at": [38.9, 35.0], "altitude": "FL150"},
+                           {"at": {"x": "5 km", "y": "5 km"}, "altitude": None},
+                           {"x": "9 km", "y": "5 km"}]}],
     "zones": [
         {"id": "Z1", "party": "blue", "area": {"polygon": ["raqqa", [39.3, 36.2],
                                                            {"x": "1 km", "y": "2 km"}]},
@@ -144,6 +154,10 @@ def test_the_resolved_scenario_validates_too(validator) -> None:
     (("flight",), []),
     (("flights", 0, "speed"), 450),
     (("flights", 0, "speed"), "450 knots"),
+    (("flights", 1, "route", 1, "altitud"), "FL120"),
+    (("flights", 1, "route", 1, "altitude"), "450 kt"),
+    (("flights", 1, "climb_rate"), "3000 ft"),
+    (("flights", 0, "altitude"), None),
     (("zones", 1, "area"), {"square": ["raqqa"]}),
     (("rules", 1, "type"), "min_seperation"),
     (("parties", "red", "compliance"), 1.5),

@@ -41,6 +41,12 @@ VALID = [
     ("450 kt", "speed", 450 * KT),
     ("800 km/h", "speed", 800_000.0 / 3600.0),
     ("230 m/s", "speed", 230.0),
+    # vertical speeds (climb and descent rates)
+    ("3000 ft/min", "speed", 3000 * FT / 60.0),
+    ("1500 fpm", "speed", 1500 * FT / 60.0),
+    ("600 m/min", "speed", 10.0),
+    ("15 m/s", "speed", 15.0),
+    ("3000ft/min", "speed", 3000 * FT / 60.0),
     # durations
     ("30 min", "duration", 1800.0),
     ("6 h", "duration", 21_600.0),
@@ -142,6 +148,9 @@ def test_quantity_error_is_a_value_error() -> None:
     ("450 kt", "distance", "speed"),
     ("30 min", "distance", "duration"),
     ("45 mi", "speed", "distance"),
+    ("3000 ft", "speed", "distance"),
+    ("3000 ft/min", "distance", "speed"),
+    ("3000 fpm", "duration", "speed"),
     ("45", "distance", "no unit"),
     (45, "distance", "no unit"),
     ("45 furlongs", "distance", "furlongs"),

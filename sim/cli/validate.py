@@ -9,6 +9,7 @@ from sim.cli.core import EXIT_OK, load
 from sim.model.geography import Geography
 from sim.model.scenario import Scenario
 from sim.model.units import HOUR
+from sim.traffic.sorties import explicit_flights
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -23,6 +24,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def handle(args: argparse.Namespace) -> int:
     """Check the scenario and print its summary."""
     scenario, geography = load(args)
+    explicit_flights(scenario, geography)  # their climbs and descents need the geography
     print(describe(scenario, geography))
     return EXIT_OK
 

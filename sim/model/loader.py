@@ -22,7 +22,7 @@ from pydantic import ValidationError
 
 from sim.model import fields as f
 from sim.model import schema as s
-from sim.model import schema_parties, schema_rules, sections
+from sim.model import schema_flights, schema_parties, schema_rules, sections
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.places import builtin_places
 from sim.model.sizes import size_problems
@@ -457,8 +457,7 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
         corridor=None if corridor is None else Corridor(corridor.centerline,
                                                         corridor.half_width),
         lanes=tuple(context["lanes"]), parties=parties,
-        flights=tuple(FlightSpec(x.id, x.party, x.depart, x.speed, x.altitude, x.route)
-                      for x in m.flights or []),
+        flights=tuple(_flight(x) for x in m.flights or []),
         zones=tuple(zones), rules=tuple(rules),
         hotline=HotlineSpec(hotline.enabled, hotline.first_call, hotline.interval,
                             hotline.latency, hotline.loss, hotline.pattern, adhoc.probability,
@@ -468,6 +467,15 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
         reported=tuple(Reported(r.rule, r.party, r.per_day[0], r.per_day[1], r.fact)
                        for r in m.reported or []),
         limits=limits)
+
+
+def _flight(x: schema_flights.FlightModel) -> FlightSpec:
+    altitudes = schema_flights.route_altitudes(x.route)
+    # Without an altitude of its own, every entry gives one: the highest is its cruise.
+    altitude = x.altitude if x.altitude is not None else max(a for a in altitudes if a is not None)
+    return FlightSpec(x.id, x.party, x.depart, x.speed, altitude,
+                      tuple(point for point, _ in x.route), altitudes, x.climb_rate,
+                      x.descent_rate)
 
 
 def _party(pid: str, p: schema_parties.PartyModel, raw: Mapping[str, Any]) -> Party:

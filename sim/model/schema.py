@@ -25,6 +25,7 @@ from pydantic_core import core_schema
 
 from sim.model import fields as f
 from sim.model.places import builtin_centerlines
+from sim.model.schema_flights import FlightModel
 from sim.model.schema_parties import PartyModel
 from sim.model.schema_rules import RuleModel
 from sim.model.sections import (
@@ -37,13 +38,11 @@ from sim.model.sections import (
     Distance,
     Duration,
     Flag,
-    Ident,
     NonZero,
     PartyRef,
     PointValue,
     Probability,
     Section,
-    Speed,
     children,
     field,
     points_json,
@@ -126,19 +125,6 @@ class LaneModel(Section):
 
 
 # ---------------------------------------------------------------------------- flights, zones
-
-
-class FlightModel(Section):
-    """An explicit flight, flown exactly as written."""
-
-    what = "a flight"
-    id: Ident = field(f.REQUIRED, "Its id, unique among the flights.", "id")
-    party: PartyRef = field(f.REQUIRED, "The party that flies it: a key of parties.", "id")
-    depart: Duration = field("0 s", "When it departs, from the scenario's start.", "duration")
-    speed: Speed = field(f.REQUIRED, "Its ground speed.", "speed")
-    altitude: Altitude = field(f.REQUIRED, "Its altitude.", "altitude")
-    route: Annotated[tuple[Point, ...], PlainValidator(f.points(2, "a route")),
-                     points_json(2)] = field(f.REQUIRED, "Its waypoints, at least 2.", "points")
 
 
 def _radius(value: Any) -> float:

@@ -196,8 +196,12 @@ class FlightSpec:
     party: str
     depart_s: float
     speed_mps: float
-    altitude_m: float
+    altitude_m: float  # the flight's altitude, or (every entry giving one) the highest
     route: tuple[Point, ...]
+    # The altitude each route entry gives (None: the flight's); () when none gives one.
+    route_altitudes_m: tuple[float | None, ...] = ()
+    climb_rate_mps: float | None = None  # None: a climb is spread over the whole leg
+    descent_rate_mps: float | None = None  # None: a descent is spread over the whole leg
 
 
 @dataclass(frozen=True, slots=True)

@@ -39,6 +39,10 @@ _SPEED_UNITS: dict[str, float] = {
     "kt": KNOT,
     "kts": KNOT,
     "mph": STATUTE_MILE / HOUR,
+    # Vertical speeds (climb and descent rates) are speeds too.
+    "ft/min": FOOT / MINUTE,
+    "fpm": FOOT / MINUTE,
+    "m/min": METRE / MINUTE,
 }
 _DURATION_UNITS: dict[str, float] = {
     "s": SECOND,

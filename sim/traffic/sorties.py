@@ -38,12 +38,13 @@ import numpy as np
 from sim.model.geography import Geography, resolve_point
 from sim.model.scenario import (
     Deviation,
+    FlightSpec,
     Party,
     Problem,
     Scenario,
     ScenarioError,
 )
-from sim.model.units import HOUR
+from sim.model.units import FOOT, HOUR, MINUTE
 from sim.traffic.plans import FlightPlan
 from sim.traffic.routes import TooManyPoints, between, party_router
 
@@ -52,12 +53,87 @@ from sim.traffic.routes import TooManyPoints, between, party_router
 ESTIMATE_AFTER = 20
 ESTIMATE_MARGIN = 1.5
 DRAWS = 13  # uniform numbers drawn per sortie, whatever it turns out to need
+FPM = FOOT / MINUTE  # messages give vertical speeds in feet per minute, as pilots do
 
 
 def explicit_flights(scenario: Scenario, geography: Geography) -> list[FlightPlan]:
-    """The scenario's written flights as plans in the frame."""
-    return [FlightPlan(f.id, f.party, f.depart_s, f.speed_mps, f.altitude_m,
-                       geography.routes[f.id]) for f in scenario.flights]
+    """The scenario's written flights as plans in the frame, with their vertical profiles.
+
+    Raises:
+        ScenarioError: every level change (of every flight) that its rate cannot make
+            before the next waypoint.
+    """
+    plans, problems = [], []
+    for i, spec in enumerate(scenario.flights):
+        xy = geography.routes[spec.id]
+        if not spec.route_altitudes_m:  # as written before profiles: level throughout
+            plans.append(FlightPlan(spec.id, spec.party, spec.depart_s, spec.speed_mps,
+                                    spec.altitude_m, xy))
+            continue
+        route_xy, route_z, found = _profile(spec, xy)
+        problems += [Problem(scenario.file, f"flights[{i}].route[{k}]", message)
+                     for k, message in found]
+        plans.append(FlightPlan(spec.id, spec.party, spec.depart_s, spec.speed_mps,
+                                spec.altitude_m, route_xy, route_z_m=route_z))
+    if problems:
+        raise ScenarioError(problems)
+    return plans
+
+
+LEVEL_OFF_TOLERANCE = 1e-9  # a change this close (relatively) to its leg's time fills it
+
+
+def _profile(spec: FlightSpec, xy: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, list[tuple[int, str]]]:
+    """A route's points and altitudes, with a level-off point on each leg whose level
+    change its rate makes before the leg ends, and the changes it cannot make (by the
+    index of the entry that ends the leg)."""
+    z = [spec.altitude_m if a is None else a for a in spec.route_altitudes_m]
+    points, altitudes = [xy[0]], [z[0]]
+    found: list[tuple[int, str]] = []
+    for k in range(1, len(z)):
+        dz = z[k] - z[k - 1]
+        rate = spec.climb_rate_mps if dz > 0 else spec.descent_rate_mps
+        if dz != 0.0 and rate is not None:
+            leg_s = float(np.hypot(*(xy[k] - xy[k - 1]))) / spec.speed_mps
+            change_s = abs(dz) / rate
+            if change_s > leg_s * (1.0 + LEVEL_OFF_TOLERANCE):
+                found.append((k, _too_slow(k, z[k - 1], z[k], rate, change_s, leg_s)))
+            elif change_s < leg_s * (1.0 - LEVEL_OFF_TOLERANCE):
+                # Constant ground speed: the fraction of the leg's time is that of its length.
+                points.append(xy[k - 1] + change_s / leg_s * (xy[k] - xy[k - 1]))
+                altitudes.append(z[k])
+        points.append(xy[k])
+        altitudes.append(z[k])
+    return np.array(points, float), np.array(altitudes, float), found
+
+
+def _too_slow(k: int, from_m: float, to_m: float, rate_mps: float, change_s: float,
+              leg_s: float) -> str:
+    """The message for a level change its rate cannot make on its leg."""
+    climbing = to_m > from_m
+    key = "climb_rate" if climbing else "descent_rate"
+    if leg_s > 0.0:
+        needed = math.ceil(abs(to_m - from_m) / leg_s / FPM)
+        fix = (f"write a faster rate, such as {key}: \"{needed} ft/min\", a smaller level "
+               "change, or a longer leg")
+    else:
+        fix = f"a level change at a {key} needs a leg of some length; move route[{k}]"
+    return (f"{'climbing' if climbing else 'descending'} from {_level(from_m)} "
+            f"(route[{k - 1}]) to {_level(to_m)} at {rate_mps / FPM:.0f} ft/min takes "
+            f"{_time(change_s)}, but the leg to route[{k}] takes {_time(leg_s)}; {fix}")
+
+
+def _level(altitude_m: float) -> str:
+    """An altitude for a message: a flight level where it is one, else in feet."""
+    hundreds = altitude_m / FOOT / 100.0
+    if abs(hundreds - round(hundreds)) < 1e-6 and 0 <= round(hundreds) <= 999:
+        return f"FL{round(hundreds):03d}"
+    return f"{altitude_m / FOOT:.0f} ft"
+
+
+def _time(seconds: float) -> str:
+    return f"{seconds / MINUTE:.1f} min" if seconds >= MINUTE else f"{seconds:.1f} s"
 
 
 @dataclass(frozen=True)
