@@ -86,7 +86,7 @@ class Quantity:
 
 def accepted_forms(kind: Kind) -> str:
     """Return a short phrase listing accepted spellings for a kind of quantity."""
-    return f"write a {kind} with a unit, such as {EXAMPLES[kind]}"
+    return f"write {_a(kind)} with a unit, such as {EXAMPLES[kind]}"
 
 
 def quantity_pattern(kind: Kind) -> str:
@@ -118,7 +118,7 @@ def parse_quantity(value: object, kind: Kind) -> Quantity:
             shows accepted forms.
     """
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise QuantityError(f"expected a {kind} text, got {type(value).__name__}; "
+        raise QuantityError(f"expected {_a(kind)} text, got {type(value).__name__}; "
                             f"{accepted_forms(kind)}")
     if isinstance(value, (int, float)):
         raise QuantityError(f"{value!r} has no unit; {accepted_forms(kind)}")
@@ -142,16 +142,22 @@ def parse_quantity(value: object, kind: Kind) -> Quantity:
     if unit not in factors:
         other = _unit_kind(unit)
         if other is not None and not (kind == "altitude" and other == "distance"):
-            raise QuantityError(f"{text!r} is a {other}, not a {kind}; {accepted_forms(kind)}")
+            raise QuantityError(f"{text!r} is {_a(other)}, not {_a(kind)}; "
+                                f"{accepted_forms(kind)}")
         known = ", ".join(factors)
         raise QuantityError(f"unknown unit {unit!r} in {text!r} (known: {known}); "
                             f"{accepted_forms(kind)}")
     si = number * factors[unit]
     if not math.isfinite(si):
-        raise QuantityError(f"{text!r} is too large to be a {kind}; {accepted_forms(kind)}")
+        raise QuantityError(f"{text!r} is too large to be {_a(kind)}; {accepted_forms(kind)}")
     return Quantity(si, text.strip())
 
 
 def format_si(value: float, kind: Kind) -> str:
     """Write an SI value as a quantity string that parses back to exactly the same float."""
     return f"{value!r} {SI_UNIT[kind]}"
+
+
+def _a(kind: str) -> str:
+    """The kind with its article: "a distance", "an altitude"."""
+    return f"{'an' if kind[0] in 'aeiou' else 'a'} {kind}"
