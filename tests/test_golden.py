@@ -31,12 +31,52 @@ def encounters_run(tmp_path_factory) -> Path:
     return out
 
 
+@pytest.fixture(scope="module")
+def dec13_run(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("golden") / "encounter_dec13_2017"
+    assert main(["run", str(ROOT / "scenarios" / "encounter_dec13_2017.yaml"), "--out",
+                 str(out)]) == 0
+    return out
+
+
 @pytest.mark.parametrize("name", ["events.csv", "summary.json", "stats.json"])
-def test_encounters_matches_golden_files(encounters_run, name):
-    expected = GOLDEN / "encounters" / name
+@pytest.mark.parametrize("scenario", ["encounters", "encounter_dec13_2017"])
+def test_matches_golden_files(encounters_run, dec13_run, scenario, name):
+    run = {"encounters": encounters_run, "encounter_dec13_2017": dec13_run}[scenario]
+    expected = GOLDEN / scenario / name
     if os.environ.get("UPDATE_GOLDEN"):
-        shutil.copy(encounters_run / name, expected)
-    assert (encounters_run / name).read_text() == expected.read_text()
+        expected.parent.mkdir(exist_ok=True)
+        shutil.copy(run / name, expected)
+    assert (run / name).read_text() == expected.read_text()
+
+
+def test_the_dec13_2017_encounter_as_the_scenario_builds_it(dec13_run):
+    # The Su-25s (3300 m, 350 kt) meet the F-22 (450 kt, level at 3450 m after its
+    # descent) head-on on the orbit's south-east-bound side, 0.3 km apart laterally as the
+    # scenario's comments lay it out (rounded coordinates move that a little): SU25-1 is at
+    # the meeting point after 175.9 km, the F-22 after 60.0 + 30 km from 588.1 s, both
+    # about 977 s. Closing at 180.06 + 231.5 m/s, a 5 nmi episode lasts 2 sqrt(r^2 - d^2)
+    # / closing, about 45 s.
+    run = dec13_run
+    los = find(run, "loss_of_separation", "F22", "SU25-1")
+    d, t = float(los["min_distance_m"]), float(los["min_time_s"])
+    assert 250.0 < d < 320.0 and t == pytest.approx(976.9, abs=1.0)
+    assert float(los["vertical_m"]) == pytest.approx(150.0, abs=1e-6)  # both level then
+    assert float(los["min_slant_m"]) == pytest.approx(math.hypot(d, 150.0), abs=1e-6)
+    closing = 350 * 1852 / 3600 + 450 * 1852 / 3600
+    half = math.sqrt((5 * 1852.0) ** 2 - d**2) / closing
+    assert float(los["start_s"]) == pytest.approx(t - half, abs=0.5)
+    assert float(los["end_s"]) == pytest.approx(t + half, abs=0.5)
+    # The wingman, 2 km behind, meets the F-22 2 km / closing later.
+    wing = find(run, "loss_of_separation", "F22", "SU25-2")
+    assert float(wing["min_time_s"]) - t == pytest.approx(2000.0 / closing, abs=0.5)
+    # The Su-25s are off their lane inside the corridor for about half an hour or more
+    # (reported: about 40 minutes); the Su-35 at 10,000 m never loses separation.
+    lane = find(run, "opposite_tracks", "SU25-1")
+    assert 30 * 60 < float(lane["end_s"]) - float(lane["start_s"]) < 42 * 60
+    assert not [r for r in rows(run) if r["rule"] != "agreed_spacing" and "SU35" in (
+        r["aircraft"], r["other_aircraft"])]
+    assert not [r for r in rows(run) if r["rule"] == "nmac"]  # the F-22 kept clear
 
 
 def rows(run: Path) -> list[dict[str, str]]:
