@@ -153,8 +153,11 @@ def recorded_specs(models: Sequence[RecordedModel], raw: Sequence[dict[str, Any]
     entries = []
     for i, (entry, node) in enumerate(zip(models, raw, strict=True)):
         assert entry.format is not None  # a format not given nor read from the name is refused
-        if node.get("format") is None:
+        if node.get("format") is None:  # written where the reference lists it
             node["format"] = entry.format
+            ordered = {key: node[key] for key in RecordedModel.model_fields if key in node}
+            node.clear()
+            node.update(ordered)
         columns = entry.columns
         named = () if columns is None else tuple(
             (key, value) for key, value in columns.model_dump().items() if value is not None)

@@ -94,6 +94,7 @@ def recorded_flights(scenario: Scenario, geography: Geography,
     for entry in read_entries(scenario):
         spec = entry.spec
         made = recorded_plans(entry.tracks, spec.party, geography.frame)
+        clashes: dict[str, list[str]] = {}
         for track, plan in zip(entry.tracks, made, strict=True):
             far = ~np.all(np.isfinite(plan.route_xy) & (np.abs(plan.route_xy) <= MAX_FRAME_M),
                           axis=1)
@@ -108,12 +109,16 @@ def recorded_flights(scenario: Scenario, geography: Geography,
                     "move frame.center")))
             where = f"{spec.key_path} ({spec.file})"
             if plan.id in seen:
-                problems.append(Problem(scenario.file, f"{spec.key_path}.file", (
-                    f"{spec.file}: the flight id {plan.id!r} is also the id at {seen[plan.id]}; "
-                    "flight ids must be unique: rename the flight or the aircraft in the "
-                    "file")))
+                clashes.setdefault(seen[plan.id], []).append(plan.id)
             else:
                 seen[plan.id] = where
+        for other, ids in clashes.items():
+            problems.append(Problem(scenario.file, f"{spec.key_path}.file", (
+                f"{spec.file}: {len(ids):,} flight id{'s' * (len(ids) > 1)} "
+                f"({', '.join(map(repr, ids[:MAX_LISTED]))}"
+                f"{', ...' if len(ids) > MAX_LISTED else ''}) "
+                f"{'are' if len(ids) > 1 else 'is'} also used at {other}; flight ids must be "
+                "unique: rename the flights or the aircraft in the file")))
         plans += made
     problems += _limit_problems(scenario, explicit, plans)
     if problems:
