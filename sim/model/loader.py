@@ -68,7 +68,8 @@ HOTLINE_OFF: dict[str, Any] = {"enabled": False, "first_call": "6 h", "interval"
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
                   seed: int | None = None, duration: str | None = None,
-                  limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False) -> Scenario:
+                  limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False,
+                  data_files: bool = True) -> Scenario:
     """Load, override, default and validate a scenario file.
 
     Args:
@@ -78,13 +79,15 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
         duration: replaces the file's ``duration`` (a duration text such as ``"7 d"``).
         limits: the resource limits to check it against (``sim.model.limits``).
         allow_outside: let ``recorded:`` name files outside the scenario's folder.
+        data_files: check that the files ``recorded:`` names are there (a run folder's
+            scenario is read without them).
 
     Raises:
         ScenarioError: listing every problem found, each naming the file and key path.
     """
     document = scenario_document(path, overrides, seed=seed, duration=duration, limits=limits)
     return parse_scenario(document, str(path), default_name=Path(path).stem, limits=limits,
-                          allow_outside=allow_outside)
+                          allow_outside=allow_outside, data_files=data_files)
 
 
 def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
@@ -114,12 +117,14 @@ def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
 
 
 def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = "scenario",
-                   limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False) -> Scenario:
+                   limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False,
+                   data_files: bool = True) -> Scenario:
     """Validate a scenario document (already read from YAML) into a Scenario.
 
     The document is copied, never modified. Files it names (``recorded:``) are relative to
     the folder of ``file`` (the current folder for ``<scenario>``), and must be inside it
-    unless ``allow_outside``. Raises ScenarioError with every problem.
+    unless ``allow_outside``, and are there unless not ``data_files``. Raises ScenarioError
+    with every problem.
     """
     top = _copy(document, {})
     if not isinstance(top, dict):
@@ -128,7 +133,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     fill_defaults(s.ScenarioModel, top)
     context = _context(top)
     context["base"] = Path(file).parent if file != "<scenario>" else Path(".")
-    context["allow_outside"] = allow_outside
+    context["allow_outside"], context["data_files"] = allow_outside, data_files
     problems = _cross_checks(top, context, file)
     model = None
     try:

@@ -47,6 +47,8 @@ def _file(value: Any, info: ValidationInfo) -> str:
                     f"{str(path)!r}); a scenario reads files in its own folder or below it, "
                     f"so that running a scenario from elsewhere cannot read any file; move the "
                     f"file there, or {_ALLOW}")
+    if not context.get("data_files", True):
+        return value
     if not path.exists():
         f.fail_here(f"no such file {str(path)!r}; paths are relative to the scenario's folder "
                     f"{str(inside)!r}")
@@ -148,11 +150,14 @@ class RecordedModel(Section):
 
 def recorded_specs(models: Sequence[RecordedModel], raw: Sequence[dict[str, Any]], base: Path
                    ) -> tuple[RecordedSpec, ...]:
-    """The frozen recorded entries of validated models; a format read from a file's name
-    is written into the entry as run (``raw``)."""
+    """The frozen recorded entries of validated models. The entry as run (``raw``) names
+    the file read by its absolute path (so that the run folder's scenario.yaml names it
+    wherever it is read from), and the format read from the file's name."""
     entries = []
     for i, (entry, node) in enumerate(zip(models, raw, strict=True)):
         assert entry.format is not None  # a format not given nor read from the name is refused
+        path = str(resolved_file(entry.file, base))
+        node["file"] = path
         if node.get("format") is None:  # written where the reference lists it
             node["format"] = entry.format
             ordered = {key: node[key] for key in RecordedModel.model_fields if key in node}
@@ -162,7 +167,7 @@ def recorded_specs(models: Sequence[RecordedModel], raw: Sequence[dict[str, Any]
         named = () if columns is None else tuple(
             (key, value) for key, value in columns.model_dump().items() if value is not None)
         entries.append(RecordedSpec(
-            entry.file, str(resolved_file(entry.file, base)), entry.party,
+            entry.file, path, entry.party,
             "csv" if entry.format == "csv" else "parquet", named,
             "m" if entry.altitude_unit == "m" else "ft", entry.max_gap, entry.max_speed,
             f"recorded[{i}]"))
