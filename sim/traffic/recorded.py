@@ -2,8 +2,9 @@
 
 The reader of a scenario's ``recorded:`` entries, and nothing more: it turns one data file
 into time-sorted tracks on the run's clock, and refuses bad data with every problem it
-finds, each naming the row and the column. Making flights of the tracks is the loader's.
-Reading is vectorised with pyarrow and numpy (a million reports in a few seconds).
+finds, each naming the row and the column (a scenario's entries are read, and made
+flights, by ``sim.traffic.recorded_flights``). Reading is vectorised with pyarrow and
+numpy (a million reports in a few seconds).
 """
 
 from __future__ import annotations
