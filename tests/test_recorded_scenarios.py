@@ -103,7 +103,7 @@ def test_a_symlink_out_of_the_folder_is_outside(folder: Path, tmp_path_factory,
 
 
 @pytest.mark.parametrize("command", [["run"], ["validate"], ["calibrate"], ["compare"],
-                                     ["sweep", "--grid", "seed=1,2"]])
+                                     ["sweep"]])
 def test_every_command_that_loads_a_scenario_takes_allow_outside(command: list[str],
                                                                  capsys) -> None:
     with pytest.raises(SystemExit):
@@ -241,3 +241,14 @@ def test_a_run_folder_is_read_without_its_recorded_files(folder: Path, capsys) -
     assert main(["run", str(again), "--allow-outside", "--out", str(folder / "b")]) == 0
     (folder / "good.csv").unlink()
     assert main(["report", str(out)]) == 0
+
+
+def test_sweep_and_compare_read_the_files_before_running(folder: Path, capsys) -> None:
+    (folder / "one.csv").write_text(HEADER + "0,X1,35.0,40.0,20000\n")
+    path = scenario(folder, [{"file": "one.csv", "party": "russia"}])
+    code = main(["sweep", str(path), "--grid", "hotline.loss=0,0.1", "--replications", "1",
+                 "--out", str(folder / "sw")])
+    refused(capsys, code, "recorded[0].file: ", "gives no track")
+    assert not (folder / "sw").exists()
+    code = main(["compare", str(path), "--b", "seed=3", "--replications", "2"])
+    refused(capsys, code, "recorded[0].file: ", "gives no track")

@@ -75,8 +75,7 @@ def check_duration(duration: str | None) -> None:
 def load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
     """The scenario of ``args.scenario`` with the command's ``--set``, ``--seed`` and
     ``--duration`` applied (a command without one of them leaves it as written), and its
-    geography; its recorded files are read here, so that bad data stops the command
-    before it runs or writes anything."""
+    geography; its recorded files are read here (``read_recorded_files``)."""
     duration = getattr(args, "duration", None)
     check_duration(duration)
     seed = getattr(args, "seed", None)
@@ -85,9 +84,15 @@ def load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
     scenario = load_scenario(args.scenario, args.overrides, seed=seed, duration=duration,
                              limits=resource_limits(args),
                              allow_outside=getattr(args, "allow_outside", False))
+    return scenario, read_recorded_files(scenario)
+
+
+def read_recorded_files(scenario: Scenario) -> Geography:
+    """The scenario's geography, its recorded files read and made flights (the reads are
+    kept for the run), so that bad data stops a command before it runs or writes."""
     geography = build_geography(scenario)
     recorded_flights(scenario, geography, explicit_flights(scenario, geography))
-    return scenario, geography
+    return geography
 
 
 def refuse_overwriting_inputs(out: Path, inputs: Sequence[Path]) -> None:

@@ -18,6 +18,7 @@ from sim.cli.core import (
     add_allow_outside_option,
     check_duration,
     interrupted,
+    read_recorded_files,
     resource_limits,
 )
 from sim.model.scenario import read_yaml
@@ -79,6 +80,9 @@ def handle(args: argparse.Namespace) -> int:
     from sim.study.sweep import load_sweep, run_sweep
 
     plan, out = _sweep_plan(args)
+    for point in plan.points:  # a grid may vary the recorded entries
+        if point.scenario.recorded:
+            read_recorded_files(point.scenario)
     if args.scheduler is not None and args.scheduler != LOCAL and \
             not args.scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
         raise UsageError(f"--scheduler {args.scheduler}: give a Dask scheduler address such "
