@@ -13,7 +13,7 @@ import yaml
 
 from sim import __version__
 from sim.analysis.calibrate import calibrate
-from sim.cli.core import EXIT_OK, UsageError, load, resource_limits
+from sim.cli.core import EXIT_OK, UsageError, add_allow_outside_option, load, resource_limits
 from sim.io.write import OutputError, write_text_atomically
 from sim.model.scenario import apply_override, read_yaml
 
@@ -23,6 +23,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = commands.add_parser(
         "calibrate", help="find a party's compliance that gives a reported violation rate")
     parser.add_argument("scenario", metavar="SCENARIO.yaml")
+    add_allow_outside_option(parser)
     parser.add_argument("--rule", required=True, help="the rule id, e.g. opposite_tracks")
     parser.add_argument("--party", required=True, help="the party whose knob is set")
     parser.add_argument("--per-day", type=float, required=True, dest="per_day",

@@ -9,7 +9,14 @@ import os
 from pathlib import Path
 
 from sim.analysis.compare import compare
-from sim.cli.core import EXIT_OK, UsageError, load, refuse_overwriting_inputs, resource_limits
+from sim.cli.core import (
+    EXIT_OK,
+    UsageError,
+    add_allow_outside_option,
+    load,
+    refuse_overwriting_inputs,
+    resource_limits,
+)
 from sim.io.read import load_run_folder
 from sim.io.write import FIGURE_FORMATS, MAX_NAME, check_target, write_folder
 from sim.model.units import DAY
@@ -25,6 +32,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "by side (a table, and a figure in --out). deconflict compare SCENARIO.yaml --b "
         "KEY=VALUE: two variants over paired replications, with 95% CIs of the difference.")
     parser.add_argument("inputs", nargs="+", metavar="RUN_DIR|SCENARIO.yaml")
+    add_allow_outside_option(parser)
     parser.add_argument("--out", type=Path, help="run folders: where to write the table and "
                         "figure (default compare-A-vs-B beside the first run folder)")
     parser.add_argument("--format", choices=FIGURE_FORMATS, default="png",

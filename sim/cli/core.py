@@ -29,6 +29,8 @@ from sim.model.units import QuantityError, parse_quantity
 from sim.study.executors import ExecutorError
 from sim.study.grid import GridError
 from sim.study.store import StoreError
+from sim.traffic.recorded_flights import recorded_flights
+from sim.traffic.sorties import explicit_flights
 
 EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader left
@@ -44,6 +46,13 @@ def add_limit_option(parser: argparse.ArgumentParser) -> None:
                         metavar="NAME=VALUE", help="raise or lower a resource limit, e.g. "
                         f"--limit waypoints=10000000 (names: {', '.join(LIMITS)}; see "
                         "README, Limits)")
+
+
+def add_allow_outside_option(parser: argparse.ArgumentParser) -> None:
+    """Give a command that loads a scenario the ``--allow-outside`` option."""
+    parser.add_argument("--allow-outside", action="store_true",
+                        help="let the scenario's recorded: entries read files outside its "
+                        "folder (by default a scenario reads files in its folder or below)")
 
 
 def resource_limits(args: argparse.Namespace) -> Limits:
@@ -66,15 +75,24 @@ def check_duration(duration: str | None) -> None:
 def load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
     """The scenario of ``args.scenario`` with the command's ``--set``, ``--seed`` and
     ``--duration`` applied (a command without one of them leaves it as written), and its
-    geography."""
+    geography; its recorded files are read here (``read_recorded_files``)."""
     duration = getattr(args, "duration", None)
     check_duration(duration)
     seed = getattr(args, "seed", None)
     if seed is not None and not 0 <= seed < 2**63:
         raise UsageError(f"--seed {seed}: write a whole number from 0 to 2**63-1")
     scenario = load_scenario(args.scenario, args.overrides, seed=seed, duration=duration,
-                             limits=resource_limits(args))
-    return scenario, build_geography(scenario)
+                             limits=resource_limits(args),
+                             allow_outside=getattr(args, "allow_outside", False))
+    return scenario, read_recorded_files(scenario)
+
+
+def read_recorded_files(scenario: Scenario) -> Geography:
+    """The scenario's geography, its recorded files read and made flights (the reads are
+    kept for the run), so that bad data stops a command before it runs or writes."""
+    geography = build_geography(scenario)
+    recorded_flights(scenario, geography, explicit_flights(scenario, geography))
+    return geography
 
 
 def refuse_overwriting_inputs(out: Path, inputs: Sequence[Path]) -> None:

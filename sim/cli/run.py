@@ -9,7 +9,7 @@ from pathlib import Path
 
 from sim.analysis.compare import replicate
 from sim.analysis.metrics import run_stats, summarize
-from sim.cli.core import EXIT_OK, UsageError, load
+from sim.cli.core import EXIT_OK, UsageError, add_allow_outside_option, load
 from sim.engine.simulation import run as run_scenario
 from sim.io.export import EXPORT_FORMATS, export_files
 from sim.io.write import check_target, default_run_dir, write_run
@@ -28,6 +28,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``run`` and its options."""
     parser = commands.add_parser("run", help="run a scenario and write a run folder")
     parser.add_argument("scenario", metavar="SCENARIO.yaml")
+    add_allow_outside_option(parser)
     parser.add_argument("--out", type=Path, help="run folder (default runs/<name>-seed<seed>)")
     parser.add_argument("--seed", type=int, help="replace the scenario's seed")
     parser.add_argument("--duration", help='replace the scenario\'s duration, e.g. "7 d"')

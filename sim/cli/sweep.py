@@ -12,7 +12,15 @@ import time
 from pathlib import Path
 from typing import Any, TextIO
 
-from sim.cli.core import EXIT_OK, UsageError, check_duration, interrupted, resource_limits
+from sim.cli.core import (
+    EXIT_OK,
+    UsageError,
+    add_allow_outside_option,
+    check_duration,
+    interrupted,
+    read_recorded_files,
+    resource_limits,
+)
 from sim.model.scenario import read_yaml
 from sim.model.units import DAY
 from sim.present.tables import sweep_table, text
@@ -37,6 +45,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
         "resumes where it stopped. A sweep file (scenarios/sweeps/) gives all of this in one "
         "place; options given here replace its values.")
     parser.add_argument("scenario", metavar="SCENARIO.yaml|SWEEP.yaml")
+    add_allow_outside_option(parser)
     parser.add_argument("--grid", action="append", default=[], metavar="KEY=V1,V2,...",
                         help='a grid axis, e.g. --grid hotline.latency="0 min","2 h" (repeat '
                         "for more axes; the grid is their product)")
@@ -71,6 +80,9 @@ def handle(args: argparse.Namespace) -> int:
     from sim.study.sweep import load_sweep, run_sweep
 
     plan, out = _sweep_plan(args)
+    for point in plan.points:  # a grid may vary the recorded entries
+        if point.scenario.recorded:
+            read_recorded_files(point.scenario)
     if args.scheduler is not None and args.scheduler != LOCAL and \
             not args.scheduler.startswith(("tcp://", "tls://", "ucx://", "inproc://")):
         raise UsageError(f"--scheduler {args.scheduler}: give a Dask scheduler address such "
@@ -143,7 +155,8 @@ def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
         default_out = None
     check_duration(duration)
     plan = plan_sweep(scenario_file, all_axes, replications, overrides=overrides, seed=seed,
-                      duration=duration, metrics=metrics, limits=limits)
+                      duration=duration, metrics=metrics, limits=limits,
+                      allow_outside=args.allow_outside)
     out = args.out or default_out or Path("sweeps") / plan.name
     return plan, out
 

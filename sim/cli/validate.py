@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import argparse
 
-from sim.cli.core import EXIT_OK, load
+from sim.cli.core import EXIT_OK, add_allow_outside_option, load
 from sim.model.geography import Geography
 from sim.model.scenario import Scenario
 from sim.model.units import HOUR
+from sim.traffic.recorded_flights import read_entries
 from sim.traffic.sorties import explicit_flights
 
 
@@ -16,6 +17,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     """Add ``validate`` and its options."""
     parser = commands.add_parser("validate", help="check a scenario and summarise it")
     parser.add_argument("scenario", metavar="SCENARIO.yaml")
+    add_allow_outside_option(parser)
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a key before checking")
     parser.set_defaults(handler=handle)
@@ -49,6 +51,14 @@ def describe(scenario: Scenario, geography: Geography) -> str:
     for party in scenario.parties:
         count = sum(1 for f in scenario.flights if f.party == party)
         lines.append(f"  party     {party}: {count} explicit flights")
+    entries = read_entries(scenario)  # read once already by the load: cached
+    for party in dict.fromkeys(e.spec.party for e in entries):
+        own = [e for e in entries if e.spec.party == party]
+        files = len(own)
+        lines.append(f"  recorded  {party}: {files} file{'s' * (files > 1)} "
+                     f"({', '.join(e.spec.file for e in own)}), "
+                     f"{sum(len(e.tracks) for e in own):,} flights, "
+                     f"{sum(e.reports for e in own):,} reports")
     lines.append(f"  zones     {len(scenario.zones)}"
                  + (f" ({', '.join(z.id for z in scenario.zones[:8])}"
                     + (", ..." if len(scenario.zones) > 8 else "") + ")" if scenario.zones

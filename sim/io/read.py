@@ -103,7 +103,9 @@ def load_run_folder(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> RunFol
             "scenario again with this version (`deconflict run SCENARIO.yaml --out "
             f"{folder} --force`)")
     try:
-        scenario = load_scenario(folder / "scenario.yaml", limits=limits)
+        # Its recorded files are named by absolute paths, and are not needed to read it.
+        scenario = load_scenario(folder / "scenario.yaml", limits=limits, allow_outside=True,
+                                 data_files=False)
     except ScenarioError as exc:
         raise RunFolderError(f"{folder / 'scenario.yaml'}: not a valid scenario:\n{exc}"
                              ) from None

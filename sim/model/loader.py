@@ -25,6 +25,7 @@ from sim.model import schema as s
 from sim.model import schema_flights, schema_parties, schema_rules, sections
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.places import builtin_places
+from sim.model.schema_recorded import recorded_specs
 from sim.model.sizes import size_problems
 from sim.model.spec import (
     TOP_KEYS,
@@ -58,7 +59,7 @@ from sim.model.yamlio import apply_override, key_path, read_yaml
 
 DEFAULT_DURATION = "1 d"
 READING_ORDER = ("name", "description", "seed", "duration", "start", "places", "corridor",
-                 "frame", "parties", "lanes", "flights", "zones", "rules", "hotline",
+                 "frame", "parties", "lanes", "flights", "recorded", "zones", "rules", "hotline",
                  "reported")
 HOTLINE_OFF: dict[str, Any] = {"enabled": False, "first_call": "6 h", "interval": "24 h",
                                "pattern": ["0 s"], "latency": "30 min", "loss": 0.0,
@@ -67,7 +68,8 @@ HOTLINE_OFF: dict[str, Any] = {"enabled": False, "first_call": "6 h", "interval"
 
 def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
                   seed: int | None = None, duration: str | None = None,
-                  limits: Limits = DEFAULT_LIMITS) -> Scenario:
+                  limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False,
+                  data_files: bool = True) -> Scenario:
     """Load, override, default and validate a scenario file.
 
     Args:
@@ -76,12 +78,16 @@ def load_scenario(path: str | Path, overrides: Sequence[str] = (), *,
         seed: replaces the file's ``seed``.
         duration: replaces the file's ``duration`` (a duration text such as ``"7 d"``).
         limits: the resource limits to check it against (``sim.model.limits``).
+        allow_outside: let ``recorded:`` name files outside the scenario's folder.
+        data_files: check that the files ``recorded:`` names are there (a run folder's
+            scenario is read without them).
 
     Raises:
         ScenarioError: listing every problem found, each naming the file and key path.
     """
     document = scenario_document(path, overrides, seed=seed, duration=duration, limits=limits)
-    return parse_scenario(document, str(path), default_name=Path(path).stem, limits=limits)
+    return parse_scenario(document, str(path), default_name=Path(path).stem, limits=limits,
+                          allow_outside=allow_outside, data_files=data_files)
 
 
 def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
@@ -111,10 +117,14 @@ def scenario_document(path: str | Path, overrides: Sequence[str] = (), *,
 
 
 def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = "scenario",
-                   limits: Limits = DEFAULT_LIMITS) -> Scenario:
+                   limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False,
+                   data_files: bool = True) -> Scenario:
     """Validate a scenario document (already read from YAML) into a Scenario.
 
-    The document is copied, never modified. Raises ScenarioError with every problem.
+    The document is copied, never modified. Files it names (``recorded:``) are relative to
+    the folder of ``file`` (the current folder for ``<scenario>``), and must be inside it
+    unless ``allow_outside``, and are there unless not ``data_files``. Raises ScenarioError
+    with every problem.
     """
     top = _copy(document, {})
     if not isinstance(top, dict):
@@ -122,6 +132,8 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     _fill_top(top, default_name)
     fill_defaults(s.ScenarioModel, top)
     context = _context(top)
+    context["base"] = Path(file).parent if file != "<scenario>" else Path(".")
+    context["allow_outside"], context["data_files"] = allow_outside, data_files
     problems = _cross_checks(top, context, file)
     model = None
     try:
@@ -458,6 +470,8 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
                                                         corridor.half_width),
         lanes=tuple(context["lanes"]), parties=parties,
         flights=tuple(_flight(x) for x in m.flights or []),
+        recorded=recorded_specs(m.recorded or [], top.get("recorded") or [],
+                                context["base"]),
         zones=tuple(zones), rules=tuple(rules),
         hotline=HotlineSpec(hotline.enabled, hotline.first_call, hotline.interval,
                             hotline.latency, hotline.loss, hotline.pattern, adhoc.probability,

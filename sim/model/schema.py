@@ -27,6 +27,7 @@ from sim.model import fields as f
 from sim.model.places import builtin_centerlines
 from sim.model.schema_flights import FlightModel
 from sim.model.schema_parties import PartyModel
+from sim.model.schema_recorded import RecordedModel
 from sim.model.schema_rules import RuleModel
 from sim.model.sections import (
     ID_SCHEMA,
@@ -423,6 +424,9 @@ class ScenarioModel(Section):
             "only).", "map of parties")
     flights: Annotated[list[FlightModel], BeforeValidator(f.items("flights"))] = field(
         None, "Explicit flights.", "list")
+    recorded: Annotated[list[RecordedModel], BeforeValidator(f.items("recorded entries"))] = field(
+        None, "Files of recorded tracks (CSV or Parquet), each flown as a party's flights "
+              "through its reports.", "list")
     zones: Annotated[list[ZoneModel], BeforeValidator(f.items("zones"))] = field(
         None, "Zones the parties declare.", "list")
     rules: Annotated[list[RuleModel], BeforeValidator(f.items("rules"))] = field(

@@ -16,7 +16,7 @@ from sim.model.limits import DEFAULT_LIMITS, Limits
 
 # The top-level keys of a scenario, in the order the resolved scenario is written in.
 TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places", "corridor",
-            "lanes", "parties", "flights", "zones", "rules", "hotline", "reported")
+            "lanes", "parties", "flights", "recorded", "zones", "rules", "hotline", "reported")
 WORK_AREA_PREFIX = "work."  # the ids of generated work areas (sim.traffic.workareas)
 
 # ---------------------------------------------------------------------------- errors
@@ -205,6 +205,22 @@ class FlightSpec:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedSpec:
+    """A file of recorded tracks, flown as the flights of a party (read by
+    ``sim.traffic.recorded``)."""
+
+    file: str  # the path as written (in messages)
+    path: str  # the file itself: absolute, symlinks resolved
+    party: str
+    format: Literal["csv", "parquet"]
+    columns: tuple[tuple[str, str], ...]  # (field, the file's column) where not the reader's
+    altitude_unit: Literal["ft", "m"]
+    max_gap_s: float
+    max_speed_mps: float
+    key_path: str  # recorded[i]
+
+
+@dataclass(frozen=True, slots=True)
 class PolygonArea:
     """A polygon zone area; the ring closes itself."""
 
@@ -314,6 +330,7 @@ class Scenario:
     hotline: HotlineSpec
     resolved: Mapping[str, Any] = field(repr=False)
     reported: tuple[Reported, ...] = ()
+    recorded: tuple[RecordedSpec, ...] = ()
     # The resource limits it was checked against, and that the run enforces (not part of
     # the scenario: they do not change its outputs, only whether it is allowed to run).
     limits: Limits = field(default=DEFAULT_LIMITS, compare=False, repr=False)

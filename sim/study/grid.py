@@ -291,7 +291,7 @@ def merge_axes(first: Sequence[Axis], second: Sequence[Axis]) -> tuple[Axis, ...
 def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: int, *,
                overrides: Sequence[str] = (), seed: int | None = None,
                duration: str | None = None, metrics: Sequence[str] = (),
-               limits: Limits = DEFAULT_LIMITS) -> SweepPlan:
+               limits: Limits = DEFAULT_LIMITS, allow_outside: bool = False) -> SweepPlan:
     """Expand a sweep: validate the base scenario and every grid point's scenario, and
     spawn the replication seeds. Raises ScenarioError for the base scenario, GridError
     for the grid (naming the ``--grid`` argument or sweep-file key and the value)."""
@@ -310,7 +310,8 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
     document = scenario_document(scenario_file, overrides, seed=seed, duration=duration,
                                  limits=limits)
     default_name = Path(scenario_file).stem
-    base = parse_scenario(document, name, default_name=default_name, limits=limits)
+    base = parse_scenario(document, name, default_name=default_name, limits=limits,
+                          allow_outside=allow_outside)
     points = []
     for index, combo in enumerate(itertools.product(*(range(len(a.labels)) for a in axes))):
         point_document = document
@@ -318,7 +319,7 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
             point_document = _apply(point_document, axis, i)
         try:
             scenario = parse_scenario(point_document, name, default_name=default_name,
-                                      limits=limits)
+                                      limits=limits, allow_outside=allow_outside)
         except ScenarioError as exc:
             labels = tuple(a.labels[i] for a, i in zip(axes, combo, strict=True))
             raise GridError("\n".join(

@@ -2,8 +2,9 @@
 
 The reader of a scenario's ``recorded:`` entries, and nothing more: it turns one data file
 into time-sorted tracks on the run's clock, and refuses bad data with every problem it
-finds, each naming the row and the column. Making flights of the tracks is the loader's.
-Reading is vectorised with pyarrow and numpy (a million reports in a few seconds).
+finds, each naming the row and the column (a scenario's entries are read, and made
+flights, by ``sim.traffic.recorded_flights``). Reading is vectorised with pyarrow and
+numpy (a million reports in a few seconds).
 """
 
 from __future__ import annotations
@@ -61,6 +62,8 @@ class RecordedTrack:
         lon: WGS84 longitudes in degrees (read-only).
         lat: WGS84 latitudes in degrees (read-only).
         altitude_m: altitudes in metres (read-only).
+        rows: each report's row in the file, counted from 1 (read-only); None: not read
+            from a file.
     """
 
     id: str
@@ -68,6 +71,7 @@ class RecordedTrack:
     lon: np.ndarray
     lat: np.ndarray
     altitude_m: np.ndarray
+    rows: np.ndarray | None = None
 
 
 def read_recorded(path: Path, *, fmt: Literal["csv", "parquet"],
@@ -194,13 +198,15 @@ def _flights(codes: np.ndarray, ids: list[str], t: np.ndarray, lon: np.ndarray,
                   + "; check those reports, or raise max_speed, such as max_speed: "
                     "\"1500 kt\"")
     where.check()
-    for a in (t, lon, lat, altitude):
+    rows = rows + 1  # counted from 1, as the problems count them
+    for a in (t, lon, lat, altitude, rows):
         a.flags.writeable = False  # the tracks' arrays are views of these
-    return _cut(codes, ids, new, t, lon, lat, altitude, where)
+    return _cut(codes, ids, new, t, lon, lat, altitude, rows, where)
 
 
 def _cut(codes: np.ndarray, ids: list[str], new: np.ndarray, t: np.ndarray, lon: np.ndarray,
-         lat: np.ndarray, altitude: np.ndarray, where: Where) -> list[RecordedTrack]:
+         lat: np.ndarray, altitude: np.ndarray, rows: np.ndarray, where: Where
+         ) -> list[RecordedTrack]:
     """The tracks between the flight starts ``new``, single reports left out."""
     starts = np.flatnonzero(new)
     ends = np.append(starts[1:], len(t))
@@ -214,7 +220,8 @@ def _cut(codes: np.ndarray, ids: list[str], new: np.ndarray, t: np.ndarray, lon:
         pieces[code] = k = pieces.get(code, 0) + 1
         name = ids[code] if k == 1 else f"{ids[code]}{SPLIT_MARK}{k}"
         (later if k > 1 else first).append(name)
-        tracks.append(RecordedTrack(name, t[a:b], lon[a:b], lat[a:b], altitude[a:b]))
+        tracks.append(RecordedTrack(name, t[a:b], lon[a:b], lat[a:b], altitude[a:b],
+                                    rows[a:b]))
     if not tracks:
         where.fail("file", "gives no track: no aircraft has two reports within max_gap of "
                            "each other, and a track needs two reports or more")

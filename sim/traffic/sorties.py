@@ -46,6 +46,7 @@ from sim.model.scenario import (
 )
 from sim.model.units import FOOT, HOUR, MINUTE
 from sim.traffic.plans import FlightPlan
+from sim.traffic.recorded_flights import recorded_flights
 from sim.traffic.routes import TooManyPoints, between, party_router
 
 # The waypoint limit is judged early from the mean of a party's first sorties: a run on
@@ -174,8 +175,11 @@ class Traffic:
 
 def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Generator
                  ) -> Traffic:
-    """The run's explicit flights and every party's generated sorties."""
-    explicit = explicit_flights(scenario, geography)
+    """The run's explicit flights (written or recorded) and every party's generated
+    sorties."""
+    written = explicit_flights(scenario, geography)
+    recorded = recorded_flights(scenario, geography, written)
+    explicit = written + recorded
     # One child stream per party, in party order: adding a party leaves the others' draws.
     streams = rng.spawn(len(scenario.parties))
     sorties: list[Sortie] = []
@@ -193,9 +197,15 @@ def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Genera
     ids = [p.id for p in explicit] + [s.plan.id for s in sorties]
     if len(set(ids)) != len(ids):
         clash = sorted({i for i in ids if ids.count(i) > 1})[0]
-        raise ScenarioError([Problem(scenario.file, "flights", f"the id {clash!r} is also "
-                                     "a generated sortie's id (<party>-<number>); rename "
-                                     "the flight")])
+        owner = next((r for r in scenario.recorded for p in recorded
+                      if p.id == clash and p.party == r.party), None)
+        if owner is None or any(p.id == clash for p in written):
+            raise ScenarioError([Problem(scenario.file, "flights", f"the id {clash!r} is "
+                                         "also a generated sortie's id (<party>-<number>); "
+                                         "rename the flight")])
+        raise ScenarioError([Problem(scenario.file, f"{owner.key_path}.file", (
+            f"{owner.file}: the flight id {clash!r} is also a generated sortie's id "
+            "(<party>-<number>); rename the aircraft in the file"))])
     return Traffic(tuple(explicit), tuple(sorted(sorties, key=lambda s: s.plan.id)))
 
 
