@@ -14,7 +14,8 @@ SCENARIOS = sorted((Path(__file__).resolve().parent.parent / "scenarios").glob("
 def test_the_shipped_scenarios_are_there():
     names = {p.name for p in SCENARIOS}
     assert {"euphrates_dec2017.yaml", "euphrates_nyt_sides.yaml", "palmyra_dec2016.yaml",
-            "al_tanf_2017.yaml", "encounters.yaml", "recorded_tracks.yaml"} <= names
+            "al_tanf_2017.yaml", "encounters.yaml", "recorded_tracks.yaml",
+            "encounter_dec13_2017.yaml"} <= names
 
 
 @pytest.mark.parametrize("scenario", SCENARIOS, ids=[p.stem for p in SCENARIOS])
