@@ -360,3 +360,12 @@ def test_altitudes_are_drawn_for_runs_with_level_changes(runs, tmp_path):
     marks = [line for line in ax.lines if line.get_marker() == "x"]
     assert len(marks) == 2 * len(separations)
     assert ax.get_ylabel() == "altitude (ft)" and ax.get_xlabel().startswith("hours since")
+
+
+def test_the_report_of_a_run_with_level_changes_shows_the_altitude_figure(tmp_path, capsys):
+    out = tmp_path / "dec13"
+    assert main(["run", str(ROOT / "scenarios" / "encounter_dec13_2017.yaml"), "--out",
+                 str(out)]) == 0
+    assert main(["report", str(out)]) == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert page.count("<figure>") == 6 and "Altitude against time" in page
