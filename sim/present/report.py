@@ -35,6 +35,8 @@ CAPTIONS = {
                      "severity limits marked, and how many encounters came that close.",
     "time_in_violation": "How long each rule's condition held, per party.",
     "hotline": "What each hotline call passed, delivered and lost.",
+    "altitude": "Altitude against time of the sampled flights, with the closest approach of "
+                "each separation episode between two of them marked.",
 }
 
 STYLE = """
