@@ -232,9 +232,9 @@ def _level_route(plan: FlightPlan) -> np.ndarray:
         span = float(np.hypot(*before) * np.hypot(*after))
         in_line = span > 0 and abs(float(np.cross(before, after))) <= 1e-9 * span \
             and float(before @ after) > 0
-        kink = not np.isclose((z[j] - z[j - 1]) / (t[j] - t[j - 1]),
-                              (z[j + 1] - z[j]) / (t[j + 1] - t[j]))
-        keep[j] = not (in_line and kink)
+        # (In line, both legs have length, so time: their vertical speeds are defined.)
+        keep[j] = not (in_line and not np.isclose((z[j] - z[j - 1]) / (t[j] - t[j - 1]),
+                                                  (z[j + 1] - z[j]) / (t[j + 1] - t[j])))
     return xy[keep]
 
 
