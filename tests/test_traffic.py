@@ -230,8 +230,8 @@ def _level_route(plan: FlightPlan) -> np.ndarray:
     for j in range(1, len(xy) - 1):
         before, after = xy[j] - xy[j - 1], xy[j + 1] - xy[j]
         span = float(np.hypot(*before) * np.hypot(*after))
-        in_line = span > 0 and abs(float(before[0] * after[1] - before[1] * after[0])) <= 1e-9 * span \
-            and float(before @ after) > 0
+        cross = float(before[0] * after[1] - before[1] * after[0])
+        in_line = span > 0 and abs(cross) <= 1e-9 * span and float(before @ after) > 0
         # (In line, both legs have length, so time: their vertical speeds are defined.)
         keep[j] = not (in_line and not np.isclose((z[j] - z[j - 1]) / (t[j] - t[j - 1]),
                                                   (z[j + 1] - z[j]) / (t[j + 1] - t[j])))
