@@ -213,8 +213,9 @@ def test_plot_writes_every_figure_readable_and_identical_twice(runs, tmp_path, c
     out = tmp_path / "figs"
     assert main(["plot", str(runs["baseline"]), "--out", str(out)]) == 0
     names = sorted(p.name for p in out.iterdir())
+    # The baseline's sorties climb and descend, so it has the altitude figure too.
     assert names == sorted(f"{n}.png" for n in ("map", "violations_per_day", "miss_distance",
-                                                "time_in_violation", "hotline"))
+                                                "time_in_violation", "hotline", "altitude"))
     for name in names:
         image = imread(out / name)
         assert image.shape[0] > 300 and image.shape[1] > 600
@@ -274,7 +275,7 @@ def test_report_is_one_self_contained_page(runs, tmp_path):
     page = tmp_path / "r.html"
     assert main(["report", str(runs["baseline"]), "--out", str(page)]) == 0
     text = page.read_text()
-    assert text.count('src="data:image/png;base64,') == 5
+    assert text.count('src="data:image/png;base64,') == 6  # with the altitude figure
     assert "http://" not in text and "https://" not in text and "<script" not in text
     assert "violations_per_day_seed" in text  # the headline against the reported facts
     again = tmp_path / "r2.html"

@@ -25,7 +25,7 @@ from sim.model.limits import LimitExceeded
 from sim.model.records import Episode, FlightRecord, Hotline
 from sim.model.scenario import Problem, Scenario, ScenarioError
 from sim.traffic.planner import Blocked, Obstacle, Route, applies, obstacles, route_around
-from sim.traffic.plans import FlightPlan
+from sim.traffic.plans import FlightPlan, climb_profile
 from sim.traffic.sorties import Sortie, Traffic, aim_approach, deviation_windows, plan_traffic
 from sim.traffic.workareas import Declarable, work_areas
 
@@ -135,6 +135,8 @@ class _Airspace:
         delayed = False
         while True:
             try:
+                # Zones are judged at the cruise altitude, the sortie's level while it
+                # works (the climb and descent near its base are not planned round).
                 route = self._route(plan.party, plan.altitude_m, plan.speed_mps, nominal)
                 break
             except Blocked as blocked:
@@ -145,16 +147,19 @@ class _Airspace:
                 delayed = True
                 yield env.timeout(max(0.0, clear_s - env.now))
         moved = not np.array_equal(route.xy, nominal.xy)
-        flown = replace(plan, depart_s=env.now, route_xy=route.xy)
-        deviations = deviation_windows(flown, route.leg_causes)
-        if deviations != flown.deviations:
-            flown = replace(flown, deviations=deviations)
+        level = replace(plan, depart_s=env.now, route_xy=route.xy)
+        deviations = deviation_windows(level, route.leg_causes)
+        if deviations != level.deviations:
+            level = replace(level, deviations=deviations)
         self.outcomes[plan.id] = "delayed" if delayed else "rerouted" if moved else "as_planned"
+        # The profile's points lie on the route's legs: no waypoint's time moves, so the
+        # deviation windows hold; the route's indices (the racetrack's) go through ``where``.
+        flown, where = climb_profile(level, *sortie.rates_mps)
         self._start(k, flown)
         turn = None
         if sortie.approach is not None:
-            turn = self._approach_turn(k, route.track[0], sortie)
-        yield env.process(fly(env, k, flown, self.log, route.track[0], turn))
+            turn = self._approach_turn(k, level, route.track[0], where, sortie)
+        yield env.process(fly(env, k, flown, self.log, int(where[route.track[0]]), turn))
 
     def _route(self, party: str, altitude_m: float, speed_mps: float, nominal: Route
                ) -> Route:
@@ -187,16 +192,29 @@ class _Airspace:
         self.plans[k] = plan
         self.started.add(k)
 
-    def _approach_turn(self, k: int, at: int, sortie: Sortie) -> Any:
+    def _approach_turn(self, k: int, level: FlightPlan, at: int, where: np.ndarray,
+                       sortie: Sortie) -> Any:
+        """The close approach at waypoint ``at`` of the level plan (``where[at]`` of the
+        flown one): aimed on the level route, then given its profile again."""
         def turn(plan: FlightPlan) -> FlightPlan:
             assert sortie.approach is not None
-            now = float(plan.waypoint_times()[at])  # the time aim_approach aims from
+            now = float(level.waypoint_times()[at])  # the time aim_approach aims from
             # Only aircraft in the air then can be aimed at (as aim_approach would find).
             airborne = [p for p in (self.plans[i] for i in sorted(self.started) if i != k)
                         if p.waypoint_times()[0] <= now <= p.waypoint_times()[-1]]
-            moved = aim_approach(plan, at, sortie.approach, sortie.approach_u, airborne)
-            self._start(k, moved)
-            return moved
+            moved = aim_approach(level, at, sortie.approach, sortie.approach_u, airborne)
+            if moved is level:  # no target
+                return plan
+            profiled, index = climb_profile(moved, *sortie.rates_mps)
+            # The flown plan's legs up to the turn, the new profile's from it on: the change
+            # to the target's level is made at the turn, at once.
+            i, j = int(where[at]), int(index[at])
+            turned = replace(profiled, route_xy=np.vstack([plan.route_xy[:i],
+                                                           profiled.route_xy[j:]]),
+                             route_z_m=np.concatenate([plan.altitudes()[:i],
+                                                       profiled.altitudes()[j:]]))
+            self._start(k, turned)
+            return turned
         return turn
 
 

@@ -53,6 +53,7 @@ from sim.model.spec import (
     WorkAreas,
     ZoneIncursionSpec,
     ZoneSpec,
+    vertical_rates,
 )
 from sim.model.units import format_si
 from sim.model.yamlio import apply_override, key_path, read_yaml
@@ -492,6 +493,14 @@ def _flight(x: schema_flights.FlightModel) -> FlightSpec:
                       x.descent_rate)
 
 
+def _aircraft(a: schema_parties.AircraftModel) -> AircraftType:
+    """An aircraft type, its unwritten rates from the table of notional ones."""
+    climb, descent = vertical_rates(a.type)
+    return AircraftType(a.type, a.speed, a.altitude, a.share,
+                        climb if a.climb_rate is None else a.climb_rate,
+                        descent if a.descent_rate is None else a.descent_rate)
+
+
 def _party(pid: str, p: schema_parties.PartyModel, raw: Mapping[str, Any]) -> Party:
     d = p.deviations
     deviations = (
@@ -504,7 +513,7 @@ def _party(pid: str, p: schema_parties.PartyModel, raw: Mapping[str, Any]) -> Pa
     assert p.bases is not None and p.aircraft is not None and p.missions is not None
     sorties = Sorties(
         p.sorties_per_day, p.daily_profile, p.bases,
-        tuple(AircraftType(a.type, a.speed, a.altitude, a.share) for a in p.aircraft),
+        tuple(_aircraft(a) for a in p.aircraft),
         tuple(Mission(x.area, x.share, x.time_on_station, x.racetrack.length,
                       x.racetrack.width) for x in p.missions),
         raw.get("lane"), p.lane_entry, p.lane_exit, p.altitude_step)

@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from sim.model import fields as f
+from sim.model.schema_flights import Rate as VerticalRate
 from sim.model.sections import (
     ID_SCHEMA,
     POINT_SCHEMA,
@@ -131,6 +132,8 @@ class AircraftModel(Section):
 
     what = "an aircraft"
     null_refused = frozenset({"share"})
+    # Unwritten rates stay out of the resolved scenario: the loader takes them from the table.
+    unfilled = frozenset({"climb_rate", "descent_rate"})
     type: Annotated[str, PlainValidator(_aircraft_type), WithJsonSchema(
         {"type": "string", "minLength": 1})] = field(f.REQUIRED, "The aircraft type, such as "
                                                                  "Su-24.", "text")
@@ -138,6 +141,15 @@ class AircraftModel(Section):
     altitude: AltitudeRange = field(f.REQUIRED, "Its altitude block: one altitude or "
                                                 "[low, high].", "altitude or range")
     share: Share = field(1.0, "Its share of the party's sorties (relative).", "number")
+    climb_rate: VerticalRate = field(
+        None, "The rate its sorties climb at from the base (elevation 0 ft, notional) to "
+              "their altitude; none: a notional rate by type (10,000 ft/min for fighters, "
+              "4,000 for attack aircraft, 2,500 for tankers and ISR, 500 for an MQ-9, else "
+              "3,000).", "speed")
+    descent_rate: VerticalRate = field(
+        None, "The rate its sorties descend at to land at the base; none: a notional rate "
+              "by type (6,000 ft/min for fighters, 3,000 for attack aircraft, 2,000 for "
+              "tankers and ISR, 500 for an MQ-9, else 2,500).", "speed")
 
 
 class RacetrackModel(Section):

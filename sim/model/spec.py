@@ -13,6 +13,7 @@ from typing import Any, Literal
 import yaml
 
 from sim.model.limits import DEFAULT_LIMITS, Limits
+from sim.model.units import FOOT, MINUTE
 
 # The top-level keys of a scenario, in the order the resolved scenario is written in.
 TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places", "corridor",
@@ -101,14 +102,36 @@ class Lane:
     direction: Literal["downstream", "upstream"]
 
 
+_FPM = FOOT / MINUTE
+# Notional climb and descent rates (ft/min) of generated sorties by aircraft type, for a
+# scenario that writes none: round figures by class (fighter, attack, tanker and ISR,
+# MQ-9-class drone), not from any source.
+VERTICAL_RATES_FPM: dict[str, tuple[float, float]] = {
+    **dict.fromkeys(("F-15E", "F-16", "F-22", "Su-35", "Su-30", "Su-34"), (10_000.0, 6_000.0)),
+    **dict.fromkeys(("A-10", "Su-25", "Su-24"), (4_000.0, 3_000.0)),
+    **dict.fromkeys(("KC-135", "KC-10", "E-3", "RC-135", "P-8"), (2_500.0, 2_000.0)),
+    "MQ-9": (500.0, 500.0),
+}
+OTHER_RATES_FPM = (3_000.0, 2_500.0)  # any type not in the table
+
+
+def vertical_rates(aircraft_type: str) -> tuple[float, float]:
+    """The notional climb and descent rates (m/s) of an aircraft type (by its name)."""
+    climb, descent = VERTICAL_RATES_FPM.get(aircraft_type, OTHER_RATES_FPM)
+    return climb * _FPM, descent * _FPM
+
+
 @dataclass(frozen=True, slots=True)
 class AircraftType:
-    """One kind of aircraft a party flies: cruise speed, altitude block, share of sorties."""
+    """One kind of aircraft a party flies: cruise speed, altitude block, share of sorties,
+    and the rates its sorties climb from and descend to their bases at."""
 
     type: str
     speed_mps: float
     altitude_m: tuple[float, float]
     share: float
+    climb_rate_mps: float = OTHER_RATES_FPM[0] * _FPM
+    descent_rate_mps: float = OTHER_RATES_FPM[1] * _FPM
 
 
 @dataclass(frozen=True, slots=True)

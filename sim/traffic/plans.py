@@ -66,3 +66,45 @@ class FlightPlan:
             return float(self.altitude_m), float(self.altitude_m)
         z = np.asarray(self.route_z_m, float)
         return float(z.min()), float(z.max())
+
+
+# A level-off this close to a waypoint's time is at the waypoint: no point is inserted.
+PROFILE_TOLERANCE_S = 1e-6
+
+
+def climb_profile(plan: FlightPlan, climb_mps: float, descent_mps: float
+                  ) -> tuple[FlightPlan, np.ndarray]:
+    """A level plan flown from and to the ground: off its first waypoint at 0 ft, a climb
+    at ``climb_mps`` to ``altitude_m`` (its cruise), level, and a descent at
+    ``descent_mps`` to land at 0 ft at its last one:
+    ``z(t) = min(cruise, climb (t - t_depart), descent (t_land - t))``.
+
+    A waypoint is inserted on the straight leg at the level-off and at the top of descent
+    (at the peak when the route is too short to reach cruise); the route and its times
+    are otherwise unchanged. Returns the plan and where each of the given plan's
+    waypoints is in it (the index map).
+    """
+    times = plan.waypoint_times()
+    t0, t1 = float(times[0]), float(times[-1])
+    cruise = float(plan.altitude_m)
+    level_s, descend_s = t0 + cruise / climb_mps, t1 - cruise / descent_mps
+    turns = ([level_s, descend_s] if level_s <= descend_s
+             else [(climb_mps * t0 + descent_mps * t1) / (climb_mps + descent_mps)])
+    inserted = sorted({t for t in turns if t0 < t < t1
+                       and float(np.min(np.abs(times - t))) > PROFILE_TOLERANCE_S})
+    xy = np.asarray(plan.route_xy, float)
+    legs = np.searchsorted(times, inserted, side="right") - 1
+    if len(inserted):
+        fraction = (np.asarray(inserted) - times[legs]) / (times[legs + 1] - times[legs])
+        points = xy[legs] + fraction[:, None] * (xy[legs + 1] - xy[legs])
+        xy = np.insert(xy, legs + 1, points, axis=0)
+    index = np.arange(len(times)) + np.searchsorted(legs, np.arange(len(times)), side="left")
+    flown = FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, plan.altitude_m,
+                       xy, plan.aircraft, plan.deviations)
+    t = flown.waypoint_times()
+    z = np.minimum(cruise, np.minimum(climb_mps * (t - t0), descent_mps * (t[-1] - t)))
+    # The level-off's time is rounded: at cruise give or take that, it is at cruise, so that
+    # the legs at cruise are exactly level.
+    z[np.abs(z - cruise) <= 1e-9 * max(cruise, 1.0)] = cruise
+    return FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, plan.altitude_m,
+                      xy, plan.aircraft, plan.deviations, route_z_m=z), index

@@ -16,6 +16,9 @@ received zones, delay or drop them: ``sim.traffic.planner``, ``sim.engine``):
   never inside the corridor farther from its lane than the racetrack's half width or the
   approach from the corridor's edge. (A party without a lane flies base -> racetrack at
   the mission area -> base.)
+- **How high**: off the base (elevation 0 ft, notional) at the type's climb rate to its
+  altitude, level for the route, down at its descent rate to land at the base: the
+  engine applies ``climb_profile`` to the route as finally flown (rerouted, turned).
 - **Deviations**: a sortie keeps the rules with probability ``compliance``; otherwise it
   makes one deviation, chosen by weight: a ``shortcut`` (a stretch flown on the other
   side of the river, on the mirror of its lane), a ``drift`` (a stretch displaced toward
@@ -151,6 +154,9 @@ class Sortie:
     leg_causes: tuple[str, ...]  # each leg's deliberate deviation, or ""
     track: tuple[int, int]  # the racetrack's first and last waypoint index
     racetrack_xy: np.ndarray  # the whole racetrack loop, for the declared work area
+    # Its type's climb and descent rates: the engine flies the plan from and to the ground
+    # (``climb_profile``) once its route is final, so the plan here is level throughout.
+    rates_mps: tuple[float, float]
     approach: Deviation | None = None  # a close approach to make on station
     approach_u: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
@@ -302,7 +308,8 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
         approach = deviation if deviation is not None and \
             deviation.cause == "close_approach" else None
         out.append(Sortie(plan, m, float(depart - between(party.planning.lead_s, u[12])),
-                          tuple(causes), track, loop, approach,
+                          tuple(causes), track, loop,
+                          (aircraft.climb_rate_mps, aircraft.descent_rate_mps), approach,
                           (float(u[9]), float(u[10]), float(u[11]))))
     return out
 
