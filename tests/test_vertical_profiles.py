@@ -189,3 +189,15 @@ def test_a_climb_through_the_other_level_is_the_closed_form_nmac_through_the_cli
     assert float(row["min_distance_m"]) == pytest.approx(100.0, abs=1e-6)
     assert float(row["min_vertical_m"]) == pytest.approx(0.0, abs=1e-6)
     assert float(row["min_slant_m"]) == pytest.approx(100.0, abs=1e-6)
+
+
+def test_an_absurdly_slow_rate_is_told_in_readable_numbers():
+    # 1e-300 m/s: the message gives the rate and the time it would take in e-notation
+    # (days), not a 300-digit number of minutes.
+    with pytest.raises(ScenarioError) as info:
+        _plans(_document(_flight(TOO_SLOW, climb_rate="1e-300 m/s")))
+    (problem,) = info.value.problems
+    assert problem.path == "flights[0].route[2]"
+    assert problem.message.startswith("climbing from FL100 (route[1]) to FL300 at 1.97e-298 "
+                                      "ft/min takes 7.06e+298 d, but the leg to route[2] "
+                                      "takes 4.0 min; ")

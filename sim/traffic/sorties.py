@@ -47,7 +47,7 @@ from sim.model.scenario import (
     Scenario,
     ScenarioError,
 )
-from sim.model.units import FOOT, HOUR, MINUTE
+from sim.model.units import DAY, FOOT, HOUR, MINUTE
 from sim.traffic.plans import FlightPlan
 from sim.traffic.recorded_flights import recorded_flights
 from sim.traffic.routes import TooManyPoints, between, party_router
@@ -124,7 +124,7 @@ def _too_slow(k: int, from_m: float, to_m: float, rate_mps: float, change_s: flo
     else:
         fix = f"a level change at a {key} needs a leg of some length; move route[{k}]"
     return (f"{'climbing' if climbing else 'descending'} from {_level(from_m)} "
-            f"(route[{k - 1}]) to {_level(to_m)} at {rate_mps / FPM:.0f} ft/min takes "
+            f"(route[{k - 1}]) to {_level(to_m)} at {_rate(rate_mps)} takes "
             f"{_time(change_s)}, but the leg to route[{k}] takes {_time(leg_s)}; {fix}")
 
 
@@ -137,7 +137,20 @@ def _level(altitude_m: float) -> str:
 
 
 def _time(seconds: float) -> str:
+    """A duration for a message, in the largest unit that keeps it readable."""
+    if seconds >= 100 * DAY:
+        return f"{seconds / DAY:.3g} d"
+    if seconds >= DAY:
+        return f"{seconds / DAY:.1f} d"
+    if seconds >= 10 * HOUR:
+        return f"{seconds / HOUR:.1f} h"
     return f"{seconds / MINUTE:.1f} min" if seconds >= MINUTE else f"{seconds:.1f} s"
+
+
+def _rate(rate_mps: float) -> str:
+    """A vertical speed for a message, in ft/min (a tiny one with its significant digits)."""
+    per_minute = rate_mps / FPM
+    return f"{per_minute:.0f} ft/min" if per_minute >= 1.0 else f"{per_minute:.3g} ft/min"
 
 
 @dataclass(frozen=True)
