@@ -6,6 +6,10 @@ every default into a copy of the document (which becomes the run folder's
 sections (ids, lanes, sizes against the limits), and collect *every* problem with its key
 path, so that ``deconflict validate`` can list them all at once. Geometry that needs the
 local frame (polygon validity, lane offsets) is checked later by ``sim.model.geography``.
+
+Why one module of a little over 500 lines: the pipeline's steps are read in order, and
+splitting them would scatter one walk of the document over files; the leaf checks
+(``fields``), the limits (``sizes``) and the models (``schema*``) are already apart.
 """
 
 from __future__ import annotations
