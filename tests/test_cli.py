@@ -579,9 +579,17 @@ def test_schema_prints_the_shipped_json_schema_and_it_checks_scenarios(capsys, t
 
     from sim.model.scenario import parse_yaml  # dates stay text, as in YAML 1.2 editors
 
+    from sim.detect.rules import rule_types
+    from sim.model.ruletypes import installed
+    from sim.model.schema import scenario_json_schema
+
     code, out, err = cli(capsys, "schema")
     shipped = (Path(sim.__file__).parent / "data" / "scenario.schema.json").read_text(
         encoding="utf-8")
+    if installed():  # an installed package's rule types (the example's, in CI) join in
+        plugins = tuple((k.name, k.parameters) for k in rule_types()[0] if not k.builtin)
+        assert plugins
+        shipped = json.dumps(scenario_json_schema(plugins), indent=2) + "\n"
     assert (code, err) == (0, "") and out == shipped
     schema = json.loads(out)
     validator = jsonschema.Draft202012Validator(schema)

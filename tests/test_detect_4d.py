@@ -82,9 +82,11 @@ def test_climbing_separation_agrees_with_sampling_oracle(pair, rule):
         # the exact least 3D distance is never above a sampled one in the episode, and
         # no farther below than the sampling's resolution
         assert episode.min_slant_m <= np.nanmin(slant) + EPS
+        # (the ends, where the condition is only just false, are left out: the least
+        # distance may fall at an end, a whole step from the nearest sample inside)
         inner = slant[:-1][holds[:-1]]
         if len(inner):
-            assert np.min(inner) - episode.min_slant_m <= relative_speed * DT / 2 + EPS
+            assert np.min(inner) - episode.min_slant_m <= relative_speed * DT + EPS
         # ... and never below the horizontal distance, never above the slant at min time
         assert episode.min_distance_m - EPS <= episode.min_slant_m <= slant[-1] + EPS
 

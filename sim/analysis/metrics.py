@@ -175,7 +175,7 @@ def near_miss_stats(scenario: Scenario, episodes: Sequence[Episode],
                          for n in [sum(1 for e in mine if (e.cause or NO_CAUSE) == c)]},
         }
         time_in[spec.id] = _time_in_violation(mine, parties, hours)
-        if spec.type == "min_separation":
+        if spec.type not in ("lane_discipline", "zone_incursion"):  # pairs: how close they came
             miss[spec.id] = {
                 "episodes": len(mine),
                 "horizontal_m": quantiles([e.min_distance_m for e in mine

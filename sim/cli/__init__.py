@@ -2,7 +2,7 @@
 
 One module per command, each with its options (``add_parser``) and what it does
 (``handle``): ``run``, ``calibrate``, ``compare``, ``plot``, ``report``, ``sweep``,
-``validate`` and ``schema``; ``core`` holds what they share (exit codes, usage errors, ``--limit``,
+``validate``, ``schema`` and ``rules``; ``core`` holds what they share (exit codes, usage errors, ``--limit``,
 loading a scenario, SIGTERM, the messages of a failed command). Here the parser is put
 together and ``main`` runs it.
 """
@@ -13,7 +13,7 @@ import argparse
 from collections.abc import Sequence
 
 from sim import __version__
-from sim.cli import calibrate, compare, plot, report, run, schema, sweep, validate
+from sim.cli import calibrate, compare, plot, report, rules, run, schema, sweep, validate
 from sim.cli.core import add_limit_option, run_command, terminate_as_interrupt
 from sim.cli.sweep import RowProgress
 from sim.cli.validate import describe
@@ -36,7 +36,8 @@ def _parser() -> argparse.ArgumentParser:
     validate.add_parser(commands)
     for subparser in commands.choices.values():
         add_limit_option(subparser)
-    schema.add_parser(commands)  # reads no input: no --limit
+    schema.add_parser(commands)  # read no input: no --limit
+    rules.add_parser(commands)
     return parser
 
 

@@ -24,6 +24,7 @@ from sim.io.read import RUN_FILES, RunFolderError
 from sim.io.write import OutputError
 from sim.model.geography import Geography, build_geography
 from sim.model.limits import LIMITS, Limits, set_limits
+from sim.model.ruletypes import PluginError
 from sim.model.scenario import Scenario, ScenarioError, load_scenario
 from sim.model.units import QuantityError, parse_quantity
 from sim.study.executors import ExecutorError
@@ -146,6 +147,13 @@ def run_command(args: argparse.Namespace) -> int:
         for line in str(exc).splitlines():
             print(f"  {line}", file=sys.stderr)
         return EXIT_INPUT
+    except PluginError as exc:
+        print(f"deconflict {args.command}: error in a plugin: {exc}\n"
+              "  This is the plugin's bug, not the scenario's: report it to the plugin's "
+              "authors. Set DECONFLICT_DEBUG=1 for the traceback.", file=sys.stderr)
+        if os.environ.get("DECONFLICT_DEBUG"):
+            traceback.print_exc()
+        return EXIT_INTERNAL
     except KeyboardInterrupt as exc:
         print("deconflict: interrupted; every output is as it was, or whole if its writing "
               "had finished", file=sys.stderr)

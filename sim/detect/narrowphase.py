@@ -75,6 +75,37 @@ def separation_pieces(legs: Legs, i: np.ndarray, j: np.ndarray, horizontal_m: fl
     return PairPieces(i[keep], j[keep], start, end, distance, ts + tau_min, slant)
 
 
+def clip_pieces(legs: Legs, pieces: PairPieces, start_s: np.ndarray | float,
+                end_s: np.ndarray | float) -> PairPieces:
+    """The pieces cut to [start_s, end_s] (a bound per piece, or one for all), empty ones
+    dropped. A piece that was cut gets its closest approaches solved again on what is left:
+    distance under straight relative motion is convex in time, so they stay exact."""
+    start = np.maximum(pieces.start_s, start_s)
+    end = np.minimum(pieces.end_s, end_s)
+    keep = end > start
+    cut = (start != pieces.start_s) | (end != pieces.end_s)
+    distance, time, slant = (pieces.min_distance_m.copy(), pieces.min_time_s.copy(),
+                             pieces.min_slant_m.copy())
+    redo = np.flatnonzero(keep & cut)
+    if len(redo):
+        i, j, ts = pieces.leg_i[redo], pieces.leg_j[redo], start[redo]
+        xi, yi = legs.position(i, ts)
+        xj, yj = legs.position(j, ts)
+        x_axis = (xj - xi, legs.vx_mps[j] - legs.vx_mps[i])
+        y_axis = (yj - yi, legs.vy_mps[j] - legs.vy_mps[i])
+        z_axis = (legs.altitude(j, ts) - legs.altitude(i, ts), legs.vz_mps[j] - legs.vz_mps[i])
+        lo, hi = np.zeros(len(redo)), end[redo] - ts
+        tau = _closest(lo, hi, x_axis, y_axis)
+        distance[redo] = np.hypot(x_axis[0] + x_axis[1] * tau, y_axis[0] + y_axis[1] * tau)
+        time[redo] = ts + tau
+        tau_3d = _closest(lo, hi, x_axis, y_axis, z_axis)
+        slant[redo] = np.hypot(np.hypot(x_axis[0] + x_axis[1] * tau_3d,
+                                        y_axis[0] + y_axis[1] * tau_3d),
+                               z_axis[0] + z_axis[1] * tau_3d)
+    return PairPieces(pieces.leg_i[keep], pieces.leg_j[keep], start[keep], end[keep],
+                      distance[keep], time[keep], slant[keep])
+
+
 def _closest(lo: np.ndarray, hi: np.ndarray, *axes: tuple[np.ndarray, np.ndarray]
              ) -> np.ndarray:
     """Where in [lo, hi] |d0 + dv tau| is least, for the difference vector given axis by

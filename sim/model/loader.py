@@ -25,10 +25,11 @@ from typing import Any
 from pydantic import ValidationError
 
 from sim.model import fields as f
+from sim.model import ruletypes, schema_flights, schema_parties, schema_rules, sections
 from sim.model import schema as s
-from sim.model import schema_flights, schema_parties, schema_rules, sections
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.places import builtin_places
+from sim.model.ruletypes import BUILTIN_RULE_TYPES
 from sim.model.schema_recorded import recorded_specs
 from sim.model.sizes import size_problems
 from sim.model.spec import (
@@ -135,16 +136,19 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     if not isinstance(top, dict):
         raise ScenarioError([Problem(file, "", f.not_mapping(top, "a scenario"))])
     _fill_top(top, default_name)
-    fill_defaults(s.ScenarioModel, top)
-    context = _context(top)
+    plugins = _plugins(top)
+    root = s.scenario_model(tuple((p.name, p.parameters) for p in plugins))
+    fill_defaults(root, top)
+    context = _context(top, BUILTIN_RULE_TYPES + tuple(p.name for p in plugins))
     context["base"] = Path(file).parent if file != "<scenario>" else Path(".")
     context["allow_outside"], context["data_files"] = allow_outside, data_files
     problems = _cross_checks(top, context, file)
     model = None
     try:
-        model = s.ScenarioModel.model_validate(top, context=context)
+        model = root.model_validate(top, context=context)
     except ValidationError as exc:
-        problems = _problems(exc, file) + problems
+        problems = _plugin_named(top, plugins, _problems(exc, file, context["rule_types"]),
+                                 file) + problems
         problems += _none_left(top, problems, file) + _zero_weights(top, problems, file)
         unread = _broken_rules(top, context, problems, file)
         # A reported rate is read up to its first key in error: the rest is not reported on.
@@ -250,9 +254,50 @@ def _slug(text: str) -> str:
 # ---------------------------------------------------------------------------- across sections
 
 
-def _context(top: dict[str, Any]) -> dict[str, Any]:
-    """What validators need from other sections: the names of places and parties and the
-    rules' ids (the lanes are added as they are validated)."""
+def _plugins(top: dict[str, Any]) -> tuple[ruletypes.RuleType, ...]:
+    """The rule types of installed packages that the document's rules name, imported (a
+    type no package provides is left for the validation to report)."""
+    rules = top.get("rules")
+    wanted: dict[str, str] = {}  # type -> the id of the first rule of it
+    for rule in rules if isinstance(rules, list) else []:
+        kind = rule.get("type") if isinstance(rule, dict) else None
+        if isinstance(kind, str) and kind not in BUILTIN_RULE_TYPES:
+            wanted.setdefault(kind, str(rule.get("id")))
+    found = []
+    for kind, rule_id in sorted(wanted.items()):
+        try:
+            found.append(ruletypes.plugin(kind))
+        except KeyError:
+            continue
+        except ruletypes.PluginError as exc:
+            raise ruletypes.PluginError(exc.plugin, exc.message, rule_id) from exc
+    return tuple(found)
+
+
+def _plugin_named(top: dict[str, Any], plugins: Sequence[ruletypes.RuleType],
+                  problems: list[Problem], file: str) -> list[Problem]:
+    """A problem in a plugin's rule names the rule and the plugin whose parameters it
+    breaks."""
+    if not plugins:
+        return problems
+    source = {p.name: p.source for p in plugins}
+    rules = top["rules"]
+    out = []
+    for problem in problems:
+        at = re.match(r"rules\[(\d+)\]", problem.path)
+        rule = rules[int(at[1])] if at and int(at[1]) < len(rules) else None
+        if isinstance(rule, dict) and rule.get("type") in source:
+            ident = rule.get("id")
+            named = f"rule {ident!r}" if isinstance(ident, str) else "a rule"
+            problem = Problem(file, problem.path, f"{problem.message} ({named} of type "
+                              f"{rule['type']}, from {source[rule['type']]})")
+        out.append(problem)
+    return out
+
+
+def _context(top: dict[str, Any], rule_types: tuple[str, ...]) -> dict[str, Any]:
+    """What validators need from other sections: the names of places and parties, the
+    rule types and the rules' ids (the lanes are added as they are validated)."""
     raw_places, raw_parties = top.get("places"), top["parties"]
     places = raw_places if isinstance(raw_places, dict) else {}
     parties = raw_parties if isinstance(raw_parties, dict) else {}
@@ -261,11 +306,12 @@ def _context(top: dict[str, Any]) -> dict[str, Any]:
         "frame_places": {k for k, v in places.items() if isinstance(v, dict)},
         "parties": [p for p, v in parties.items()
                     if f.id_problem(p) is None and isinstance(v, dict)],
+        "rule_types": rule_types,
     }
     raw_rules = top.get("rules")
     rules = raw_rules if isinstance(raw_rules, list) else []
     context["rule_ids"] = {r.get("id") for r in rules if isinstance(r, dict) and isinstance(
-        r.get("id"), str) and r.get("type") in sections.RULE_TYPES}
+        r.get("id"), str) and r.get("type") in rule_types}
     if not isinstance(top.get("lanes"), dict):  # else the validation of the lanes tells them
         context["lanes"], context["lane_spacing"] = [], None
     return context
@@ -281,7 +327,7 @@ def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
         items = top.get(section)
         for i, item in enumerate(items if isinstance(items, list) else []):
             if not isinstance(item, dict) or (section == "rules"
-                                              and item.get("type") not in sections.RULE_TYPES):
+                                              and item.get("type") not in context["rule_types"]):
                 continue
             ident, path = item.get("id"), f"{section}[{i}].id"
             if not isinstance(ident, str) or f.id_problem(ident) is not None or (
@@ -402,7 +448,7 @@ def _broken_rules(top: dict[str, Any], context: Mapping[str, Any],
             and f"reported[{i}].rule" not in paths]
 
 
-def _problems(exc: ValidationError, file: str) -> list[Problem]:
+def _problems(exc: ValidationError, file: str, rule_types: Sequence[str]) -> list[Problem]:
     """The problems of a failed validation, each at its key path; a mapping's unknown keys
     first, before the problems of its known ones (pydantic reports them last)."""
     errors = exc.errors(include_url=False)
@@ -419,7 +465,7 @@ def _problems(exc: ValidationError, file: str) -> list[Problem]:
         # A rule's type is a step of the path in pydantic's union, not a key of the file.
         loc = [part for k, part in enumerate(raw_loc)
                if not (k >= 2 and raw_loc[k - 2] == "rules" and isinstance(raw_loc[k - 1], int)
-                       and part in sections.RULE_TYPES)]
+                       and part in rule_types)]
         if error["type"] == "extra_forbidden" and isinstance(error["input"], f.Refused):
             found, up = error["input"].found, error["input"].up
         elif error["type"] == "scenario":
@@ -463,8 +509,10 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
             if raw.get("tolerance") is None:
                 raw["tolerance"] = format_si(rule.tolerance, "distance")
             rules.append(LaneDisciplineSpec(rule.id, rule.tolerance, rule.complaint))
-        else:
+        elif isinstance(rule, schema_rules.ZoneIncursionModel):
             rules.append(ZoneIncursionSpec(rule.id, rule.complaint))
+        else:  # a plugin's: its validated parameters are the rule
+            rules.append(rule)
     hotline, adhoc = m.hotline, m.hotline.adhoc
     corridor = m.corridor
     return Scenario(

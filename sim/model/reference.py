@@ -57,6 +57,11 @@ def _rows(model: type[sections.Section], prefix: str) -> Iterator[tuple[str, str
             yield from _rows(child, where)
 
 
+def parameter_rows(model: type[sections.Section]) -> list[tuple[str, str, str, str]]:
+    """A rule type's keys: (key, kind, default, meaning) each, as the reference gives them."""
+    return [(path, kind, default, meaning) for path, kind, default, meaning in _rows(model, "")]
+
+
 def scenario_reference() -> str:
     """The reference of the scenario format, as Markdown."""
     lines = [HEADER.rstrip("\n")]

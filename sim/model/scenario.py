@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from sim.model.fields import ID_FORM, MAGNITUDE_LIMITS, POINT_FORM
 from sim.model.loader import DEFAULT_DURATION, load_scenario, parse_scenario, scenario_document
-from sim.model.sections import MIN_DURATION_S, MIN_SPEED_MPS, MIN_ZONE_RADIUS_M, RULE_TYPES
+from sim.model.ruletypes import BUILTIN_RULE_TYPES as RULE_TYPES
+from sim.model.sections import MIN_DURATION_S, MIN_SPEED_MPS, MIN_ZONE_RADIUS_M
 from sim.model.sizes import _racetrack_points
 from sim.model.spec import (
     TOP_KEYS,

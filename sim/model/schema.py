@@ -9,6 +9,7 @@ the JSON Schema of the format (``scenario_json_schema``) and its reference
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
@@ -19,6 +20,7 @@ from pydantic import (
     PlainValidator,
     ValidationInfo,
     WithJsonSchema,
+    create_model,
 )
 from pydantic.json_schema import GenerateJsonSchema, NoDefault
 from pydantic_core import core_schema
@@ -28,7 +30,7 @@ from sim.model.places import builtin_centerlines
 from sim.model.schema_flights import FlightModel
 from sim.model.schema_parties import PartyModel
 from sim.model.schema_recorded import RecordedModel
-from sim.model.schema_rules import RuleModel
+from sim.model.schema_rules import RuleModel, rule_model
 from sim.model.sections import (
     ID_SCHEMA,
     MIN_DURATION_S,
@@ -381,6 +383,10 @@ def _known_lanes(lanes: dict[str, LaneModel], info: ValidationInfo) -> dict[str,
     return lanes
 
 
+RULES_MEANING = ("The rules whose breaches are counted: min_separation, lane_discipline, "
+                 "zone_incursion, or a type an installed package adds (deconflict rules).")
+
+
 class ScenarioModel(Section):
     """A scenario of the deconfliction simulator."""
 
@@ -430,12 +436,25 @@ class ScenarioModel(Section):
     zones: Annotated[list[ZoneModel], BeforeValidator(f.items("zones"))] = field(
         None, "Zones the parties declare.", "list")
     rules: Annotated[list[RuleModel], BeforeValidator(f.items("rules"))] = field(
-        None, "The rules whose breaches are counted: min_separation, lane_discipline, "
-              "zone_incursion.", "list")
+        None, RULES_MEANING, "list")
     hotline: HotlineModel = field(None, "The hotline; none: no calls (enabled: false).",
                                   "mapping")
     reported: Annotated[list[ReportedModel], BeforeValidator(f.items("reported rates"))] = field(
         None, "Reported rates to print beside the simulated ones.", "list")
+
+
+@functools.cache
+def scenario_model(plugins: tuple[tuple[str, type[Section]], ...] = ()) -> type[ScenarioModel]:
+    """The scenario's model with the rule types of ``plugins`` (name, parameter model)
+    beside the built-in ones."""
+    if not plugins:
+        return ScenarioModel
+    rules: Any = Annotated[list.__class_getitem__(rule_model(plugins)),
+                           BeforeValidator(f.items("rules"))]
+    model: type[ScenarioModel] = create_model(
+        "ScenarioModel", __base__=ScenarioModel, __doc__=ScenarioModel.__doc__,
+        rules=(rules, field(None, RULES_MEANING, "list")))
+    return model
 
 
 class _SchemaGenerator(GenerateJsonSchema):
@@ -475,25 +494,35 @@ def _or_null(node: dict[str, Any]) -> dict[str, Any]:
             **{k: v for k, v in node.items() if k in ("description", "default")}}
 
 
-def _null_is_default(schema: dict[str, Any]) -> None:
-    """A null reads as the default, where the loader takes it so (a party's null: {})."""
-    models: list[type[Section]] = [ScenarioModel]
+def _null_is_default(schema: dict[str, Any], root: type[Section]) -> None:
+    """A null reads as the default, where the loader takes it so (a party's null: {});
+    a rule's ``type`` is its type's name."""
+    models: list[type[Section]] = [root]
     for model in models:
-        node = schema if model is ScenarioModel else schema["$defs"][model.__name__]
+        node = schema if model is root else schema["$defs"][model.__name__]
         for name, info in model.model_fields.items():
             if info.default is not f.REQUIRED and name not in model.null_refused:
                 node["properties"][name] = _or_null(node["properties"][name])
-        models += [m for _, found in children(model).values() for m in found.values()
-                   if m not in models]
+        for tag, child in (pair for _, found in children(model).values()
+                           for pair in found.items()):
+            types = schema["$defs"][child.__name__]["properties"].get("type", {})
+            if tag is not None and "const" not in types:  # a plugin's type is a plain text
+                types.update({"const": tag, "description": "The rule type. Required."})
+                types.pop("type", None)
+            if child not in models:
+                models.append(child)
     parties = schema["properties"]["parties"]["anyOf"][0]
     parties["additionalProperties"] = _or_null(parties["additionalProperties"])
 
 
-def scenario_json_schema() -> dict[str, Any]:
-    """The JSON Schema of a scenario file (draft 2020-12), made from the models."""
-    schema = ScenarioModel.model_json_schema(schema_generator=_SchemaGenerator)
+def scenario_json_schema(plugins: tuple[tuple[str, type[Section]], ...] = ()
+                         ) -> dict[str, Any]:
+    """The JSON Schema of a scenario file (draft 2020-12), made from the models, with the
+    rule types of ``plugins`` (name, parameter model)."""
+    root = scenario_model(plugins)
+    schema = root.model_json_schema(schema_generator=_SchemaGenerator)
     _close_objects(schema)
-    _null_is_default(schema)
+    _null_is_default(schema, root)
     named = schema["$defs"]["CorridorModel"]["properties"]["centerline"]["anyOf"][0]
     named["enum"] = list(builtin_centerlines())
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Union
 
 from pydantic import (
     BeforeValidator,
@@ -16,9 +16,9 @@ from pydantic import (
 )
 
 from sim.model import fields as f
+from sim.model.ruletypes import BUILTIN_RULE_TYPES, known_names
 from sim.model.sections import (
     ID_SCHEMA,
-    RULE_TYPES,
     Flag,
     Ident,
     NonZero,
@@ -42,6 +42,15 @@ def _between(value: Any, info: ValidationInfo) -> tuple[str, str] | None:
     return str(value[0]), str(value[1])
 
 
+PartyPair = Annotated[tuple[str, str] | None, PlainValidator(_between),
+                     WithJsonSchema({"anyOf": [{"type": "array", "items": ID_SCHEMA,
+                                                "minItems": 2, "maxItems": 2},
+                                               {"type": "null"}]})]
+OptionalDistance = Annotated[float | None,
+                             PlainValidator(f.quantity("distance", 0.0, True, True)),
+                             quantity_json("distance", True)]
+
+
 class MinSeparationModel(Section):
     """Two aircraft closer than ``horizontal`` (and, if given, than ``vertical``)."""
 
@@ -49,13 +58,9 @@ class MinSeparationModel(Section):
     id: Ident = field(f.REQUIRED, "Its id, unique among the rules.", "id")
     type: Literal["min_separation"] = field(f.REQUIRED, "The rule type.", "min_separation")
     horizontal: NonZero = field(f.REQUIRED, "The least horizontal separation.", "distance")
-    vertical: Annotated[float | None, PlainValidator(f.quantity("distance", 0.0, True, True)),
-                        quantity_json("distance", True)] = field(
+    vertical: OptionalDistance = field(
         None, "The least vertical separation; none: any altitude counts.", "distance")
-    between: Annotated[tuple[str, str] | None, PlainValidator(_between),
-                       WithJsonSchema({"anyOf": [{"type": "array", "items": ID_SCHEMA,
-                                                  "minItems": 2, "maxItems": 2},
-                                                 {"type": "null"}]})] = field(
+    between: PartyPair = field(
         None, "Only between these two parties; none: any two aircraft of different parties.",
         "two ids")
     complaint: Flag = field(False, "The other side complains of what it saw.", "true or false")
@@ -104,22 +109,44 @@ class ZoneIncursionModel(Section):
     complaint: Flag = field(True, "The other side complains of what it saw.", "true or false")
 
 
-def _rule_item(value: Any) -> Any:
+def _rule_item(value: Any, info: ValidationInfo) -> Any:
     value = f.given(value)
     if not isinstance(value, dict):
         f.fail_here(f.not_mapping(value, "a rule"))
     kind = value.get("type")
-    if kind not in RULE_TYPES:
-        hint = difflib.get_close_matches(str(kind), RULE_TYPES, n=1)
+    context = info.context if isinstance(info.context, Mapping) else {}
+    if kind not in context.get("rule_types", BUILTIN_RULE_TYPES):
+        known = known_names()  # the installed packages are looked at only now
+        hint = difflib.get_close_matches(str(kind), known, n=1)
         suggestion = f"did you mean {hint[0]!r}? " if hint else ""
+        plugins = "" if len(known) > len(BUILTIN_RULE_TYPES) else (
+            " (no installed package adds rule types; see deconflict rules)")
         f.fail([(("type",), f"{f.describe(kind)} is not a rule type; {suggestion}use one of "
-                            f"{', '.join(RULE_TYPES)}")])
+                            f"{', '.join(known)}{plugins}")])
     return value
+
+
+BUILTIN_MODELS: dict[str, type[Section]] = {
+    "min_separation": MinSeparationModel, "lane_discipline": LaneDisciplineModel,
+    "zone_incursion": ZoneIncursionModel}
+
+
+def _kind(value: Any) -> Any:
+    return value.get("type") if isinstance(value, dict) else None
 
 
 RuleModel = Annotated[
     Annotated[MinSeparationModel, Tag("min_separation")]
     | Annotated[LaneDisciplineModel, Tag("lane_discipline")]
     | Annotated[ZoneIncursionModel, Tag("zone_incursion")],
-    Discriminator(lambda v: v.get("type") if isinstance(v, dict) else None),
+    Discriminator(_kind),
     BeforeValidator(_rule_item)]
+
+
+def rule_model(plugins: tuple[tuple[str, type[Section]], ...]) -> Any:
+    """``RuleModel`` with the types of ``plugins`` (name, parameter model) beside the
+    built-in ones, chosen by the rule's ``type``."""
+    members = tuple(Annotated[model, Tag(name)]
+                    for name, model in (*BUILTIN_MODELS.items(), *plugins))
+    union: Any = Union.__getitem__(members)  # built at run time from what is installed
+    return Annotated[union, Discriminator(_kind), BeforeValidator(_rule_item)]

@@ -11,7 +11,15 @@ import typing
 from collections.abc import Mapping
 from typing import Annotated, Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    Tag,
+    WithJsonSchema,
+    model_validator,
+)
 
 from sim.model import fields as f
 from sim.model.spec import Point
@@ -20,7 +28,6 @@ from sim.model.units import EXAMPLES, Kind, quantity_pattern
 MIN_DURATION_S = 1.0
 MIN_ZONE_RADIUS_M = 1.0  # a circle is drawn as a polygon: below this it is no shape at all
 MIN_SPEED_MPS = 0.1
-RULE_TYPES = ("min_separation", "lane_discipline", "zone_incursion")
 
 
 def quantity_schema(kind: Kind) -> dict[str, Any]:
@@ -254,7 +261,12 @@ def _sections(annotation: Any) -> dict[Any, type[Section]]:
     if isinstance(annotation, type) and issubclass(annotation, Section):
         return {None: annotation}
     if typing.get_origin(annotation) in (typing.Union, types.UnionType):
-        members = [_bare(a) for a in typing.get_args(annotation)]
-        return {typing.get_args(m.model_fields["type"].annotation)[0]: m for m in members
-                if isinstance(m, type) and issubclass(m, Section)}
+        return {_tag(a): _bare(a) for a in typing.get_args(annotation)
+                if isinstance(_bare(a), type) and issubclass(_bare(a), Section)}
     return {}
+
+
+def _tag(member: Any) -> Any:
+    """The ``type`` a member of a union of rules stands for: its Tag."""
+    tags = [m.tag for m in getattr(member, "__metadata__", ()) if isinstance(m, Tag)]
+    return tags[0] if tags else None

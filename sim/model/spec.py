@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 import yaml
 
@@ -303,7 +303,19 @@ class ZoneIncursionSpec:
     type: str = "zone_incursion"
 
 
-RuleSpec = MinSeparationSpec | LaneDisciplineSpec | ZoneIncursionSpec
+class PluginRuleSpec(Protocol):
+    """A rule of a type an installed package adds: its validated parameters
+    (``sim.rules.RuleParameters``), SI values under the keys the file wrote."""
+
+    @property
+    def id(self) -> str: ...  # noqa: D102
+    @property
+    def type(self) -> str: ...  # noqa: D102
+    @property
+    def complaint(self) -> bool: ...  # noqa: D102
+
+
+RuleSpec = MinSeparationSpec | LaneDisciplineSpec | ZoneIncursionSpec | PluginRuleSpec
 
 
 @dataclass(frozen=True, slots=True)

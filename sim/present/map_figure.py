@@ -105,7 +105,8 @@ def corridor_map(ax: Axes, geography: Geography, rules: Sequence[RuleSpec],
         mine = [e for e in episodes if e.rule == rule.id]
         if not mine:
             continue
-        marker = {"min_separation": "^", "lane_discipline": "o", "zone_incursion": "s"}[rule.type]
+        marker = {"min_separation": "^", "lane_discipline": "o",
+                  "zone_incursion": "s"}.get(rule.type, "D")  # a plugin's rule: diamonds
         size = 10 if rule.id == widest else 36
         ax.scatter([e.lon for e in mine], [e.lat for e in mine], s=size, marker=marker,
                    color=rule_color[rule.id], edgecolors="white", linewidths=0.4,

@@ -160,11 +160,13 @@ def violations_per_day(ax: Axes, episodes: Sequence[Episode], rule: RuleSpec,
     widths = np.diff(edges) / DAY
     colors = party_colors(parties)
     mine = [e for e in episodes if e.rule == rule.id]
-    shown = parties if rule.type != "min_separation" or len(parties) != 2 else parties[:1]
+    # A rule of pairs (each episode involves both of two parties) is drawn once.
+    pairs = rule.type == "min_separation" or bool(mine) and all(e.other_aircraft for e in mine)
+    shown = parties if not pairs or len(parties) != 2 else parties[:1]
     for party in shown:
         starts = np.array([e.start_s for e in mine if e.involves(party)], float)
         counts, _ = np.histogram(starts, bins=edges)
-        both = len(shown) == 1 and rule.type == "min_separation"
+        both = len(shown) == 1 and pairs
         color = "#34495e" if both else colors.get(party, "#555555")
         ax.step(np.append(edges[:-1] / DAY, edges[-1] / DAY), np.append(counts / widths,
                 (counts / widths)[-1:]), where="post", color=color, lw=1.6,

@@ -147,7 +147,7 @@ def _headline(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> str:
             f'<div class="value">{b["encounters"]:,}</div><div class="what">'
             f'{b["per_day"]:.3f} a day</div></div>')
     hours = sum(v["total_s"] for k, v in stats["time_in_violation"].items()
-                if stats["rates"][k]["type"] != "min_separation") / HOUR
+                if stats["rates"][k]["type"] in ("lane_discipline", "zone_incursion")) / HOUR
     cards.append(f'<div class="card"><div class="what">hours in lane and zone violation'
                  f'</div><div class="value">{hours:,.1f}</div></div>')
     return '<div class="headline">' + "".join(cards) + "</div>"
