@@ -30,7 +30,8 @@ from sim.detect.world import (
 )
 from sim.model.limits import LimitExceeded
 from sim.model.records import RECEIVED, Episode
-from sim.model.ruletypes import BUILTIN_RULE_TYPES, PluginError, RuleType, installed, plugin
+from sim.model import ruletypes
+from sim.model.ruletypes import BUILTIN_RULE_TYPES, PluginError, RuleType
 from sim.model.scenario import LaneDisciplineSpec, MinSeparationSpec, RuleSpec, ZoneIncursionSpec
 from sim.model.schema_rules import BUILTIN_MODELS
 
@@ -133,15 +134,15 @@ BUILTIN: dict[str, RuleType] = {
 def rule_type(name: str) -> RuleType:
     """The rule type ``name``: built in, or an installed package's (imported now). Raises
     KeyError when there is none, PluginError for a plugin at fault."""
-    return BUILTIN[name] if name in BUILTIN else plugin(name)
+    return BUILTIN[name] if name in BUILTIN else ruletypes.plugin(name)
 
 
 def rule_types() -> tuple[list[RuleType], list[PluginError]]:
     """Every rule type there is, built in and installed, and the plugins that fail."""
     found, broken = list(BUILTIN.values()), []
-    for name in sorted({p.name for p in installed()}):
+    for name in sorted({p.name for p in ruletypes.installed()}):
         try:
-            found.append(plugin(name))
+            found.append(ruletypes.plugin(name))
         except PluginError as exc:
             broken.append(exc)
     return found, broken

@@ -2,8 +2,9 @@
 3 NM and 3,000 ft of each other, but not stay that close for more than 3 minutes.
 
 Reported by the Wall Street Journal (9 Jan 2017) as the working rule between the
-coalition's and Russia's aircraft over Syria (fact ``rule_of_threes_wsj`` of the
-simulator's ``seeds/facts.yaml``). A violation is the stretch of a close approach that
+coalition's and Russia's aircraft over Syria (facts ``rule_of_threes_horizontal_wsj``,
+``rule_of_threes_vertical_wsj`` and ``rule_of_threes_duration_wsj`` of the simulator's
+``seeds/facts.yaml``). A violation is the stretch of a close approach that
 lasts beyond the allowed dwell: its episode starts when the allowed time runs out and ends
 with the close approach. A close approach of exactly the dwell, or shorter, is no
 violation.
