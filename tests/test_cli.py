@@ -577,10 +577,9 @@ def test_console_script_on_path_runs_validate(scenario, tmp_path):
 def test_schema_prints_the_shipped_json_schema_and_it_checks_scenarios(capsys, tmp_path):
     import jsonschema
 
-    from sim.model.scenario import parse_yaml  # dates stay text, as in YAML 1.2 editors
-
     from sim.detect.rules import rule_types
     from sim.model.ruletypes import installed
+    from sim.model.scenario import parse_yaml  # dates stay text, as in YAML 1.2 editors
     from sim.model.schema import scenario_json_schema
 
     code, out, err = cli(capsys, "schema")

@@ -28,9 +28,9 @@ from sim.detect.world import (
     separation_reach,
     separation_stats,
 )
+from sim.model import ruletypes
 from sim.model.limits import LimitExceeded
 from sim.model.records import RECEIVED, Episode
-from sim.model import ruletypes
 from sim.model.ruletypes import BUILTIN_RULE_TYPES, PluginError, RuleType
 from sim.model.scenario import LaneDisciplineSpec, MinSeparationSpec, RuleSpec, ZoneIncursionSpec
 from sim.model.schema_rules import BUILTIN_MODELS
