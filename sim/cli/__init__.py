@@ -3,8 +3,8 @@
 One module per command, each with its options (``add_parser``) and what it does
 (``handle``): ``run``, ``calibrate``, ``compare``, ``plot``, ``report``, ``sweep``,
 ``validate``, ``schema`` and ``rules``; ``core`` holds what they share (exit codes, usage
-errors, ``--limit``, loading a scenario, SIGTERM, the messages of a failed command). Here the parser is put
-together and ``main`` runs it.
+errors, ``--limit``, loading a scenario, SIGTERM, the messages of a failed command). Here
+the parser is put together and ``main`` runs it.
 """
 
 from __future__ import annotations
