@@ -17,7 +17,8 @@ from sim.model.units import FOOT, MINUTE
 
 # The top-level keys of a scenario, in the order the resolved scenario is written in.
 TOP_KEYS = ("name", "description", "seed", "duration", "start", "frame", "places", "corridor",
-            "lanes", "parties", "flights", "recorded", "zones", "rules", "hotline", "reported")
+            "lanes", "parties", "flights", "recorded", "zones", "interference", "rules", "hotline",
+            "reported")
 WORK_AREA_PREFIX = "work."  # the ids of generated work areas (sim.traffic.workareas)
 
 # ---------------------------------------------------------------------------- errors
@@ -272,6 +273,62 @@ class ZoneSpec:
     declare: bool
 
 
+# The aircraft classes an interference area may target, by aircraft type (a type not listed
+# is neither a drone nor a fighter; an area may also name types themselves).
+AIRCRAFT_CLASSES: dict[str, frozenset[str]] = {
+    "drone": frozenset({"MQ-9", "MQ-1", "RQ-4", "RQ-170", "Orlan-10", "Forpost"}),
+    "fighter": frozenset({"F-15E", "F-16", "F-22", "F-35", "Su-35", "Su-30", "Su-34", "Su-27",
+                          "MiG-29"}),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class NavigationEffect:
+    """Degraded navigation inside an interference area: each crossing of a targeted aircraft
+    is, with ``probability``, flown displaced sideways by an offset drawn from
+    ``offset_m`` (a [low, high] magnitude, uniform, to the left or right at even odds)."""
+
+    offset_m: tuple[float, float]
+    probability: float = 1.0
+
+
+@dataclass(frozen=True, slots=True)
+class DroneEffect:
+    """Drones crossing an active area: each crossing aborts the mission (the drone flies
+    home) with probability ``abort``, or loses the drone (its flight ends) with ``lost``."""
+
+    abort: float
+    lost: float
+
+
+@dataclass(frozen=True, slots=True)
+class HotlineEffect:
+    """The hotline while an interference window is active: each item's loss probability
+    and its latency (replacing the hotline's own; None: unchanged)."""
+
+    loss: float | None
+    latency_s: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class InterferenceSpec:
+    """A jamming area of ``owner``: whom it targets (parties and, if given, aircraft classes
+    or types), where (an area between a floor and a ceiling), when (its active windows) and
+    what it does."""
+
+    id: str
+    owner: str
+    parties: tuple[str, ...]  # the parties targeted
+    aircraft: tuple[str, ...]  # classes (AIRCRAFT_CLASSES) or types; (): every aircraft
+    area: PolygonArea | CircleArea
+    floor_m: float
+    ceiling_m: float  # math.inf: no ceiling
+    windows_s: tuple[tuple[float, float], ...]  # (start, end), sorted, disjoint
+    navigation: NavigationEffect | None = None
+    drones: DroneEffect | None = None
+    hotline: HotlineEffect | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class MinSeparationSpec:
     """Two aircraft closer than ``horizontal_m`` (and, if given, than ``vertical_m``)."""
@@ -366,6 +423,7 @@ class Scenario:
     resolved: Mapping[str, Any] = field(repr=False)
     reported: tuple[Reported, ...] = ()
     recorded: tuple[RecordedSpec, ...] = ()
+    interference: tuple[InterferenceSpec, ...] = ()  # jamming areas (issue 20)
     # The resource limits it was checked against, and that the run enforces (not part of
     # the scenario: they do not change its outputs, only whether it is allowed to run).
     limits: Limits = field(default=DEFAULT_LIMITS, compare=False, repr=False)
