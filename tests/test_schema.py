@@ -75,7 +75,8 @@ def test_every_key_is_in_the_reference() -> None:
     for key in ("`flights[].speed`", "`parties.<party>.deviations.drift.length`",
                 "`hotline.adhoc.delay`", "`rules[] (type: lane_discipline).tolerance`",
                 "`zones[].area.circle.radius`", "`reported[].per_day`",
-                "`flights[].climb_rate`", "`flights[].descent_rate`"):
+                "`flights[].climb_rate`", "`flights[].descent_rate`",
+                "`interference[].targets.aircraft`", "`interference[].navigation.offset`"):
         assert key in reference
 
 
@@ -124,6 +125,17 @@ HOSTILE: dict[str, Any] = {
         {"id": "Z2", "party": "red", "area": {"circle": {"center": [40.1, 35.3],
                                                          "radius": "15 nmi"}}},
     ],
+    "interference": [
+        {"id": "EW1", "owner": "red", "targets": {"parties": ["blue", "grey"],
+                                                 "aircraft": ["drone", "F-16"]},
+         "area": {"polygon": ["raqqa", [39.3, 36.2], {"x": "1 km", "y": "2 km"}]},
+         "floor": "FL050", "active": [["2 h", "8 h"], ["1 d", "30 h"]],
+         "navigation": {"offset": "2 km"}, "drones": {"lost": 0.1}, "hotline": {"latency": "2 h"}},
+        {"id": "EW2", "owner": "blue", "targets": {"parties": ["red"]}, "active": ["0 s", "1 h"],
+         "area": {"circle": {"center": "pt", "radius": "40 km"}}, "ceiling": "FL300",
+         "navigation": {"offset": ["0.5 km", "3 km"], "probability": 0.5},
+         "hotline": {"loss": 0.5, "latency": None}},
+    ],
     "rules": [
         {"id": "lanes", "type": "lane_discipline"},
         {"id": "los", "type": "min_separation", "horizontal": "5 nmi", "vertical": "1000 ft",
@@ -162,6 +174,14 @@ def test_the_resolved_scenario_validates_too(validator) -> None:
     (("rules", 1, "type"), "min_seperation"),
     (("parties", "red", "compliance"), 1.5),
     (("hotline", "latncy"), "1 h"),
+    (("interference", 0, "cieling"), "FL300"),
+    (("interference", 0, "targets"), {"aircraft": ["drone"]}),
+    (("interference", 0, "targets", "parties"), []),
+    (("interference", 1, "active"), "2 h"),
+    (("interference", 1, "active"), [["1 d", "2 d", "3 d"]]),
+    (("interference", 0, "navigation", "offset"), "3 min"),
+    (("interference", 0, "drones", "abort"), 1.5),
+    (("interference", 1, "hotline", "latency"), 30),
 ])
 def test_the_schema_refuses_what_the_loader_refuses(path: tuple[Any, ...], value: Any,
                                                      validator) -> None:

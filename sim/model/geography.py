@@ -193,7 +193,8 @@ def build_geography(scenario: Scenario) -> Geography:
 
     Raises:
         ScenarioError: geometry that cannot be flown or tested (self-intersecting or
-            zero-area polygons, points that do not project, lanes that vanish).
+            zero-area polygons of zones and interference areas, points that do not
+            project, lanes that vanish).
     """
     frame = frame_of(scenario)
     problems: list[Problem] = []
@@ -246,31 +247,39 @@ def build_geography(scenario: Scenario) -> Geography:
                     continue
                 lanes.append(LaneGeometry(lane, geometry))
 
-    zones = []
-    for i, zone in enumerate(scenario.zones):
-        where = f"zones[{i}].area"
-        if isinstance(zone.area, PolygonArea):
-            ring = xy(zone.area.points, f"{where}.polygon")
+    def area(shape: PolygonArea | CircleArea, where: str
+             ) -> tuple[np.ndarray | None, tuple[float, float] | None, float | None,
+                        Polygon] | None:
+        """An area in the frame (its closed ring, or its centre and radius, and its shape),
+        or None when it is in error (the problem is recorded)."""
+        if isinstance(shape, PolygonArea):
+            ring = xy(shape.points, f"{where}.polygon")
             if not np.all(np.isfinite(ring)):
-                continue
-            shape = Polygon(ring)
-            if not shape.is_valid or shape.area <= 0.0:
-                reason = explain_validity(shape) if not shape.is_valid else "zero area"
+                return None
+            polygon = Polygon(ring)
+            if not polygon.is_valid or polygon.area <= 0.0:
+                reason = explain_validity(polygon) if not polygon.is_valid else "zero area"
                 problems.append(Problem(file, f"{where}.polygon", f"not a simple polygon "
                                         f"({reason}); list the corners in order around the "
                                         "area, without crossing edges"))
-                continue
-            closed = np.vstack([ring, ring[:1]])
-            zones.append(ZoneGeometry(zone, closed, None, None, shape))
-        else:
-            assert isinstance(zone.area, CircleArea)
-            cx, cy = resolve_point(zone.area.center, scenario, frame)
-            if not (math.isfinite(cx) and math.isfinite(cy)):
-                problems.append(Problem(file, f"{where}.circle.center", "the centre does not "
-                                        "project into the frame; move frame.center"))
-                continue
-            shape = shapely.Point(cx, cy).buffer(zone.area.radius_m, quad_segs=32)
-            zones.append(ZoneGeometry(zone, None, (cx, cy), zone.area.radius_m, shape))
+                return None
+            return np.vstack([ring, ring[:1]]), None, None, polygon
+        cx, cy = resolve_point(shape.center, scenario, frame)
+        if not (math.isfinite(cx) and math.isfinite(cy)):
+            problems.append(Problem(file, f"{where}.circle.center", "the centre does not "
+                                    "project into the frame; move frame.center"))
+            return None
+        circle = shapely.Point(cx, cy).buffer(shape.radius_m, quad_segs=32)
+        return None, (cx, cy), shape.radius_m, circle
+
+    zones = []
+    for i, zone in enumerate(scenario.zones):
+        resolved = area(zone.area, f"zones[{i}].area")
+        if resolved is not None:
+            zones.append(ZoneGeometry(zone, *resolved))
+    # Interference areas get the same checks (their geometry is the engine's to make).
+    for i, jammer in enumerate(scenario.interference):
+        area(jammer.area, f"interference[{i}].area")
 
     routes = {f.id: xy(f.route, f"flights[{i}].route") for i, f in enumerate(scenario.flights)}
     if problems:

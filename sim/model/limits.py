@@ -45,7 +45,7 @@ LIMITS: dict[str, str] = {
                "at load, the real one as they are made)",
     "waypoints": "route points of all flights together, generated sorties' included "
                  "(about 0.7 kB of memory each)",
-    "zone_vertices": "vertices of all zone outlines together",
+    "zone_vertices": "vertices of all zone and interference area outlines together",
     "hotline_calls": "hotline calls in a run (the call schedule is also the planning cycle)",
     "declarations": "zone declarations passed on the hotline in a run",
     "pairs": "leg pairs a separation rule's broad phase hands to the exact solver (dense "

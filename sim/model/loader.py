@@ -30,6 +30,7 @@ from sim.model import schema as s
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.places import builtin_places
 from sim.model.ruletypes import BUILTIN_RULE_TYPES
+from sim.model.schema_interference import interference_specs, known_aircraft
 from sim.model.schema_recorded import recorded_specs
 from sim.model.sizes import size_problems
 from sim.model.spec import (
@@ -65,8 +66,8 @@ from sim.model.yamlio import apply_override, key_path, read_yaml
 
 DEFAULT_DURATION = "1 d"
 READING_ORDER = ("name", "description", "seed", "duration", "start", "places", "corridor",
-                 "frame", "parties", "lanes", "flights", "recorded", "zones", "rules", "hotline",
-                 "reported")
+                 "frame", "parties", "lanes", "flights", "recorded", "zones", "interference",
+                 "rules", "hotline", "reported")
 HOTLINE_OFF: dict[str, Any] = {"enabled": False, "first_call": "6 h", "interval": "24 h",
                                "pattern": ["0 s"], "latency": "30 min", "loss": 0.0,
                                "adhoc": {"probability": 0.0, "delay": "1 h"}}
@@ -296,8 +297,8 @@ def _plugin_named(top: dict[str, Any], plugins: Sequence[ruletypes.RuleType],
 
 
 def _context(top: dict[str, Any], rule_types: tuple[str, ...]) -> dict[str, Any]:
-    """What validators need from other sections: the names of places and parties, the
-    rule types and the rules' ids (the lanes are added as they are validated)."""
+    """What validators need from other sections: the names of places, parties and aircraft
+    types, the rule types and the rules' ids (the lanes are added as they are validated)."""
     raw_places, raw_parties = top.get("places"), top["parties"]
     places = raw_places if isinstance(raw_places, dict) else {}
     parties = raw_parties if isinstance(raw_parties, dict) else {}
@@ -307,6 +308,7 @@ def _context(top: dict[str, Any], rule_types: tuple[str, ...]) -> dict[str, Any]
         "parties": [p for p, v in parties.items()
                     if f.id_problem(p) is None and isinstance(v, dict)],
         "rule_types": rule_types,
+        "aircraft_types": known_aircraft(parties),
     }
     raw_rules = top.get("rules")
     rules = raw_rules if isinstance(raw_rules, list) else []
@@ -322,7 +324,8 @@ def _cross_checks(top: dict[str, Any], context: Mapping[str, Any], file: str
     """Checks that span sections, on the document itself so that they are made even where
     another part of it is in error: unique ids, lanes and their corridor."""
     problems: list[Problem] = []
-    for section, what in (("flights", "flight"), ("zones", "zone"), ("rules", "rule")):
+    for section, what in (("flights", "flight"), ("zones", "zone"),
+                          ("interference", "interference area"), ("rules", "rule")):
         seen: dict[str, str] = {}
         items = top.get(section)
         for i, item in enumerate(items if isinstance(items, list) else []):
@@ -526,6 +529,8 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
         recorded=recorded_specs(m.recorded or [], top.get("recorded") or [],
                                 context["base"]),
         zones=tuple(zones), rules=tuple(rules),
+        interference=interference_specs(m.interference or [], top.get("interference") or [],
+                                        top["duration"], m.duration),
         hotline=HotlineSpec(hotline.enabled, hotline.first_call, hotline.interval,
                             hotline.latency, hotline.loss, hotline.pattern, adhoc.probability,
                             adhoc.delay),

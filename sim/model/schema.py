@@ -16,7 +16,6 @@ from typing import Annotated, Any, Literal
 from pydantic import (
     AfterValidator,
     BeforeValidator,
-    ConfigDict,
     PlainValidator,
     ValidationInfo,
     WithJsonSchema,
@@ -27,14 +26,15 @@ from pydantic_core import core_schema
 
 from sim.model import fields as f
 from sim.model.places import builtin_centerlines
+from sim.model.schema_areas import AreaModel, validate_ceiling, window_problems, with_floor
 from sim.model.schema_flights import FlightModel
+from sim.model.schema_interference import InterferenceModel
 from sim.model.schema_parties import PartyModel
 from sim.model.schema_recorded import RecordedModel
 from sim.model.schema_rules import RuleModel, rule_model
 from sim.model.sections import (
     ID_SCHEMA,
     MIN_DURATION_S,
-    MIN_ZONE_RADIUS_M,
     POINT_SCHEMA,
     AdhocProbability,
     Altitude,
@@ -43,17 +43,14 @@ from sim.model.sections import (
     Flag,
     NonZero,
     PartyRef,
-    PointValue,
     Probability,
     Section,
     children,
     field,
-    points_json,
     quantity_json,
     quantity_schema,
 )
 from sim.model.spec import Lane, Point
-from sim.model.units import QuantityError, parse_quantity
 
 # ---------------------------------------------------------------------------- frame, corridor
 
@@ -130,66 +127,6 @@ class LaneModel(Section):
 # ---------------------------------------------------------------------------- flights, zones
 
 
-def _radius(value: Any) -> float:
-    radius = f.quantity("distance", 0.0, strict=True)(value)
-    if radius is not None and radius < MIN_ZONE_RADIUS_M:
-        f.fail_here(f"{value!r} is smaller than the smallest zone this tool draws (1 m); write "
-                    "a radius such as \"15 nmi\"")
-    return float(radius or 0.0)
-
-
-class CircleModel(Section):
-    """A circular zone area."""
-
-    what = "a circle"
-    center: PointValue = field(f.REQUIRED, "Its centre.", "point")
-    radius: Annotated[float, PlainValidator(_radius), quantity_json("distance")] = field(
-        f.REQUIRED, "Its radius, at least 1 m.", "distance")
-
-
-_AREA_FORM = ('write area: {polygon: [point, point, point, ...]} or '
-              'area: {circle: {center: point, radius: "15 nmi"}}')
-
-
-class AreaModel(Section):
-    """A zone's area: a polygon (closing itself) or a circle, exactly one of them."""
-
-    what = "an area"
-    unfilled = frozenset({"polygon", "circle"})
-    model_config = ConfigDict(json_schema_extra={"minProperties": 1, "maxProperties": 1})
-    polygon: Annotated[tuple[Point, ...] | None, PlainValidator(f.points(3, "a polygon")),
-                       points_json(3)] = field(None, "Its corners, at least 3.", "points")
-    circle: CircleModel | None = field(None, "A circle.", "mapping")
-
-    @classmethod
-    def _check_shape(cls, data: Any) -> None:
-        if not isinstance(data, dict) or len(data) != 1 or next(iter(data)) not in (
-                "polygon", "circle"):
-            f.fail_here(f"expected a polygon or a circle; {_AREA_FORM}")
-        if "circle" in data and data["circle"] is None:  # not "no circle": a circle of nothing
-            f.fail([(("circle",), f.not_mapping(None, CircleModel.what))])
-
-
-class Beside:
-    """A value with the one it is checked against (a zone's ceiling with its floor)."""
-
-    __slots__ = ("other", "value")
-
-    def __init__(self, value: Any, other: Any) -> None:
-        self.value = value
-        self.other = other
-
-
-def _ceiling(value: Any, info: ValidationInfo) -> float | None:
-    floor_text = value.other if isinstance(value, Beside) else None
-    raw = value.value if isinstance(value, Beside) else value
-    ceiling = f.quantity("altitude", optional=True)(raw)
-    floor = info.data.get("floor")
-    if ceiling is not None and floor is not None and ceiling <= floor:
-        f.fail_here(f"{raw!r} is not above the floor {floor_text!r}; the ceiling must be higher")
-    return ceiling
-
-
 _ACTIVE_FORM = 'write active: ["2 h", "8 h"] (start and end, from the scenario\'s start)'
 
 
@@ -197,18 +134,10 @@ def _active(value: Any) -> tuple[float, float] | None:
     value = f.given(value)
     if value is None:
         return None  # the whole run: filled in by the loader, which knows the duration
-    if not isinstance(value, list) or len(value) != 2:
-        f.fail_here(f"expected a start and an end; {_ACTIVE_FORM}")
-    times = []
-    for i, text in enumerate(value):
-        try:
-            times.append(parse_quantity(text, "duration").si)
-        except QuantityError as exc:
-            f.fail([((i,), str(exc))])
-    if times[0] < 0 or times[1] <= times[0]:
-        f.fail_here(f"the window {value!r} must start at or after 0 s and end after it starts; "
-                    f"{_ACTIVE_FORM}")
-    return times[0], times[1]
+    window, found = window_problems(value, _ACTIVE_FORM)
+    if window is None:
+        f.fail(found)
+    return window
 
 
 class ZoneModel(Section):
@@ -221,7 +150,7 @@ class ZoneModel(Section):
     area: AreaModel = field(f.REQUIRED, "Its area: {polygon: [...]} or {circle: {center, "
                                         "radius}}.", "mapping")
     floor: Altitude = field("0 ft", "Its floor.", "altitude")
-    ceiling: Annotated[float | None, PlainValidator(_ceiling),
+    ceiling: Annotated[float | None, PlainValidator(validate_ceiling),
                        quantity_json("altitude", True)] = field(
         None, "Its ceiling, above the floor; none: no ceiling.", "altitude")
     active: Annotated[tuple[float, float] | None, PlainValidator(_active), WithJsonSchema(
@@ -232,10 +161,7 @@ class ZoneModel(Section):
 
     @classmethod
     def _refine(cls, data: dict[str, Any]) -> dict[str, Any]:
-        if "ceiling" in data:
-            data = dict(data)
-            data["ceiling"] = Beside(data["ceiling"], data.get("floor"))
-        return data
+        return with_floor(data)
 
 
 # ---------------------------------------------------------------------------- the rest
@@ -435,6 +361,10 @@ class ScenarioModel(Section):
               "through its reports.", "list")
     zones: Annotated[list[ZoneModel], BeforeValidator(f.items("zones"))] = field(
         None, "Zones the parties declare.", "list")
+    interference: Annotated[list[InterferenceModel],
+                            BeforeValidator(f.items("interference areas"))] = field(
+        None, "Jamming areas: whom each targets, where, when, and what it does to their "
+              "navigation, their drones and the hotline.", "list")
     rules: Annotated[list[RuleModel], BeforeValidator(f.items("rules"))] = field(
         None, RULES_MEANING, "list")
     hotline: HotlineModel = field(None, "The hotline; none: no calls (enabled: false).",

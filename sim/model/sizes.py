@@ -13,7 +13,7 @@ from sim.model.spec import Party, PolygonArea, Problem, Scenario
 def size_problems(scenario: Scenario, top: Mapping[str, Any], limits: Limits
                     ) -> list[Problem]:
     """Refuse, before anything is run, a scenario that asks for more hotline calls,
-    flights, waypoints or zone vertices than the limits allow."""
+    flights, waypoints or zone (and interference area) vertices than the limits allow."""
     problems: list[Problem] = []
     file, duration_s, parties = scenario.file, scenario.duration_s, scenario.parties
     hotline, zones = scenario.hotline, scenario.zones
@@ -63,6 +63,14 @@ def size_problems(scenario: Scenario, top: Mapping[str, Any], limits: Limits
         problems.append(Problem(file, "zones", (
             f"the zones' outlines have {vertices:,} vertices in all, more than the limit of "
             f"{limits.zone_vertices:,}; simplify them (or raise the limit with "
+            "--limit zone_vertices=N)")))
+    jammed = sum(len(x.area.points) for x in scenario.interference
+                 if isinstance(x.area, PolygonArea))
+    if vertices <= limits.zone_vertices < vertices + jammed:
+        problems.append(Problem(file, "interference", (
+            f"the interference areas' outlines have {jammed:,} vertices ({vertices + jammed:,} "
+            f"with the zones'), more than the limit of {limits.zone_vertices:,} for all "
+            "outlines together; simplify them (or raise the limit with "
             "--limit zone_vertices=N)")))
     return problems
 
