@@ -137,7 +137,7 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     if not isinstance(top, dict):
         raise ScenarioError([Problem(file, "", f.not_mapping(top, "a scenario"))])
     _fill_top(top, default_name)
-    plugins = _plugins(top)
+    plugins = ruletypes.document_plugins(top)
     root = s.scenario_model(tuple((p.name, p.parameters) for p in plugins))
     fill_defaults(root, top)
     context = _context(top, BUILTIN_RULE_TYPES + tuple(p.name for p in plugins))
@@ -148,8 +148,9 @@ def parse_scenario(document: Any, file: str = "<scenario>", default_name: str = 
     try:
         model = root.model_validate(top, context=context)
     except ValidationError as exc:
-        problems = _plugin_named(top, plugins, _problems(exc, file, context["rule_types"]),
-                                 file) + problems
+        problems = ruletypes.plugin_named(top, plugins, _problems(exc, file,
+                                                                  context["rule_types"]),
+                                          file) + problems
         problems += _none_left(top, problems, file) + _zero_weights(top, problems, file)
         unread = _broken_rules(top, context, problems, file)
         # A reported rate is read up to its first key in error: the rest is not reported on.
@@ -253,47 +254,6 @@ def _slug(text: str) -> str:
 
 
 # ---------------------------------------------------------------------------- across sections
-
-
-def _plugins(top: dict[str, Any]) -> tuple[ruletypes.RuleType, ...]:
-    """The rule types of installed packages that the document's rules name, imported (a
-    type no package provides is left for the validation to report)."""
-    rules = top.get("rules")
-    wanted: dict[str, str] = {}  # type -> the id of the first rule of it
-    for rule in rules if isinstance(rules, list) else []:
-        kind = rule.get("type") if isinstance(rule, dict) else None
-        if isinstance(kind, str) and kind not in BUILTIN_RULE_TYPES:
-            wanted.setdefault(kind, str(rule.get("id")))
-    found = []
-    for kind, rule_id in sorted(wanted.items()):
-        try:
-            found.append(ruletypes.plugin(kind))
-        except KeyError:
-            continue
-        except ruletypes.PluginError as exc:
-            raise ruletypes.PluginError(exc.plugin, exc.message, rule_id) from exc
-    return tuple(found)
-
-
-def _plugin_named(top: dict[str, Any], plugins: Sequence[ruletypes.RuleType],
-                  problems: list[Problem], file: str) -> list[Problem]:
-    """A problem in a plugin's rule names the rule and the plugin whose parameters it
-    breaks."""
-    if not plugins:
-        return problems
-    source = {p.name: p.source for p in plugins}
-    rules = top["rules"]
-    out = []
-    for problem in problems:
-        at = re.match(r"rules\[(\d+)\]", problem.path)
-        rule = rules[int(at[1])] if at and int(at[1]) < len(rules) else None
-        if isinstance(rule, dict) and rule.get("type") in source:
-            ident = rule.get("id")
-            named = f"rule {ident!r}" if isinstance(ident, str) else "a rule"
-            problem = Problem(file, problem.path, f"{problem.message} ({named} of type "
-                              f"{rule['type']}, from {source[rule['type']]})")
-        out.append(problem)
-    return out
 
 
 def _context(top: dict[str, Any], rule_types: tuple[str, ...]) -> dict[str, Any]:

@@ -12,12 +12,14 @@ scenarios that use it.
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from sim.model import fields as f
 from sim.model.sections import Flag, Ident, Section, field
+from sim.model.spec import Problem
 
 if TYPE_CHECKING:  # records needs the loader, which needs this module
     from sim.model.records import Episode
@@ -139,6 +141,47 @@ def plugin(name: str) -> RuleType:
     if not issubclass(loaded.parameters, RuleParameters):
         raise PluginError(point.source, "its parameters are not a sim.rules.RuleParameters")
     return RuleType(loaded.name, loaded.parameters, loaded.detect, point.source)
+
+
+def document_plugins(top: dict[str, Any]) -> tuple[RuleType, ...]:
+    """The rule types of installed packages that the document's rules name, imported (a
+    type no package provides is left for the validation to report)."""
+    rules = top.get("rules")
+    wanted: dict[str, str] = {}  # type -> the id of the first rule of it
+    for rule in rules if isinstance(rules, list) else []:
+        kind = rule.get("type") if isinstance(rule, dict) else None
+        if isinstance(kind, str) and kind not in BUILTIN_RULE_TYPES:
+            wanted.setdefault(kind, str(rule.get("id")))
+    found = []
+    for kind, rule_id in sorted(wanted.items()):
+        try:
+            found.append(plugin(kind))
+        except KeyError:
+            continue
+        except PluginError as exc:
+            raise PluginError(exc.plugin, exc.message, rule_id) from exc
+    return tuple(found)
+
+
+def plugin_named(top: dict[str, Any], plugins: Sequence[RuleType],
+                  problems: list[Problem], file: str) -> list[Problem]:
+    """A problem in a plugin's rule names the rule and the plugin whose parameters it
+    breaks."""
+    if not plugins:
+        return problems
+    source = {p.name: p.source for p in plugins}
+    rules = top["rules"]
+    out = []
+    for problem in problems:
+        at = re.match(r"rules\[(\d+)\]", problem.path)
+        rule = rules[int(at[1])] if at and int(at[1]) < len(rules) else None
+        if isinstance(rule, dict) and rule.get("type") in source:
+            ident = rule.get("id")
+            named = f"rule {ident!r}" if isinstance(ident, str) else "a rule"
+            problem = Problem(file, problem.path, f"{problem.message} ({named} of type "
+                              f"{rule['type']}, from {source[rule['type']]})")
+        out.append(problem)
+    return out
 
 
 def clear_cache() -> None:
