@@ -19,6 +19,7 @@ import simpy
 from sim.detect.legs import Legs
 from sim.detect.rules import World, detect, separation_parties, separation_reach
 from sim.engine.hotline import complain, schedule, start_hotline
+from sim.engine.interference import Effects, interfere
 from sim.engine.motion import FlightLog, fly
 from sim.model.geography import Geography, ZoneGeometry, build_geography
 from sim.model.limits import LimitExceeded
@@ -47,6 +48,7 @@ class Run:
     outcomes: dict[str, str] = field(default_factory=dict)  # sortie id -> what became of it
     work_areas: tuple[str, ...] = ()  # ids of the zones that are work areas
     known_s: dict[str, float] = field(default_factory=dict)  # work area id -> known since
+    interference: Effects = field(default_factory=Effects)  # what the jamming areas did
 
 
 def run(scenario: Scenario, geography: Geography | None = None) -> Run:
@@ -79,6 +81,13 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     remap[kept] = np.arange(len(kept))
     airspace.log.flight = remap[np.asarray(airspace.log.flight, np.int64)].tolist()
     legs = airspace.log.to_legs(scenario.duration_s)
+    effects = Effects()
+    if geography.jammers:
+        # A third child of the root: the traffic's and hotline's streams stay as they were.
+        flown, effects = interfere(geography, plans, legs, root.spawn(1)[0])
+        if any(a is not b for a, b in zip(flown, plans, strict=True)):
+            legs = _refly(airspace.log, plans, flown).to_legs(scenario.duration_s)
+            plans = flown
     flights = tuple(_flight_record(plan, scenario.duration_s) for plan in plans)
     world = World(geography, flights, legs, hotline, separation_reach(scenario.rules),
                   scenario.limits,
@@ -89,13 +98,13 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
             found += detect(spec, world)
         except LimitExceeded as exc:  # dense traffic: refused, naming the rule
             raise ScenarioError([Problem(scenario.file, f"rules[{k}]", str(exc))]) from None
-    episodes = _tag_causes(found, plans)
+    episodes = _tag_causes(found, plans, effects.windows)
     episodes.sort(key=Episode.sort_key)
     complain(hotline, scenario.hotline, scenario.rules, episodes, sorted(scenario.parties),
              scenario.duration_s, complaint_rng)
     return Run(scenario, geography, plans, flights, legs, tuple(episodes), hotline,
                dict(airspace.outcomes), tuple(zone.spec.id for zone, _ in areas),
-               {d.zone.id: d.known_s for _, d in areas})
+               {d.zone.id: d.known_s for _, d in areas}, effects)
 
 
 class _Airspace:
@@ -223,9 +232,31 @@ def _length_m(xy: np.ndarray) -> float:
     return float(np.sum(np.hypot(step[:, 0], step[:, 1])))
 
 
-def _tag_causes(episodes: list[Episode], plans: tuple[FlightPlan, ...]) -> list[Episode]:
-    """Tag each episode with the deviations whose time windows it overlaps."""
+def _refly(log: FlightLog, before: tuple[FlightPlan, ...], after: tuple[FlightPlan, ...]
+           ) -> FlightLog:
+    """The log with the flights whose plans changed flown again as changed."""
+    changed = {k for k, (a, b) in enumerate(zip(before, after, strict=True)) if a is not b}
+    out = FlightLog()
+    for k, t, xy, z in zip(log.flight, log.times_s, log.route_xy, log.altitude_m, strict=True):
+        if k not in changed:
+            out.flight.append(k)
+            out.times_s.append(t)
+            out.route_xy.append(xy)
+            out.altitude_m.append(z)
+    for k in sorted(changed):
+        times = after[k].waypoint_times()
+        out.record(k, after[k], times, 0, len(times) - 1)
+    return out
+
+
+def _tag_causes(episodes: list[Episode], plans: tuple[FlightPlan, ...],
+                interference: dict[str, tuple[tuple[float, float], ...]]) -> list[Episode]:
+    """Tag each episode with the deviations whose time windows it overlaps, and with
+    ``interference`` where it overlaps a navigation error of either aircraft."""
     windows = {p.id: p.deviations for p in plans if p.deviations}
+    for aircraft, errors in interference.items():
+        windows[aircraft] = windows.get(aircraft, ()) + tuple(
+            ("interference", s, e) for s, e in errors)
     if not windows:
         return episodes
     tagged = []

@@ -23,6 +23,7 @@ from sim.model.places import builtin_centerlines, builtin_places
 from sim.model.scenario import (
     CircleArea,
     FramePoint,
+    InterferenceSpec,
     Lane,
     LonLat,
     PlaceRef,
@@ -120,6 +121,17 @@ class ZoneGeometry:
 
 
 @dataclass(frozen=True, slots=True)
+class JammerGeometry:
+    """An interference area resolved in the frame, as a zone's area is."""
+
+    spec: InterferenceSpec
+    ring: np.ndarray | None  # (k+1, 2), first point repeated at the end
+    center: tuple[float, float] | None
+    radius_m: float | None
+    shape: Polygon  # exact for polygons; a fine approximation of circles (plots)
+
+
+@dataclass(frozen=True, slots=True)
 class Geography:
     """Every place, line and area of a scenario, in its local frame."""
 
@@ -130,6 +142,7 @@ class Geography:
     lanes: tuple[LaneGeometry, ...]
     zones: tuple[ZoneGeometry, ...]
     routes: dict[str, np.ndarray]  # flight id -> (k, 2)
+    jammers: tuple[JammerGeometry, ...] = ()  # interference areas, in scenario order
 
     def lanes_of(self, party: str) -> tuple[LaneGeometry, ...]:
         """Return the lanes of a party."""
@@ -277,15 +290,17 @@ def build_geography(scenario: Scenario) -> Geography:
         resolved = area(zone.area, f"zones[{i}].area")
         if resolved is not None:
             zones.append(ZoneGeometry(zone, *resolved))
-    # Interference areas get the same checks (their geometry is the engine's to make).
+    jammers = []
     for i, jammer in enumerate(scenario.interference):
-        area(jammer.area, f"interference[{i}].area")
+        resolved = area(jammer.area, f"interference[{i}].area")
+        if resolved is not None:
+            jammers.append(JammerGeometry(jammer, *resolved))
 
     routes = {f.id: xy(f.route, f"flights[{i}].route") for i, f in enumerate(scenario.flights)}
     if problems:
         raise ScenarioError(problems)
     return Geography(frame, centerline, half_width, corridor_shape, tuple(lanes),
-                     tuple(zones), routes)
+                     tuple(zones), routes, tuple(jammers))
 
 
 def resolve_point(point: Point, scenario: Scenario, frame: LocalFrame) -> tuple[float, float]:
