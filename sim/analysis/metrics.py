@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from sim import __version__
+from sim.engine.hotline import Degradation
 from sim.engine.simulation import OUTCOMES, Run
 from sim.model.records import LOST, NOT_YET_RECEIVED, UNDECLARED, Episode, FlightRecord
 from sim.model.scenario import MinSeparationSpec, Scenario
@@ -47,6 +48,37 @@ def summarize(run: Run) -> dict[str, Any]:
         "hotline": hotline_summary(run),
         "planning": planning_summary(run),
         "reported": reported_summary(scenario, run.episodes),
+        **({"interference": interference_summary(run)} if scenario.interference else {}),
+    }
+
+
+INTERFERENCE = "interference"  # the cause of an episode overlapping a navigation error
+
+
+def caused_by_interference(episode: Episode) -> bool:
+    """Whether the episode overlaps a navigation error of one of its aircraft."""
+    return INTERFERENCE in episode.cause.split(";")
+
+
+def interference_summary(run: Run) -> dict[str, Any]:
+    """What the interference areas did: crossings of targeted aircraft, those flown with a
+    navigation error, drones aborted and lost, hotline items sent while degraded, and
+    each rule's episodes caused by interference (overlapping a navigation error)."""
+    effects, scenario = run.interference, run.scenario
+    degraded = Degradation.of(scenario.interference)
+    return {
+        "areas": [a.id for a in scenario.interference],
+        "crossings": effects.crossings,
+        "displaced_crossings": effects.displaced,
+        "drones_aborted": len(effects.aborted),
+        "drones_lost": len(effects.lost),
+        "aborted": list(effects.aborted),
+        "lost": list(effects.lost),
+        "hotline_items_affected": sum(1 for m in run.hotline.messages
+                                      if degraded.affects(m.sent_s)),
+        "episodes_by_rule": {spec.id: sum(1 for e in run.episodes if e.rule == spec.id
+                                          and caused_by_interference(e))
+                             for spec in scenario.rules},
     }
 
 
@@ -143,14 +175,17 @@ SEVERITY_BINS = (
 
 def near_miss_stats(scenario: Scenario, episodes: Sequence[Episode],
                     flights: Sequence[FlightRecord], hotline: Mapping[str, Any],
-                    bins: Sequence[SeverityBin] = SEVERITY_BINS) -> dict[str, Any]:
+                    bins: Sequence[SeverityBin] = SEVERITY_BINS,
+                    interference: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The ``stats.json`` of a run: rates, miss distances, severity, time in violation.
 
     Pure: computed from the episodes, the flights (those that departed within the run are
     its sorties and flight hours) and the hotline summary (``hotline_summary``), so that
     it can be recomputed from a run folder. Rates are per day of run time, per 100
     sorties and per 1,000 flight hours; a party's rates count the episodes it took part
-    in over its own sorties and hours.
+    in over its own sorties and hours. A scenario with interference areas also gets each
+    rule's episodes caused by interference, with the drones aborted and lost and the
+    hotline items degraded from ``interference`` (``interference_summary``).
     """
     parties = sorted(scenario.parties)
     days = scenario.duration_s / DAY
@@ -202,6 +237,14 @@ def near_miss_stats(scenario: Scenario, episodes: Sequence[Episode],
                                            "lost", "complaints", "complaints_lost",
                                            "complaints_by_party", "complaints_per_call")
                     if k in hotline},
+        **({"interference": {
+            "episodes_by_rule": {spec.id: _rates(n, days, total_sorties, total_hours)
+                                 for spec in scenario.rules
+                                 for n in [sum(1 for e in episodes if e.rule == spec.id
+                                               and caused_by_interference(e))]},
+            **{k: (interference or {}).get(k, 0) for k in (
+                "drones_aborted", "drones_lost", "hotline_items_affected")},
+        }} if scenario.interference else {}),
     }
 
 
@@ -340,6 +383,11 @@ def headline_metrics(stats: Mapping[str, Any]) -> dict[str, float]:
         out[f"severity.{b['name']}.per_day"] = float(b["cumulative_per_day"])
     if "complaints_per_call" in stats["hotline"]:
         out["hotline.complaints_per_call"] = float(stats["hotline"]["complaints_per_call"])
+    if "interference" in stats:
+        for rule_id, r in stats["interference"]["episodes_by_rule"].items():
+            out[f"interference.{rule_id}.per_day"] = float(r["per_day"])
+        for key in ("drones_aborted", "drones_lost"):
+            out[f"interference.{key}"] = float(stats["interference"][key])
     return out
 
 
@@ -354,6 +402,9 @@ def headline_metric_names(scenario: Scenario) -> tuple[str, ...]:
         names.append(f"{spec.id}.hours_in_violation")
     names += [f"severity.{b.name}.per_day" for b in severity_bins(scenario)]
     names.append("hotline.complaints_per_call")
+    if scenario.interference:
+        names += [f"interference.{spec.id}.per_day" for spec in scenario.rules]
+        names += ["interference.drones_aborted", "interference.drones_lost"]
     return tuple(names)
 
 
@@ -401,7 +452,9 @@ class Replications:
 def run_stats(run: Run, replications: Replications | None = None) -> dict[str, Any]:
     """The ``stats.json`` of a run (see ``near_miss_stats``), with the means and
     bootstrap intervals of its replications when given."""
-    stats = near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run))
+    stats = near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run),
+                            interference=interference_summary(run)
+                            if run.scenario.interference else None)
     if replications is not None:
         stats["replications"] = {"seeds": list(replications.seeds),
                                  "metrics": replication_summary(replications.metrics,

@@ -24,32 +24,68 @@ import simpy
 
 from sim.model.limits import DEFAULT_LIMITS
 from sim.model.records import Call, Episode, Hotline, Message
-from sim.model.scenario import HotlineSpec, Problem, RuleSpec, ScenarioError, ZoneSpec
+from sim.model.scenario import (
+    HotlineSpec,
+    InterferenceSpec,
+    Problem,
+    RuleSpec,
+    ScenarioError,
+    ZoneSpec,
+)
 from sim.traffic.workareas import Declarable
+
+
+@dataclass(frozen=True, slots=True)
+class Degradation:
+    """The hotline's loss and latency while interference windows are active: each window
+    (start, end) with the loss and latency it imposes (None: the hotline's own)."""
+
+    windows: tuple[tuple[float, float, float | None, float | None], ...] = ()
+
+    @classmethod
+    def of(cls, areas: Sequence[InterferenceSpec]) -> Degradation:
+        """The windows of the areas that degrade the hotline."""
+        return cls(tuple((w0, w1, a.hotline.loss, a.hotline.latency_s) for a in areas
+                         if a.hotline is not None for w0, w1 in a.windows_s))
+
+    def at(self, t_s: float, loss: float, latency_s: float) -> tuple[float, float]:
+        """The (loss, latency) of an item sent at ``t_s``: the worst of the windows active
+        then (start included, end not), or the hotline's own."""
+        for w0, w1, w_loss, w_latency in self.windows:
+            if w0 <= t_s < w1:
+                loss = max(loss, w_loss) if w_loss is not None else loss
+                latency_s = max(latency_s, w_latency) if w_latency is not None else latency_s
+        return loss, latency_s
+
+    def affects(self, t_s: float) -> bool:
+        """Whether an item sent at ``t_s`` goes through a degraded hotline."""
+        return any(w0 <= t_s < w1 for w0, w1, _, _ in self.windows)
 
 
 class Link:
     """A one-way channel: items arrive ``latency_s`` after they are sent, unless lost."""
 
     def __init__(self, env: simpy.Environment, latency_s: float, loss: float,
-                 rng: np.random.Generator) -> None:
+                 rng: np.random.Generator, degradation: Degradation = Degradation()) -> None:
         self.env = env
         self.latency_s = latency_s
         self.loss = loss
         self.rng = rng
+        self.degradation = degradation
         self.store: simpy.Store = simpy.Store(env)
 
     def send(self, item: Any) -> bool:
         """Send an item; return False if it is lost on the way."""
+        loss, latency_s = self.degradation.at(float(self.env.now), self.loss, self.latency_s)
         # Draw for every item, lost or not, so that runs differing only in ``loss`` see
         # the same random numbers (common random numbers across a sweep).
-        if self.rng.random() < self.loss:
+        if self.rng.random() < loss:
             return False
-        self.env.process(self._carry(item))
+        self.env.process(self._carry(item, latency_s))
         return True
 
-    def _carry(self, item: Any) -> Generator[simpy.Event, Any, None]:
-        yield self.env.timeout(self.latency_s)
+    def _carry(self, item: Any, latency_s: float) -> Generator[simpy.Event, Any, None]:
+        yield self.env.timeout(latency_s)
         yield self.store.put(item)
 
 
@@ -93,7 +129,8 @@ class Officer:
 def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[str],
                   declarables: Sequence[Declarable], duration_s: float,
                   rng: np.random.Generator, file: str = "<scenario>",
-                  max_declarations: int = DEFAULT_LIMITS.declarations) -> Hotline:
+                  max_declarations: int = DEFAULT_LIMITS.declarations,
+                  degradation: Degradation = Degradation()) -> Hotline:
     """Start the officers' calls and listeners; return the hotline they fill in (a run
     that would pass more than ``max_declarations`` items stops with ScenarioError)."""
     times = call_times(spec, duration_s)
@@ -101,7 +138,7 @@ def start_hotline(env: simpy.Environment, spec: HotlineSpec, parties: Sequence[s
     if not spec.enabled or len(parties) < 2:
         return hotline
     link_rng, adhoc_rng = rng.spawn(2)
-    links = {(a, b): Link(env, spec.latency_s, spec.loss, link_rng)
+    links = {(a, b): Link(env, spec.latency_s, spec.loss, link_rng, degradation)
              for a in parties for b in parties if a != b}
     officers = {p: Officer(p, declarables) for p in parties}
     pending: dict[int, Message] = {}
@@ -195,7 +232,7 @@ def complainants(episode: Episode, parties: Sequence[str]) -> list[str]:
 
 def complain(hotline: Hotline, spec: HotlineSpec, rules: Sequence[RuleSpec],
              episodes: Sequence[Episode], parties: Sequence[str], duration_s: float,
-             rng: np.random.Generator) -> None:
+             rng: np.random.Generator, degradation: Degradation = Degradation()) -> None:
     """Pass each complaint at the first scheduled call after the episode began.
 
     Complaints come from the rules with ``complaint: true``; each is an item on the link
@@ -214,8 +251,9 @@ def complain(hotline: Hotline, spec: HotlineSpec, rules: Sequence[RuleSpec],
         if k >= len(times):
             continue  # seen after the last call of the run
         for party in complainants(episode, parties):
-            lost = bool(rng.random() < spec.loss)
-            arrive = float(times[k]) + spec.latency_s
+            loss, latency_s = degradation.at(float(times[k]), spec.loss, spec.latency_s)
+            lost = bool(rng.random() < loss)
+            arrive = float(times[k]) + latency_s
             pair = f"{episode.aircraft}/{episode.other_aircraft}" if episode.other_aircraft \
                 else episode.aircraft
             item = f"{episode.rule}:{pair}@{episode.start_s:.3f}"

@@ -18,7 +18,7 @@ import simpy
 
 from sim.detect.legs import Legs
 from sim.detect.rules import World, detect, separation_parties, separation_reach
-from sim.engine.hotline import complain, schedule, start_hotline
+from sim.engine.hotline import Degradation, complain, schedule, start_hotline
 from sim.engine.interference import Effects, interfere
 from sim.engine.motion import FlightLog, fly
 from sim.model.geography import Geography, ZoneGeometry, build_geography
@@ -71,7 +71,7 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     env = simpy.Environment()
     hotline = start_hotline(env, scenario.hotline, sorted(scenario.parties), declarables,
                             scenario.duration_s, declaration_rng, scenario.file,
-                            scenario.limits.declarations)
+                            scenario.limits.declarations, Degradation.of(scenario.interference))
     airspace = _Airspace(env, scenario, geography, hotline, traffic)
     env.run(until=scenario.duration_s)
 
@@ -101,7 +101,7 @@ def run(scenario: Scenario, geography: Geography | None = None) -> Run:
     episodes = _tag_causes(found, plans, effects.windows)
     episodes.sort(key=Episode.sort_key)
     complain(hotline, scenario.hotline, scenario.rules, episodes, sorted(scenario.parties),
-             scenario.duration_s, complaint_rng)
+             scenario.duration_s, complaint_rng, Degradation.of(scenario.interference))
     return Run(scenario, geography, plans, flights, legs, tuple(episodes), hotline,
                dict(airspace.outcomes), tuple(zone.spec.id for zone, _ in areas),
                {d.zone.id: d.known_s for _, d in areas}, effects)

@@ -166,7 +166,9 @@ def _checked_stats(folder: Path, scenario: Scenario, summary: dict[str, Any],
             and all(_is_number(v) for v in hotline.get("complaints_by_party", {}).values())):
         raise RunFolderError(f"{folder / 'summary.json'}: 'hotline' must be an object of "
                              "counts, as deconflict run writes it")
-    stats = near_miss_stats(scenario, episodes, flights, hotline)
+    interference = summary.get("interference")
+    stats = near_miss_stats(scenario, episodes, flights, hotline, interference=interference
+                            if isinstance(interference, dict) else None)
     mismatch = [k for k in stats if k != "version" and stored.get(k) != stats[k]]
     if mismatch:
         raise RunFolderError(
