@@ -80,10 +80,14 @@ def displaced(track: Track, crossings: Sequence[Crossing]) -> Track:
             tm = (t0 + t1) / 2.0
             xm, ym, zm = _at(t, x, y, z, tm)
             moved = [(tm, xm + offset * normal[0], ym + offset * normal[1], zm)]
-        before = [k for k, tk in enumerate(t) if tk < t0]
-        after = [k for k, tk in enumerate(t) if tk > t1]
-        rows = ([(t[k], x[k], y[k], z[k]) for k in before] + [(t0, *p0)] + moved
-                + [(t1, *p1)] + [(t[k], x[k], y[k], z[k]) for k in after])
+        # Vertices at the entry's or exit's very instant stay as they are (there may be
+        # two: a zero-length leg); otherwise the entry and exit are new vertices.
+        before = [k for k, tk in enumerate(t) if tk <= t0]
+        after = [k for k, tk in enumerate(t) if tk >= t1]
+        entry = [] if t[before[-1]] == t0 else [(t0, *p0)]
+        exit_ = [] if t[after[0]] == t1 else [(t1, *p1)]
+        rows = ([(t[k], x[k], y[k], z[k]) for k in before] + entry + moved + exit_
+                + [(t[k], x[k], y[k], z[k]) for k in after])
         t, x, y, z = (list(column) for column in zip(*rows, strict=True))
     return Track(np.array(t), np.array(x), np.array(y), np.array(z))
 
