@@ -15,6 +15,7 @@ from sim.io.export import EXPORT_FORMATS, export_files
 from sim.io.write import check_target, default_run_dir, write_run
 from sim.model.units import DAY
 from sim.present.tables import (
+    interference_table,
     miss_distance_table,
     rates_table,
     replications_table,
@@ -66,7 +67,8 @@ def handle(args: argparse.Namespace) -> int:
     print(f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} d, "
           f"{len(result.flights)} flights -> {out}")
     tables = [rates_table(stats), severity_table(stats), miss_distance_table(stats),
-              reported_table(summary), replications_table(stats, brief=True)]
+              interference_table(summary, stats), reported_table(summary),
+              replications_table(stats, brief=True)]
     for table in tables:
         if table is not None and table.rows:
             print()

@@ -127,8 +127,8 @@ class Effects:
     displaced: int = 0  # crossings flown with a navigation error
     aborted: tuple[str, ...] = ()  # drones that turned home, by flight id
     lost: tuple[str, ...] = ()  # drones lost (their flight ended)
-    # Flight id -> the intervals it flew with a navigation error (episodes overlapping one
-    # are tagged ``cause: interference``).
+    # Flight id -> the intervals it flew with a navigation error, or home after an abort
+    # (episodes overlapping one are tagged ``cause: interference``).
     windows: dict[str, tuple[tuple[float, float], ...]] = field(default_factory=dict)
 
 
@@ -238,8 +238,11 @@ def interfere(geography: Geography, plans: Sequence[FlightPlan], legs: Legs,
                          route_xy=np.column_stack([track.x_m, track.y_m]),
                          route_z_m=track.z_m, route_t_s=track.t_s)
         displaced_count += len(errors)
-        if errors:
-            windows[plan.id] = tuple((c.start_s, c.end_s) for c in errors)
+        flown_off = [(c.start_s, c.end_s) for c in errors]
+        if fate == "aborted":  # the flight home is interference's doing too
+            flown_off.append((fate_s, float(track.t_s[-1])))
+        if flown_off:
+            windows[plan.id] = tuple(flown_off)
     return tuple(out), Effects(len(rows), displaced_count, tuple(sorted(aborted)),
                                tuple(sorted(lost)), windows)
 

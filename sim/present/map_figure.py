@@ -88,6 +88,18 @@ def corridor_map(ax: Axes, geography: Geography, rules: Sequence[RuleSpec],
                         zorder=2)
         handles.append(Patch(facecolor=color, alpha=0.3, edgecolor=color,
                              label=f"{party} work areas (all cycles)"))
+    for jammer in geography.jammers:
+        color = colors.get(jammer.spec.owner, "#555555")
+        ring = jammer.ring if jammer.ring is not None else np.asarray(
+            jammer.shape.exterior.coords)
+        lon, lat = lonlat(ring)
+        ax.fill(lon, lat, facecolor="none", edgecolor=color, lw=1.0, hatch="xx", alpha=0.6,
+                zorder=2)
+        ax.annotate(plain_text(jammer.spec.id), (float(np.mean(lon)), float(np.mean(lat))),
+                    fontsize=6, color=color, ha="center", zorder=7)
+    if geography.jammers:
+        handles.append(Patch(facecolor="none", edgecolor="#555555", hatch="xx",
+                             label="jamming areas (owner's colour)"))
     for track in tracks:
         ax.plot(track.lon, track.lat, color=colors.get(track.party, "#555555"), lw=0.6,
                 alpha=0.45, zorder=4)

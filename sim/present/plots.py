@@ -172,6 +172,13 @@ def violations_per_day(ax: Axes, episodes: Sequence[Episode], rule: RuleSpec,
                 (counts / widths)[-1:]), where="post", color=color, lw=1.6,
                 label=f"{'both parties' if both else party} "
                 f"(mean {len(starts) / (duration_s / DAY):.2f})")
+    caused = np.array([e.start_s for e in mine if "interference" in e.cause.split(";")], float)
+    if len(caused):  # only where interference caused some: other figures stay as they were
+        counts, _ = np.histogram(caused, bins=edges)
+        ax.step(np.append(edges[:-1] / DAY, edges[-1] / DAY), np.append(counts / widths,
+                (counts / widths)[-1:]), where="post", color="#7d3c98", lw=1.2, ls=":",
+                label=f"of which caused by interference (mean "
+                f"{len(caused) / (duration_s / DAY):.2f})")
     for item in reported:
         if item.rule != rule.id:
             continue

@@ -17,6 +17,7 @@ from sim.present.plots import figure_bytes, run_figures
 from sim.present.tables import (
     Table,
     hotline_table,
+    interference_table,
     miss_distance_table,
     rates_table,
     replications_table,
@@ -69,7 +70,7 @@ def report_html(folder: RunFolder, geography: Geography) -> str:
     title = f"{scenario.name}: seed {scenario.seed}, {duration_text(scenario.duration_s)}"
     tables: list[Table | None] = [rates_table(stats), severity_table(stats),
                                   miss_distance_table(stats), hotline_table(stats),
-                                  replications_table(stats)]
+                                  interference_table(summary, stats), replications_table(stats)]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

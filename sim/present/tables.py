@@ -96,6 +96,26 @@ def hotline_table(stats: Mapping[str, Any]) -> Table:
     return Table("Hotline", ("", ""), tuple(rows))
 
 
+def interference_table(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> Table | None:
+    """What the jamming areas did, and each rule's episodes they caused (None: none)."""
+    if "interference" not in summary:
+        return None
+    effects, caused = summary["interference"], stats.get("interference", {})
+    rows = [("areas", ", ".join(effects.get("areas", [])) or "–"),
+            ("crossings (flown with a navigation error)",
+             f"{effects.get('crossings', 0):,} ({effects.get('displaced_crossings', 0):,})"),
+            ("drones aborted (lost)",
+             f"{effects.get('drones_aborted', 0):,} ({effects.get('drones_lost', 0):,})"),
+            ("hotline items sent while degraded", f"{effects.get('hotline_items_affected', 0):,}")]
+    for rule, r in caused.get("episodes_by_rule", {}).items():
+        rows.append((f"{rule}: episodes caused (a day)",
+                     f"{r['episodes']:,} ({_num(r['per_day'])})"))
+    return Table("Interference", ("", ""), tuple(rows),
+                 "An episode is caused by interference when it overlaps a navigation error "
+                 "of one of its aircraft, or a drone's flight home after an abort (cause: "
+                 "interference in events.csv).")
+
+
 def reported_table(summary: Mapping[str, Any]) -> Table:
     """Simulated rates against the reported facts (``summary.json``'s ``reported``)."""
     rows = []
