@@ -96,3 +96,13 @@ def test_sweep_metrics_include_interference(tmp_path, capsys):
     metrics = {r["metric"] for r in rows}
     assert {"interference.agreed_spacing.per_day", "interference.drones_aborted",
             "interference.drones_lost"} <= metrics
+
+
+def test_validate_lists_the_jamming_areas(capsys):
+    capsys.readouterr()
+    assert main(["validate", SCENARIO]) == 0
+    out = capsys.readouterr().out
+    assert ("  jamming   ew_deir_ez_zor: russia against coalition (drone, fighter); 1 window; "
+            "navigation, drones, hotline\n") in out
+    assert "  jamming   ew_mayadin: russia against coalition (drone, fighter); 1 window; " \
+           "navigation, drones\n" in out

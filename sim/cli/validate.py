@@ -63,6 +63,14 @@ def describe(scenario: Scenario, geography: Geography) -> str:
                  + (f" ({', '.join(z.id for z in scenario.zones[:8])}"
                     + (", ..." if len(scenario.zones) > 8 else "") + ")" if scenario.zones
                     else ""))
+    for jammer in scenario.interference:
+        effects = [name for name in ("navigation", "drones", "hotline")
+                   if getattr(jammer, name) is not None]
+        aircraft = f" ({', '.join(jammer.aircraft)})" if jammer.aircraft else ""
+        lines.append(f"  jamming   {jammer.id}: {jammer.owner} against "
+                     f"{', '.join(jammer.parties)}{aircraft}; {len(jammer.windows_s)} window"
+                     f"{'s' * (len(jammer.windows_s) != 1)}; "
+                     f"{', '.join(effects) or 'no effects'}")
     for rule in scenario.rules:
         lines.append(f"  rule      {rule.id}: {rule.type}")
     hotline = scenario.hotline
