@@ -53,7 +53,7 @@ from sim.detect.narrowphase import (
     separation_pieces,
     zone_pieces,
 )
-from sim.detect.rules import BUILTIN, rule_type, rule_types
+from sim.detect.rules import BUILTIN, result_problem, rule_type, rule_types
 from sim.detect.world import World
 from sim.model import fields as _fields
 from sim.model.records import Episode, FlightRecord, Hotline
@@ -77,8 +77,8 @@ __all__ = [
     "PluginError", "PositiveDistance", "PositiveDuration", "REQUIRED", "RuleParameters", "RuleType",
     "Speed", "World", "aircraft_episodes", "check_episodes", "circle_pieces", "clip_pieces",
     "close_pieces", "episode_bounds", "episode_spans", "lane_pieces", "merge_pieces",
-    "pair_episodes", "parameter", "polygon_pieces", "rule", "rule_type", "rule_types",
-    "separation_pieces", "zone_pieces",
+    "pair_episodes", "parameter", "polygon_pieces", "result_problem", "rule", "rule_type",
+    "rule_types", "separation_pieces", "zone_pieces",
 ]
 
 #: A duration greater than zero.

@@ -36,8 +36,8 @@ from sim.model.scenario import LaneDisciplineSpec, MinSeparationSpec, RuleSpec, 
 from sim.model.schema_rules import BUILTIN_MODELS
 
 __all__ = ["BUILTIN", "PairStats", "World", "detect", "lane_discipline", "meeting_parties",
-           "min_separation", "rule_type", "rule_types", "separation_parties", "separation_reach",
-           "separation_stats", "zone_incursion"]
+           "min_separation", "result_problem", "rule_type", "rule_types", "separation_parties",
+           "separation_reach", "separation_stats", "zone_incursion"]
 
 
 def min_separation(spec: RuleSpec, world: World) -> list[Episode]:
@@ -160,14 +160,16 @@ def detect(spec: RuleSpec, world: World) -> list[Episode]:
         raise
     except Exception as exc:  # noqa: BLE001 - whatever a plugin raises is its own bug
         raise PluginError(kind.source, f"raised {type(exc).__name__}: {exc}", spec.id) from exc
-    problem = _result_problem(spec, world, found)
+    problem = result_problem(spec, world, found)
     if problem is not None:
         raise PluginError(kind.source, f"returned {problem}", spec.id)
     return list(found)
 
 
-def _result_problem(spec: RuleSpec, world: World, found: object) -> str | None:
-    """What is wrong with what a plugin's rule returned, if anything."""
+def result_problem(spec: RuleSpec, world: World, found: object) -> str | None:
+    """What is wrong with what a rule returned for ``spec`` in ``world``, if anything (None
+    when it is a list of episodes of this rule, each an interval, of aircraft of the world):
+    the contract ``detect`` holds a plugin to, and ``sim.testing`` every rule it checks."""
     if not isinstance(found, (list, tuple)):
         return f"{type(found).__name__}, not a list of episodes"
     party = {f.id: f.party for f in world.flights}

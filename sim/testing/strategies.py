@@ -1,46 +1,27 @@
-"""Hypothesis strategies for tracks, encounters and zones, for property-testing rules.
+"""Hypothesis strategies for the pieces of a world: routes, 4D tracks, encounters, zones.
 
-Users property-test the separation rules they write with these, as our own tests do::
-
-    from hypothesis import given
-    from sim import testing as st_sim
-
-    @given(st_sim.encounters())
-    def test_my_rule(pair):
-        run = st_sim.run_plans(pair, rules=[{"id": "los", "type": "min_separation",
-                                             "horizontal": "5 nmi", "vertical": "1000 ft"}])
-        ...
-
-Everything is in the local frame (metres); ``scenario_document`` turns plans, zones and
-rules into a scenario document that ``sim.scenario.parse_scenario`` accepts, with every
-coordinate written so that it reads back to exactly the same float. Tracks may climb and
-descend (``vertical=True``: an altitude per waypoint, linear in time along each leg);
-``detect_plans`` gives the episodes of such plans flown exactly as drawn, and ``run_plans``
-flies them through the whole product (each route entry written with its altitude).
+Everything is in the local frame (metres). ``tracks`` draws a free flight, ``encounters`` two
+flights of different parties built to meet (``kind``: head-on, crossing, overtaking or a
+level crossing, where one climbs or descends through the other's level as they meet),
+``zones`` a zone document and ``leg_sets`` the legs of a few flights, for testing detection
+functions on ``sim.detect.legs.Legs`` directly. Whole worlds are in ``sim.testing.small_worlds``.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
-from dataclasses import replace
 from typing import Any
 
 import numpy as np
 from hypothesis import strategies as st
 
 from sim.detect.legs import Legs
-from sim.engine.motion import FlightLog
-from sim.model.records import Episode
+from sim.testing.documents import distance_text, legs_of
 from sim.traffic.plans import FlightPlan
 
 BOX_M = 100_000.0
-FRAME_CENTER = [39.5, 35.8]  # lon, lat: over the middle Euphrates
-
-
-def _m(value: float) -> str:
-    return f"{float(value)!r} m"
-
+#: The kinds of encounter ``encounters(kind=...)`` draws.
+ENCOUNTER_KINDS = ("head_on", "crossing", "overtaking", "level_crossing")
 
 coordinates = st.floats(-BOX_M, BOX_M, allow_nan=False, allow_infinity=False)
 speeds_mps = st.floats(50.0, 400.0)
@@ -97,7 +78,8 @@ def tracks(draw: st.DrawFn, party: str = "blue", ident: str | None = None,
 @st.composite
 def encounters(draw: st.DrawFn, parties: tuple[str, str] = ("blue", "red"),
                max_miss_m: float = 20_000.0, turn: bool | None = None,
-               vertical: bool = False) -> tuple[FlightPlan, FlightPlan]:
+               vertical: bool = False, kind: str | None = None
+               ) -> tuple[FlightPlan, FlightPlan]:
     """Two flights of different parties built to pass close to each other.
 
     Each passes its own point near a common meeting point at a common time; headings,
@@ -105,7 +87,16 @@ def encounters(draw: st.DrawFn, parties: tuple[str, str] = ("blue", "red"),
     With ``turn`` (or by chance) the first turns at its pass point, so the encounter spans
     a waypoint. With ``vertical`` both climb or descend through the meeting: each passes
     its point within 600 m of the other's level there, from and to levels up to 3 km away.
+
+    ``kind`` (one of ``ENCOUNTER_KINDS``) draws one geometry on purpose instead: a
+    ``head_on`` pass (headings opposite within 10 degrees), a ``crossing`` (30 to 150
+    degrees apart), an ``overtaking`` (the same heading within 10 degrees, the second at
+    least 20 % faster, catching up at the meeting) or a ``level_crossing`` (the first level,
+    the second climbing or descending through its level, 300 m to 3 km each side, as they
+    meet); ``max_miss_m`` bounds the second's pass point's distance from the first's.
     """
+    if kind is not None:
+        return draw(_encounter_of_kind(kind, parties, max_miss_m, turn, vertical))
     meet = np.array([draw(st.floats(-20_000.0, 20_000.0)), draw(st.floats(-20_000.0, 20_000.0))])
     at_s = 3600.0
     plans: list[FlightPlan] = []
@@ -134,6 +125,65 @@ def encounters(draw: st.DrawFn, parties: tuple[str, str] = ("blue", "red"),
     return plans[0], plans[1]
 
 
+_TEN_DEGREES = math.radians(10.0)
+
+
+@st.composite
+def _encounter_of_kind(draw: st.DrawFn, kind: str, parties: tuple[str, str], max_miss_m: float,
+                       turn: bool | None, vertical: bool) -> tuple[FlightPlan, FlightPlan]:
+    """The encounter ``kind`` (``encounters``): both at their pass points at 3600 s."""
+    if kind not in ENCOUNTER_KINDS:
+        raise ValueError(f"{kind!r} is not a kind of encounter; use one of "
+                         f"{', '.join(ENCOUNTER_KINDS)}")
+    meet = np.array([draw(st.floats(-20_000.0, 20_000.0)), draw(st.floats(-20_000.0, 20_000.0))])
+    miss, bearing = draw(st.floats(0.0, max_miss_m)), draw(st.floats(0.0, 2 * math.pi))
+    points = (meet, meet + miss * np.array([math.cos(bearing), math.sin(bearing)]))
+    first = draw(st.floats(0.0, 2 * math.pi))
+    if kind == "head_on":
+        second = first + math.pi + draw(st.floats(-_TEN_DEGREES, _TEN_DEGREES))
+    elif kind == "crossing":
+        second = first + draw(st.sampled_from([1.0, -1.0])) * draw(
+            st.floats(math.pi / 6, 5 * math.pi / 6))
+    elif kind == "overtaking":
+        second = first + draw(st.floats(-_TEN_DEGREES, _TEN_DEGREES))
+    else:
+        second = draw(st.floats(0.0, 2 * math.pi))
+    slow = draw(st.floats(50.0, 250.0))
+    speeds = (slow, slow * draw(st.floats(1.2, 1.6))) if kind == "overtaking" else (
+        slow, draw(speeds_mps))
+    level = draw(st.floats(3_500.0, 12_000.0)) if kind == "level_crossing" else draw(altitudes_m)
+    profiles_m: list[np.ndarray | None] = [None, None]
+    if kind == "level_crossing":
+        sense = draw(st.sampled_from([1.0, -1.0]))  # climbing through the level, or descending
+        profiles_m[1] = np.array([level - sense * draw(st.floats(300.0, 3_000.0)),
+                                  level + draw(st.floats(-100.0, 100.0)),
+                                  level + sense * draw(st.floats(300.0, 3_000.0))])
+    elif vertical:
+        for k in range(2):
+            at = level if k == 0 else max(0.0, level + draw(st.floats(-600.0, 600.0)))
+            profiles_m[k] = np.array([max(0.0, at + draw(st.floats(-3000.0, 3000.0))), at,
+                                      max(0.0, at + draw(st.floats(-3000.0, 3000.0)))])
+    other_level = level if kind == "level_crossing" else max(0.0, level + draw(st.one_of(
+        st.just(0.0), st.floats(-600.0, 600.0))))
+    plans = []
+    for k, (party, point, heading, speed) in enumerate(zip(parties, points, (first, second),
+                                                           speeds, strict=True)):
+        bends = k == 0 and (draw(st.booleans()) if turn is None else turn)
+        heading_out = heading + draw(st.floats(-math.pi / 2, math.pi / 2)) if bends else heading
+        before, after = draw(st.floats(1_000.0, 60_000.0)), draw(st.floats(1_000.0, 60_000.0))
+        start = point - before * np.array([math.cos(heading), math.sin(heading)])
+        end = point + after * np.array([math.cos(heading_out), math.sin(heading_out)])
+        profile = profiles_m[k]
+        route = np.array([start, point, end]) if bends or profile is not None else np.array(
+            [start, end])
+        altitude = level if k == 0 else other_level
+        if profile is not None:
+            altitude = float(profile[1])
+        plans.append(FlightPlan(f"{party[0].upper()}{k + 1}", party, 3600.0 - before / speed,
+                                speed, altitude, route, route_z_m=profile))
+    return plans[0], plans[1]
+
+
 @st.composite
 def leg_sets(draw: st.DrawFn, max_flights: int = 8, parties: tuple[str, ...] = ("blue", "red")
              ) -> tuple[Legs, list[str]]:
@@ -147,15 +197,6 @@ def leg_sets(draw: st.DrawFn, max_flights: int = 8, parties: tuple[str, ...] = (
         else:
             plans.append(draw(tracks(party=draw(st.sampled_from(parties)))))
     return legs_of(plans), [p.party for p in plans]
-
-
-def legs_of(plans: Sequence[FlightPlan], until_s: float = math.inf) -> Legs:
-    """The legs the engine would fly for these plans (flight i is ``plans[i]``)."""
-    log = FlightLog()
-    for k, plan in enumerate(plans):
-        times = plan.waypoint_times()
-        log.record(k, plan, times, 0, len(times) - 1)
-    return log.to_legs(until_s)
 
 
 @st.composite
@@ -180,88 +221,18 @@ def polygons(draw: st.DrawFn, center: tuple[float, float] | None = None,
 def zones(draw: st.DrawFn, party: str = "blue", ident: str = "Z1") -> dict[str, Any]:
     """A zone document (polygon or circle, floor, ceiling, active window) in the frame."""
     if draw(st.booleans()):
-        area: dict[str, Any] = {"polygon": [{"x": _m(x), "y": _m(y)} for x, y in draw(polygons())]}
+        area: dict[str, Any] = {"polygon": [{"x": distance_text(x), "y": distance_text(y)}
+                                            for x, y in draw(polygons())]}
     else:
-        area = {"circle": {"center": {"x": _m(draw(st.floats(-30_000.0, 30_000.0))),
-                                      "y": _m(draw(st.floats(-30_000.0, 30_000.0)))},
-                           "radius": _m(draw(st.floats(1_000.0, 40_000.0)))}}
+        area = {"circle": {"center": {"x": distance_text(draw(st.floats(-30_000.0, 30_000.0))),
+                                      "y": distance_text(draw(st.floats(-30_000.0, 30_000.0)))},
+                           "radius": distance_text(draw(st.floats(1_000.0, 40_000.0)))}}
     floor = draw(st.sampled_from([0.0, 3000.0, 6000.0]))
     ceiling = draw(st.sampled_from([None, 8000.0, 12_000.0]))
     start = draw(st.sampled_from([0.0, 1800.0, 3600.0]))
     end = start + draw(st.sampled_from([1800.0, 7200.0, 20_000.0]))
-    return {"id": ident, "party": party, "area": area, "floor": _m(floor),
-            "ceiling": None if ceiling is None else _m(ceiling),
+    return {"id": ident, "party": party, "area": area, "floor": distance_text(floor),
+            "ceiling": None if ceiling is None else distance_text(ceiling),
             "active": [f"{start!r} s", f"{end!r} s"]}
 
 
-def flight_document(plan: FlightPlan) -> dict[str, Any]:
-    """A flight plan as a scenario ``flights`` entry, coordinates exact; a plan that climbs
-    and descends (``route_z_m``) gives each entry its altitude: ``{at: {x, y}, altitude}``."""
-    route: list[dict[str, Any]] = [{"x": _m(x), "y": _m(y)} for x, y in plan.route_xy]
-    if plan.route_z_m is not None:
-        route = [{"at": point, "altitude": _m(z)}
-                 for point, z in zip(route, plan.route_z_m, strict=True)]
-    return {"id": plan.id, "party": plan.party, "depart": f"{plan.depart_s!r} s",
-            "speed": f"{plan.speed_mps!r} m/s", "altitude": _m(plan.altitude_m),
-            "route": route}
-
-
-def scenario_document(plans: Sequence[FlightPlan], rules: Sequence[dict[str, Any]] = (),
-                      zones: Sequence[dict[str, Any]] = (), duration_s: float = 86_400.0,
-                      corridor: dict[str, Any] | None = None,
-                      lanes: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A complete scenario document around the given plans, zones and rules."""
-    parties = {p.party for p in plans} | {z["party"] for z in zones}
-    if lanes:
-        parties |= {lane["party"] for lane in lanes.values()}
-    document: dict[str, Any] = {
-        "name": "property", "seed": 0, "duration": f"{duration_s!r} s",
-        "frame": {"center": FRAME_CENTER}, "parties": {p: None for p in sorted(parties)},
-        "flights": [flight_document(p) for p in plans], "zones": list(zones),
-        "rules": list(rules)}
-    if corridor is not None:
-        document["corridor"] = corridor
-    if lanes is not None:
-        document["lanes"] = lanes
-    return document
-
-
-def run_plans(plans: Sequence[FlightPlan], rules: Sequence[dict[str, Any]] = (),
-              zones: Sequence[dict[str, Any]] = (), duration_s: float = 86_400.0,
-              **extra: Any) -> Any:
-    """Run plans through the whole product (scenario, engine, rules) and return the Run."""
-    from sim.engine.simulation import run
-    from sim.model.scenario import parse_scenario
-
-    return run(parse_scenario(scenario_document(plans, rules, zones, duration_s, **extra)))
-
-
-def detect_plans(plans: Sequence[FlightPlan], rules: Sequence[dict[str, Any]] = (),
-                 zones: Sequence[dict[str, Any]] = (), duration_s: float = 86_400.0,
-                 **extra: Any) -> list[Episode]:
-    """The episodes of the rules for plans flown exactly as given, climbs and descents
-    included, in ``events.csv`` order (the scenario, zones and hotline as ``run_plans``
-    makes them; the rules then look at the plans' own 4D legs)."""
-    from sim.detect.rules import World, detect
-
-    result = run_plans([replace(p, route_z_m=None) for p in plans], rules, zones, duration_s,
-                       **extra)
-    by_id = {p.id: p for p in plans}
-    legs = legs_of([by_id[p.id] for p in result.plans], duration_s)
-    world = World(result.geography, result.flights, legs, result.hotline)
-    found = [e for spec in result.scenario.rules for e in detect(spec, world)]
-    return sorted(found, key=Episode.sort_key)
-
-
-def vertices(plan: FlightPlan, duration_s: float = math.inf) -> list[tuple[float, float, float,
-                                                                          float]]:
-    """A plan as (t, x, y, z) vertices, cut at ``duration_s`` (for samplers and oracles)."""
-    times, z = plan.waypoint_times(), plan.altitudes()
-    out = [(float(t), float(x), float(y), float(h))
-           for t, (x, y), h in zip(times, plan.route_xy, z, strict=True) if t <= duration_s]
-    if times[-1] > duration_s and times[0] < duration_s:
-        k = int(np.searchsorted(times, duration_s)) - 1
-        f = (duration_s - times[k]) / (times[k + 1] - times[k])
-        x, y = plan.route_xy[k] + f * (plan.route_xy[k + 1] - plan.route_xy[k])
-        out.append((duration_s, float(x), float(y), float(z[k] + f * (z[k + 1] - z[k]))))
-    return out
