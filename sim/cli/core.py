@@ -148,12 +148,8 @@ def run_command(args: argparse.Namespace) -> int:
             print(f"  {line}", file=sys.stderr)
         return EXIT_INPUT
     except PluginError as exc:
-        print(f"deconflict {args.command}: error in a plugin: {exc}\n"
-              "  This is the plugin's bug, not the scenario's: report it to the plugin's "
-              "authors. Set DECONFLICT_DEBUG=1 for the traceback.", file=sys.stderr)
-        if os.environ.get("DECONFLICT_DEBUG"):
-            traceback.print_exc()
-        return EXIT_INTERNAL
+        return _bug(f"deconflict {args.command}: error in a plugin: {exc}\n  This is the "
+                    "plugin's bug, not the scenario's: report it to the plugin's authors.")
     except KeyboardInterrupt as exc:
         print("deconflict: interrupted; every output is as it was, or whole if its writing "
               "had finished", file=sys.stderr)
@@ -166,9 +162,13 @@ def run_command(args: argparse.Namespace) -> int:
         os.dup2(devnull, sys.stdout.fileno())
         return EXIT_BROKEN_PIPE
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 1, no traceback
-        print(f"deconflict {args.command}: internal error: {type(exc).__name__}: {exc}\n"
-              "  This is a bug; please report it with the scenario. Set DECONFLICT_DEBUG=1 "
-              "for the traceback.", file=sys.stderr)
-        if os.environ.get("DECONFLICT_DEBUG"):
-            traceback.print_exc()
-        return EXIT_INTERNAL
+        return _bug(f"deconflict {args.command}: internal error: {type(exc).__name__}: {exc}\n"
+                    "  This is a bug; please report it with the scenario.")
+
+
+def _bug(message: str) -> int:
+    """Say what went wrong (the traceback only with DECONFLICT_DEBUG=1); exit 1."""
+    print(f"{message} Set DECONFLICT_DEBUG=1 for the traceback.", file=sys.stderr)
+    if os.environ.get("DECONFLICT_DEBUG"):
+        traceback.print_exc()
+    return EXIT_INTERNAL
