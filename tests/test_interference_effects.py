@@ -273,3 +273,25 @@ interference:
         plain.pop("scenario_sha256", None)
         zero.pop("scenario_sha256", None)
         assert plain == zero
+
+
+@pytest.mark.parametrize("distribution, reference", [
+    ("uniform", scipy_stats.uniform(1000.0, 2000.0)),
+    # triangular with its mode at low: scipy's c = 0
+    ("triangular", scipy_stats.triang(0.0, loc=1000.0, scale=2000.0)),
+    # a half-normal from 1 km, sigma 1 km, cut at 3 km (two sigmas)
+    ("half_normal", scipy_stats.truncnorm(0.0, 2.0, loc=1000.0, scale=1000.0))])
+def test_offsets_follow_their_distribution(distribution, reference):
+    from sim.engine.interference import offset_magnitude
+    from sim.model.scenario import NavigationEffect
+
+    effect = NavigationEffect((1000.0, 3000.0), 1.0, distribution)
+    u = np.random.default_rng(5).random(4000)
+    drawn = np.array([offset_magnitude(effect, float(x)) for x in u])
+    assert np.all((drawn >= 1000.0) & (drawn <= 3000.0))
+    assert scipy_stats.kstest(drawn, reference.cdf).pvalue > 0.001
+    # ... and the test can tell them apart: uniform draws are not triangular ones
+    other = "uniform" if distribution != "uniform" else "triangular"
+    wrong = np.array([offset_magnitude(NavigationEffect((1000.0, 3000.0), 1.0, other),
+                                       float(x)) for x in u])
+    assert scipy_stats.kstest(wrong, reference.cdf).pvalue < 0.001

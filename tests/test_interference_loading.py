@@ -165,7 +165,7 @@ def test_defaults_are_filled_in_the_scenario_as_run() -> None:
     assert scenario.resolved["interference"][0] == {
         "id": "bare", "owner": "russia", "targets": {"parties": ["coalition"], "aircraft": []},
         "area": {"circle": {"center": "mayadin", "radius": "20 km"}},
-        "navigation": {"offset": "2 km", "probability": 1.0},
+        "navigation": {"offset": "2 km", "distribution": "uniform", "probability": 1.0},
         "drones": {"lost": 0.2, "abort": 0.0}, "hotline": {"latency": "3 h", "loss": None},
         "floor": "0 ft", "ceiling": None, "active": [["0 s", "90 d"]]}
     # Null reads as the default, as elsewhere in the format.
@@ -371,7 +371,10 @@ ERRORS: list[tuple[str, list[tuple[str, Any]], list[str]]] = [
       "str '3 km'"]),
     ("navigation-unknown-key", [("interference[0].navigation.ofset", "1 km")],
      ["interference[0].navigation.ofset: unknown key; did you mean 'offset'? accepted keys: "
-      "offset, probability"]),
+      "offset, distribution, probability"]),
+    ("distribution-unknown", [("interference[0].navigation.distribution", "gaussian")],
+     ["interference[0].navigation.distribution: str 'gaussian' is not a distribution of the "
+      "offset; write uniform, triangular or half_normal"]),
     ("offset-missing", [("interference[0].navigation", {"probability": 0.5})],
      [f"interference[0].navigation.offset: required: how far sideways a crossing is flown; "
       f"{OFFSET}"]),

@@ -33,7 +33,7 @@ from sim.detect.narrowphase import (
     zone_pieces,
 )
 from sim.model.geography import Geography, JammerGeometry
-from sim.model.scenario import AIRCRAFT_CLASSES, InterferenceSpec
+from sim.model.scenario import AIRCRAFT_CLASSES, InterferenceSpec, NavigationEffect
 from sim.traffic.plans import FlightPlan
 
 
@@ -224,8 +224,7 @@ def interfere(geography: Geography, plans: Sequence[FlightPlan], legs: Legs,
             if navigation is None or not end > start or u[0] >= navigation.probability or (
                     errors and start < errors[-1].end_s):
                 continue
-            low, high = navigation.offset_m
-            magnitude = low + u[1] * (high - low)
+            magnitude = offset_magnitude(navigation, float(u[1]))
             if magnitude > 0.0:
                 errors.append(Crossing(start, end, magnitude if u[2] < 0.5 else -magnitude))
         if not errors and not fate:
@@ -245,6 +244,23 @@ def interfere(geography: Geography, plans: Sequence[FlightPlan], legs: Legs,
             windows[plan.id] = tuple(flown_off)
     return tuple(out), Effects(len(rows), displaced_count, tuple(sorted(aborted)),
                                tuple(sorted(lost)), windows)
+
+
+def offset_magnitude(navigation: NavigationEffect, u: float) -> float:
+    """The offset of a crossing from its uniform draw ``u`` in [0, 1), by inverse transform
+    (one draw whatever the distribution): uniform in [low, high]; triangular with its mode
+    at low (density falling linearly to zero at high); or half-normal from low with a
+    standard deviation of half the range, cut at high (the normal's upper half conditioned
+    on falling below high)."""
+    low, high = navigation.offset_m
+    if navigation.distribution == "triangular":
+        return low + (high - low) * (1.0 - math.sqrt(1.0 - u))
+    if navigation.distribution == "half_normal" and high > low:
+        from scipy.special import erf, erfinv  # only runs that ask for it pay the import
+
+        cut = erf(2.0 / math.sqrt(2.0))  # P(|N(0, 1)| < 2): high is 2 deviations out
+        return low + (high - low) / 2.0 * math.sqrt(2.0) * float(erfinv(u * cut))
+    return low + u * (high - low)
 
 
 def _track(plan: FlightPlan) -> Track:

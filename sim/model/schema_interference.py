@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import difflib
 from collections.abc import Mapping, Sequence
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, PlainValidator, ValidationInfo, WithJsonSchema
 
@@ -202,14 +202,25 @@ def _offset(value: Any) -> tuple[float, float]:
     return low, high
 
 
+DISTRIBUTIONS = ("uniform", "triangular", "half_normal")
+
+
 class NavigationModel(Section):
     """Degraded navigation: a crossing is flown displaced sideways."""
 
     what = "the navigation effect"
     offset: Annotated[tuple[float, float], PlainValidator(_offset), range_json("distance")] = \
         field(f.REQUIRED, "How far sideways a crossing is flown: a distance, or [low, high] "
-                          "drawn uniformly (0 to 50 km), to the left or right at even odds.",
-              "distance or range")
+                          "(0 to 50 km) drawn as distribution says, to the left or right at "
+                          "even odds.", "distance or range")
+    distribution: Annotated[Literal["uniform", "triangular", "half_normal"], PlainValidator(
+        f.choice(DISTRIBUTIONS, "is not a distribution of the offset; write uniform, "
+                                "triangular or half_normal")),
+        WithJsonSchema({"enum": list(DISTRIBUTIONS)})] = field(
+        "uniform", "How the offset is drawn in [low, high]: uniform; triangular (most likely "
+                   "at low, falling to none at high); half_normal (a normal's upper half from "
+                   "low, its standard deviation half the range, cut at high).",
+        "uniform, triangular or half_normal")
     probability: Annotated[float, number_check(0.0, 1.0, PROBABILITY + "probability: 1"),
                            number_json(0.0, 1.0)] = field(
         1.0, "The probability that a crossing is displaced.", "number from 0 to 1")
@@ -332,7 +343,8 @@ def interference_specs(models: Sequence[InterferenceModel], raw: Sequence[dict[s
         specs.append(InterferenceSpec(
             area.id, area.owner, area.targets.parties, area.targets.aircraft, shape,
             area.floor, float("inf") if area.ceiling is None else area.ceiling, windows,
-            None if nav is None else NavigationEffect(nav.offset, nav.probability),
+            None if nav is None else NavigationEffect(nav.offset, nav.probability,
+                                                             nav.distribution),
             None if drones is None else DroneEffect(drones.abort, drones.lost),
             None if hotline is None else HotlineEffect(hotline.loss, hotline.latency)))
     return tuple(specs)

@@ -286,10 +286,12 @@ AIRCRAFT_CLASSES: dict[str, frozenset[str]] = {
 class NavigationEffect:
     """Degraded navigation inside an interference area: each crossing of a targeted aircraft
     is, with ``probability``, flown displaced sideways by an offset drawn from
-    ``offset_m`` (a [low, high] magnitude, uniform, to the left or right at even odds)."""
+    ``offset_m`` (a [low, high] magnitude, by ``distribution``: uniform, triangular or
+    half_normal; to the left or right at even odds)."""
 
     offset_m: tuple[float, float]
     probability: float = 1.0
+    distribution: str = "uniform"
 
 
 @dataclass(frozen=True, slots=True)
