@@ -11,6 +11,8 @@ Workloads (names can be built for any N):
   Deir ez-Zor, all departing at once, flown for 1 h (the BlueSky comparison's shape).
 - ``box-N-24h``: the same N flights departing uniformly over 24 h (constant density).
 - ``dense-N``: N aircraft airborne at once for 24 h on random routes (a stress case).
+- ``parties-N-1h``: ``box-N-1h``'s flights, one party per aircraft (as a user checks every
+  pair), one 5 nmi / 1000 ft rule: cost must not grow with the number of parties.
 - ``area-N-24h``: N flights over 24 h at constant density: the box's area grows with N
   (10,000 flights fill the 400 km box), each route a 12-waypoint random walk with steps
   of 20 to 60 km kept inside the box (from 1,000 flights up), so flights and their
@@ -155,6 +157,17 @@ def area_scenario(n: int, seed: int = 1) -> dict[str, Any]:
     return _document(f"area-{n}", seed, "24 h", flights)
 
 
+def parties_scenario(n: int) -> dict[str, Any]:
+    """``box_scenario(n, 1 h)`` with one party per aircraft and the 5 nmi rule only."""
+    document = box_scenario(n, 1.0)
+    for flight in document["flights"]:
+        flight["party"] = f"P{flight['id'][1:]}"
+    document["name"] = f"parties-{n}"
+    document["parties"] = {f["party"]: {} for f in document["flights"]}
+    document["rules"] = RULES[:1]
+    return document
+
+
 def _flight(k: int, depart_s: float, speed_mps: float, points: Any,
             rng: np.random.Generator) -> dict[str, Any]:
     """One explicit flight of a workload (its level drawn last, from ``rng``)."""
@@ -182,7 +195,10 @@ def workload(name: str, folder: Path) -> tuple[Path, list[str]]:
     box = re.fullmatch(r"box-(\d+)-(1h|24h)", name)
     dense = re.fullmatch(r"dense-(\d+)", name)
     area = re.fullmatch(r"area-(\d+)-24h", name)
-    if area:
+    parties = re.fullmatch(r"parties-(\d+)-1h", name)
+    if parties:
+        document = parties_scenario(int(parties.group(1)))
+    elif area:
         document = area_scenario(int(area.group(1)))
     elif box:
         document = box_scenario(int(box.group(1)), 1.0 if box.group(2) == "1h" else 24.0)

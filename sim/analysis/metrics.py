@@ -4,7 +4,7 @@ hours (``summary.json``); near-miss statistics (``stats.json``); replication int
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -32,7 +32,7 @@ def summarize(run: Run) -> dict[str, Any]:
     rules: dict[str, Any] = {}
     for spec in scenario.rules:
         mine = [e for e in run.episodes if e.rule == spec.id]
-        by_party = {p: sum(1 for e in mine if e.involves(p)) for p in parties}
+        by_party = involvement(mine, parties)[0]
         rules[spec.id] = {"type": spec.type, "episodes": len(mine), "by_party": by_party,
                           "per_day": round(len(mine) / days, 6)}
     return {
@@ -41,9 +41,9 @@ def summarize(run: Run) -> dict[str, Any]:
         "version": __version__,
         "duration_s": float(scenario.duration_s),
         "start": scenario.start,
-        "flights": {p: sum(1 for f in flown if f.party == p) for p in parties},
-        "flight_hours": {p: round(sum(f.airborne_s for f in flown if f.party == p) / HOUR, 6)
-                         for p in parties},
+        "flights": per_party(flown, parties),
+        "flight_hours": {p: round(s / HOUR, 6) for p, s in
+                         per_party(flown, parties, lambda f: f.airborne_s).items()},
         "rules": rules,
         "hotline": hotline_summary(run),
         "planning": planning_summary(run),
@@ -80,6 +80,37 @@ def interference_summary(run: Run) -> dict[str, Any]:
                                           and caused_by_interference(e))
                              for spec in scenario.rules},
     }
+
+
+def per_party(items: Iterable[Any], parties: Sequence[str],
+              value: Callable[[Any], Any] | None = None,
+              party: Callable[[Any], str] = lambda item: item.party) -> dict[str, Any]:
+    """Per party (every one of ``parties``, in order): how many of ``items`` are its, or the
+    sum of their ``value``. One pass, whatever the number of parties; each party's sum
+    adds its items in their order, as ``sum`` over them would."""
+    out: dict[str, Any] = dict.fromkeys(parties, 0)
+    for item in items:
+        p = party(item)
+        if p in out:
+            out[p] += 1 if value is None else value(item)
+    return out
+
+
+def involvement(episodes: Iterable[Episode], parties: Sequence[str]
+                ) -> tuple[dict[str, int], dict[str, float]]:
+    """Per party (every one of ``parties``): how many of the episodes it took part in
+    (``Episode.involves``: both sides of a pair, the violator otherwise) and their total
+    duration. One pass, whatever the number of parties; each total adds its episodes in
+    their order, as ``sum`` over them would."""
+    counts: dict[str, int] = dict.fromkeys(parties, 0)
+    totals: dict[str, float] = dict.fromkeys(parties, 0)
+    for e in episodes:
+        for p in ((e.party, e.other_party) if e.other_aircraft and e.other_party != e.party
+                  else (e.party,)):
+            if p in counts:
+                counts[p] += 1
+                totals[p] += e.duration_s
+    return counts, {p: float(t) for p, t in totals.items()}
 
 
 def reported_summary(scenario: Scenario, episodes: Sequence[Episode]) -> list[dict[str, Any]]:
@@ -126,8 +157,7 @@ def hotline_summary(run: Run) -> dict[str, Any]:
         "work_areas": len(run.work_areas),
         "complaints": len(complaints),
         "complaints_lost": sum(1 for m in complaints if m.lost),
-        "complaints_by_party": {p: sum(1 for m in complaints if m.sender == p)
-                                for p in parties},
+        "complaints_by_party": per_party(complaints, parties, party=lambda m: m.sender),
         "complaints_per_call": round(len(complaints) / scheduled, 6) if scheduled else 0.0,
         "incursions": {"total": len(incursions),
                        "informed": sum(1 for e in incursions if e.informed),
@@ -190,18 +220,16 @@ def near_miss_stats(scenario: Scenario, episodes: Sequence[Episode],
     parties = sorted(scenario.parties)
     days = scenario.duration_s / DAY
     flown = [f for f in flights if f.depart_s < scenario.duration_s]
-    sorties = {p: sum(1 for f in flown if f.party == p) for p in parties}
-    hours = {p: sum(f.airborne_s for f in flown if f.party == p) / HOUR for p in parties}
+    sorties = per_party(flown, parties)
+    hours = {p: s / HOUR for p, s in per_party(flown, parties, lambda f: f.airborne_s).items()}
     total_sorties, total_hours = sum(sorties.values()), sum(hours.values())
     rates: dict[str, Any] = {}
     miss: dict[str, Any] = {}
     time_in: dict[str, Any] = {}
     for spec in scenario.rules:
         mine = [e for e in episodes if e.rule == spec.id]
-        by_party = {}
-        for p in parties:
-            theirs = [e for e in mine if e.involves(p)]
-            by_party[p] = _rates(len(theirs), days, sorties[p], hours[p])
+        counts = involvement(mine, parties)[0]
+        by_party = {p: _rates(counts[p], days, sorties[p], hours[p]) for p in parties}
         causes = sorted({e.cause or NO_CAUSE for e in mine})
         rates[spec.id] = {
             "type": spec.type, **_rates(len(mine), days, total_sorties, total_hours),
@@ -260,11 +288,10 @@ def _time_in_violation(mine: Sequence[Episode], parties: Sequence[str],
     """How long the rule's condition held: in all (aircraft-time for lanes and zones,
     pair-time for separation), per episode, and per party per hour that party flew."""
     durations = np.array([e.duration_s for e in mine], float)
-    by_party = {}
-    for p in parties:
-        total = float(sum(e.duration_s for e in mine if e.involves(p)))
-        by_party[p] = {"total_s": _round(total),
-                       "per_flight_hour_s": _round(total / hours[p]) if hours[p] > 0 else None}
+    totals = involvement(mine, parties)[1]
+    by_party = {p: {"total_s": _round(totals[p]),
+                    "per_flight_hour_s": _round(totals[p] / hours[p]) if hours[p] > 0 else None}
+                for p in parties}
     return {
         "total_s": _round(float(durations.sum())),
         "mean_s": _round(float(durations.mean())) if len(durations) else None,

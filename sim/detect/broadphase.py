@@ -10,7 +10,7 @@ other. It is conservative: ``tests/test_narrow_phase.py`` holds it to brute forc
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
@@ -77,7 +77,11 @@ def candidate_leg_pairs(legs: Legs, reach_m: float, vertical_m: float | None = N
     del group
     found, kept = [empty], 0
     unique_at = max_pairs  # the raw count at which duplicates are next taken out
-    for a, b in _sweep_pairs(start, end, _sides(chunks.flight[entry_chunk], meets)):
+    sides, wanted = _plan(chunks.flight[entry_chunk], meets)
+    for a, b in _sweep_pairs(start, end, sides):
+        if wanted is not None:
+            keep = wanted(a, b)
+            a, b = a[keep], b[keep]
         found.append(chunks.leg_pairs(entry_chunk[a], entry_chunk[b], entry_step[a], n))
         kept += len(found[-1])
         if max_pairs is not None and unique_at is not None and kept > unique_at:
@@ -109,13 +113,58 @@ class Meets:
     pairs: frozenset[tuple[int, int]]
 
 
-def _sides(flight: np.ndarray, meets: Meets | None) -> list[tuple[np.ndarray, np.ndarray | None]]:
-    """The sweeps to run over the sorted entries (of chunks of ``flight``): (these, those)
-    entry masks whose pairs are wanted, or (these, None) for pairs within ``these``."""
+Sides = list[tuple[np.ndarray, np.ndarray | None]]
+Wanted = Callable[[np.ndarray, np.ndarray], np.ndarray]
+# Sweeps party by party while they are few, or while one sweep over all would mostly pair
+# entries of one party with each other (two sides of a hundred thousand sorties each).
+FEW_PARTIES = 4
+WASTE_SHARE = 0.5
+
+
+def _plan(flight: np.ndarray, meets: Meets | None) -> tuple[Sides, Wanted | None]:
+    """The sweeps to run over the sorted entries (of chunks of ``flight``), and the filter
+    of the entry pairs they give (None: every pair is wanted).
+
+    Few parties: a sweep per party against those it meets (``_sides``). Many: one sweep
+    over the entries of every party that meets another, its pairs filtered by their
+    parties' codes, vectorised: a cost independent of the number of parties (a sweep per
+    party would cost parties x entries).
+    """
     if meets is None:
-        return [(np.ones(len(flight), bool), None)]
+        return [(np.ones(len(flight), bool), None)], None
     party = meets.party_of_flight[flight]
-    sides: list[tuple[np.ndarray, np.ndarray | None]] = []
+    involved = np.array(sorted({p for pair in meets.pairs for p in pair}), np.int64)
+    if len(involved) == 0:
+        return [], None
+    mask = np.zeros(int(max(involved.max(), party.max(initial=0))) + 1, bool)
+    mask[involved] = True
+    these = mask[party]
+    counts = np.bincount(party[these]).astype(float)
+    total = float(counts.sum())
+    if len(involved) <= FEW_PARTIES or total == 0.0 or float(
+            np.sum(counts**2)) / total**2 > WASTE_SHARE:
+        return _sides(party, meets), None
+    codes = len(mask)
+    allowed = np.array(sorted(low * codes + high for low, high in meets.pairs), np.int64)
+    complete = len(meets.pairs) == len(involved) * (len(involved) - 1) // 2 and all(
+        low != high for low, high in meets.pairs)
+
+    def wanted(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        pa, pb = party[a], party[b]
+        if complete:  # every two different parties: only same-party pairs go
+            keep: np.ndarray = pa != pb
+            return keep
+        key = np.minimum(pa, pb) * codes + np.maximum(pa, pb)
+        found = np.searchsorted(allowed, key)
+        keep = (found < len(allowed)) & (allowed[np.minimum(found, len(allowed) - 1)] == key)
+        return keep
+    return [(these, None)], wanted
+
+
+def _sides(party: np.ndarray, meets: Meets) -> Sides:
+    """A sweep per party: (these, those) entry masks whose pairs are wanted, or
+    (these, None) for pairs within ``these``."""
+    sides: Sides = []
     for p in sorted({p for pair in meets.pairs for p in pair}):
         if (p, p) in meets.pairs:
             sides.append((party == p, None))

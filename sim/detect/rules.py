@@ -89,22 +89,21 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     # Legs by party, then start time: a zone looks at the legs of the other parties only,
     # and, active for hours (a work area), at those of its hours only, not at every leg
     # of the run (thousands of one side's work areas cost nothing against its own legs).
-    blocks = []
-    for c in range(len(names)):
-        own = np.flatnonzero(party == c)
-        own = own[np.argsort(legs.t0_s[own], kind="stable")]
-        if len(own):
-            blocks.append((c, own, legs.t0_s[own],
-                           float(np.max(legs.t1_s[own] - legs.t0_s[own]))))
+    # (As complex numbers, (party, start) pairs sort and search as pairs: every party's
+    # stretch is found in one vectorised search, whatever the number of parties.)
+    by_start = np.lexsort((legs.t0_s, party))
+    key = party[by_start] + 1j * legs.t0_s[by_start]
+    present = np.unique(party)
+    longest = np.zeros(len(names))
+    np.maximum.at(longest, party, legs.t1_s - legs.t0_s)
     episodes = []
     for zone in world.geography.zones:
         z = zone.spec
         xmin, ymin, xmax, ymax = zone.bounds
-        owner = code.get(z.party, -1)
-        window = np.concatenate([np.zeros(0, np.int64)] + [
-            by_start[np.searchsorted(starts, z.active_start_s - longest_s, side="left"):
-                     np.searchsorted(starts, z.active_end_s, side="left")]
-            for c, by_start, starts, longest_s in blocks if c != owner])
+        others = present[present != code.get(z.party, -1)]
+        lo = np.searchsorted(key, others + 1j * (z.active_start_s - longest[others]), "left")
+        hi = np.searchsorted(key, others + 1j * z.active_end_s, "left")
+        window = by_start[_spans(lo, hi)]
         keep = ((legs.t0_s[window] < z.active_end_s) & (legs.t1_s[window] > z.active_start_s)
                 & (leg_xmin[window] <= xmax) & (leg_xmax[window] >= xmin)
                 & (leg_ymin[window] <= ymax) & (leg_ymax[window] >= ymin))
@@ -123,6 +122,14 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
             status = world.hotline.status(episode.party, z, episode.start_s)
             episodes.append(replace(episode, informed=status == RECEIVED, declaration=status))
     return episodes
+
+
+def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Every index in [lo[k], hi[k]) for each k, in order."""
+    count = np.maximum(hi - lo, 0)
+    shift = np.repeat(lo - (np.cumsum(count) - count), count)
+    spans: np.ndarray = shift + np.arange(int(count.sum()))
+    return spans
 
 
 BUILTIN: dict[str, RuleType] = {
