@@ -21,12 +21,13 @@ import numpy as np
 
 from sim.analysis.workers import worker_pool
 from sim.engine.simulation import run
+from sim.model.errors import InputError
 from sim.model.geography import build_geography
 from sim.model.scenario import Scenario
 from sim.model.units import DAY
 
 
-class CalibrationError(ValueError):
+class CalibrationError(InputError, ValueError):
     """The target cannot be reached by the knob (exit code 2)."""
 
 

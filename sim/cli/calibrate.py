@@ -12,9 +12,7 @@ from pathlib import Path
 import yaml
 
 from sim import __version__
-from sim.analysis.calibrate import calibrate
 from sim.cli.core import EXIT_OK, UsageError, add_allow_outside_option, load, resource_limits
-from sim.io.write import OutputError, write_text_atomically
 from sim.model.scenario import apply_override, read_yaml
 
 
@@ -43,6 +41,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Calibrate, print the finding and write the calibrated scenario."""
+    from sim.analysis.calibrate import calibrate  # imported here: other commands start without
+    from sim.io.write import OutputError, write_text_atomically
+
     if not 0.0 <= args.per_day < math.inf or not 1 <= args.replications <= 10_000:
         raise UsageError("--per-day must be 0 or more and --replications from 1 to 10000")
     scenario, _ = load(args)

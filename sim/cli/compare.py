@@ -8,7 +8,6 @@ import argparse
 import os
 from pathlib import Path
 
-from sim.analysis.compare import compare
 from sim.cli.core import (
     EXIT_OK,
     UsageError,
@@ -17,10 +16,8 @@ from sim.cli.core import (
     refuse_overwriting_inputs,
     resource_limits,
 )
-from sim.io.read import load_run_folder
-from sim.io.write import FIGURE_FORMATS, MAX_NAME, check_target, write_folder
+from sim.io.formats import FIGURE_FORMATS, MAX_NAME
 from sim.model.units import DAY
-from sim.present.tables import compare_csv, compare_table, text
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -69,7 +66,10 @@ def handle(args: argparse.Namespace) -> int:
     twice = sorted({str(p) for p in paths if resolved.count(p.resolve()) > 1})
     if twice:
         raise UsageError(f"{twice[0]}: given more than once; compare different run folders")
+    from sim.io.read import load_run_folder
+    from sim.io.write import check_target, write_folder
     from sim.present.plots import compare_figure, figure_bytes
+    from sim.present.tables import compare_csv, compare_table, text
 
     folders = [load_run_folder(p, resource_limits(args)) for p in paths]
     labels = [f.label for f in folders]
@@ -91,6 +91,8 @@ def handle(args: argparse.Namespace) -> int:
 
 
 def _compare_variants(args: argparse.Namespace) -> int:
+    from sim.analysis.compare import compare
+
     if not 2 <= args.replications <= 10_000:
         raise UsageError("--replications must be from 2 to 10000")
     if not args.a and not args.b:

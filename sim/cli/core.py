@@ -19,17 +19,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sim.analysis.calibrate import CalibrationError
-from sim.io.read import RUN_FILES, RunFolderError
-from sim.io.write import OutputError
+from sim.model.errors import InputError
 from sim.model.geography import Geography, build_geography
 from sim.model.limits import LIMITS, Limits, set_limits
 from sim.model.ruletypes import PluginError
-from sim.model.scenario import Scenario, ScenarioError, load_scenario
+from sim.model.scenario import Scenario, load_scenario
 from sim.model.units import QuantityError, parse_quantity
-from sim.study.executors import ExecutorError
-from sim.study.grid import GridError
-from sim.study.store import StoreError
 from sim.traffic.recorded_flights import recorded_flights
 from sim.traffic.sorties import explicit_flights
 
@@ -37,7 +32,7 @@ EXIT_OK, EXIT_INTERNAL, EXIT_INPUT = 0, 1, 2
 EXIT_BROKEN_PIPE = 141  # 128 + SIGPIPE: what a shell reports for a command whose reader left
 
 
-class UsageError(Exception):
+class UsageError(InputError):
     """A command line that cannot be carried out as written."""
 
 
@@ -99,6 +94,8 @@ def read_recorded_files(scenario: Scenario) -> Geography:
 def refuse_overwriting_inputs(out: Path, inputs: Sequence[Path]) -> None:
     """An output may not be, or contain, a run folder it was drawn from, nor be one of
     its files: ``--force`` replaces outputs, never the data."""
+    from sim.io.read import RUN_FILES
+
     target = out.resolve()
     for folder in inputs:
         source = folder.resolve()
@@ -141,8 +138,7 @@ def run_command(args: argparse.Namespace) -> int:
     handler: Callable[[argparse.Namespace], int] = args.handler
     try:
         return handler(args)
-    except (ScenarioError, OutputError, UsageError, CalibrationError, RunFolderError,
-            GridError, StoreError, ExecutorError) as exc:
+    except InputError as exc:  # a scenario, run folder, option or output path in error
         print(f"deconflict {args.command}: error:", file=sys.stderr)
         for line in str(exc).splitlines():
             print(f"  {line}", file=sys.stderr)

@@ -10,10 +10,8 @@ from pathlib import Path
 from typing import Any
 
 from sim.cli.core import EXIT_OK, UsageError, refuse_overwriting_inputs, resource_limits
-from sim.io.read import load_run_folder
-from sim.io.write import FIGURE_FORMATS, check_target, write_folder
-from sim.model.geography import build_geography
-from sim.study.store import STORE_NAME
+from sim.io.formats import FIGURE_FORMATS
+from sim.study.names import STORE_NAME
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -33,7 +31,11 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Draw the figures of a run folder, or of a sweep folder."""
-    from sim.present.plots import run_figures  # matplotlib: only for the commands that draw
+    # Imported here: matplotlib and the run folder's readers, only for the commands that draw.
+    from sim.io.read import load_run_folder
+    from sim.io.write import check_target
+    from sim.model.geography import build_geography
+    from sim.present.plots import run_figures
 
     if (Path(args.run_dir) / STORE_NAME).is_file():
         return _plot_sweep(args)
@@ -52,6 +54,7 @@ def _write_figures(figures: dict[str, Any], out: Path, own: bool, args: argparse
                    ) -> None:
     """Write figures into ``out`` whole; the command's own folder (``own``) is redrawn in
     place, keeping the figures of the other formats drawn there before."""
+    from sim.io.write import write_folder
     from sim.present.plots import figure_bytes
 
     files: dict[str, str | bytes] = {}
@@ -65,6 +68,7 @@ def _write_figures(figures: dict[str, Any], out: Path, own: bool, args: argparse
 
 
 def _plot_sweep(args: argparse.Namespace) -> int:
+    from sim.io.write import check_target
     from sim.present.sweepplots import sweep_figures
     from sim.study.sweep import default_metrics, load_sweep
 

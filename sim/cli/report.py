@@ -6,9 +6,6 @@ import argparse
 from pathlib import Path
 
 from sim.cli.core import EXIT_OK, refuse_overwriting_inputs, resource_limits
-from sim.io.read import load_run_folder
-from sim.io.write import OutputError, write_text_atomically
-from sim.model.geography import build_geography
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -22,6 +19,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Write the report of a run folder."""
+    from sim.io.read import load_run_folder
+    from sim.io.write import OutputError, write_text_atomically
+    from sim.model.geography import build_geography
     from sim.present.report import report_html
 
     folder = load_run_folder(args.run_dir, resource_limits(args))

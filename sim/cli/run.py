@@ -7,22 +7,9 @@ import argparse
 import os
 from pathlib import Path
 
-from sim.analysis.compare import replicate
-from sim.analysis.metrics import run_stats, summarize
 from sim.cli.core import EXIT_OK, UsageError, add_allow_outside_option, load
-from sim.engine.simulation import run as run_scenario
-from sim.io.export import EXPORT_FORMATS, export_files
-from sim.io.write import check_target, default_run_dir, write_run
+from sim.io.formats import EXPORT_FORMATS
 from sim.model.units import DAY
-from sim.present.tables import (
-    interference_table,
-    miss_distance_table,
-    rates_table,
-    replications_table,
-    reported_table,
-    severity_table,
-    text,
-)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -50,6 +37,22 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Run the scenario and write its run folder."""
+    # Imported here: the other commands (validate, schema) start without them.
+    from sim.analysis.compare import replicate
+    from sim.analysis.metrics import run_stats, summarize
+    from sim.engine.simulation import run as run_scenario
+    from sim.io.export import export_files
+    from sim.io.write import check_target, default_run_dir, write_run
+    from sim.present.tables import (
+        interference_table,
+        miss_distance_table,
+        rates_table,
+        replications_table,
+        reported_table,
+        severity_table,
+        text,
+    )
+
     if not 0 <= args.replications <= 10_000:
         raise UsageError(f"--replications {args.replications}: give a number from 0 to 10000")
     scenario, geography = load(args)

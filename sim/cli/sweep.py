@@ -10,7 +10,7 @@ import re
 import sys
 import time
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from sim.cli.core import (
     EXIT_OK,
@@ -23,16 +23,11 @@ from sim.cli.core import (
 )
 from sim.model.scenario import read_yaml
 from sim.model.units import DAY
-from sim.present.tables import sweep_table, text
-from sim.study.executors import LOCAL
-from sim.study.grid import (
-    SweepPlan,
-    load_sweep_file,
-    merge_axes,
-    parse_grid_argument,
-    plan_sweep,
-)
-from sim.study.store import STORE_NAME, Mode
+from sim.study.names import LOCAL, STORE_NAME
+
+if TYPE_CHECKING:
+    from sim.study.grid import SweepPlan
+    from sim.study.store import Mode
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -77,6 +72,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 
 def handle(args: argparse.Namespace) -> int:
     """Run the sweep into its store, then print its table."""
+    # Imported here: the other commands start without the sweep machinery.
+    from sim.present.tables import sweep_table, text
     from sim.study.sweep import load_sweep, run_sweep
 
     plan, out = _sweep_plan(args)
@@ -129,6 +126,8 @@ def handle(args: argparse.Namespace) -> int:
 
 def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
     """The plan from a scenario or sweep file and the command line's options."""
+    from sim.study.grid import load_sweep_file, merge_axes, parse_grid_argument, plan_sweep
+
     axes = [parse_grid_argument(a) for a in args.grid]
     for value, option in ((args.seed, "--seed"), (args.replications, "--replications")):
         if value is not None and value < 0:

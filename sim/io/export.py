@@ -21,10 +21,10 @@ from typing import Any
 import numpy as np
 
 from sim.engine.simulation import Run
+from sim.io.formats import EXPORT_FORMATS
 from sim.model.units import FOOT
 from sim.traffic.plans import FlightPlan
 
-EXPORT_FORMATS = ("csv", "parquet")
 EXPORT_COLUMNS = ("timestamp", "callsign", "latitude", "longitude", "altitude")
 REPORT_INTERVAL_S = 30.0
 

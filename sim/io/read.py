@@ -20,6 +20,7 @@ import numpy as np
 from sim import __version__
 from sim.analysis.metrics import near_miss_stats, reported_summary
 from sim.io.write import FLIGHT_COLUMNS, HOTLINE_COLUMNS, TRACK_COLUMNS, ZONE_COLUMNS
+from sim.model.errors import InputError
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.records import EVENT_COLUMNS, Episode, FlightRecord, Message
 from sim.model.scenario import Scenario, ScenarioError, load_scenario
@@ -30,7 +31,7 @@ RUN_FILES = (*REQUIRED, "replications.csv")  # every file deconflict run writes
 MAX_CSV_FIELD = 10_000_000  # a zone's WKT can be long; a run folder's is never longer
 
 
-class RunFolderError(Exception):
+class RunFolderError(InputError):
     """A folder that is not a readable run folder (exit code 2)."""
 
 

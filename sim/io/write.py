@@ -30,14 +30,14 @@ import numpy as np
 
 from sim.analysis.metrics import Replications, run_stats, summarize
 from sim.engine.simulation import Run
+from sim.io.formats import MAX_NAME
+from sim.model.errors import InputError
 from sim.model.records import EVENT_COLUMNS, Episode, FlightRecord, Hotline
 
-FIGURE_FORMATS = ("png", "svg", "pdf")  # what `deconflict plot` and `compare` can write
-MAX_NAME = 200  # leaves room for the hidden ".NAME.partial-PID" beside it within 255 bytes
 SCENARIO_DIGEST = "scenario_sha256"  # in summary.json and stats.json
 
 
-class OutputError(Exception):
+class OutputError(InputError):
     """The run folder cannot be written where asked (exit code 2)."""
 
 

@@ -12,6 +12,7 @@ from typing import Any, Literal, Protocol
 
 import yaml
 
+from sim.model.errors import InputError
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.units import FOOT, MINUTE
 
@@ -37,7 +38,7 @@ class Problem:
         return f"{where}: {self.message}"
 
 
-class ScenarioError(Exception):
+class ScenarioError(InputError):
     """A scenario that cannot be run; carries every problem found."""
 
     def __init__(self, problems: Sequence[Problem]) -> None:

@@ -18,13 +18,14 @@ from typing import Any
 from sim import __version__
 from sim.analysis.compare import replication_metrics
 from sim.analysis.workers import worker_pool
+from sim.model.errors import InputError
 from sim.model.scenario import Scenario
+from sim.study.names import LOCAL
 
-LOCAL = "local"
 LOOPBACK = "127.0.0.1"  # a local cluster listens here only: no other machine can reach it
 
 
-class ExecutorError(Exception):
+class ExecutorError(InputError):
     """An executor that cannot be started or reached; the message says what to do."""
 
 

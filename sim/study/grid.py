@@ -25,6 +25,7 @@ import yaml
 from sim import __version__
 from sim.analysis.calibrate import replication_seeds
 from sim.analysis.metrics import headline_metric_names
+from sim.model.errors import InputError
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.scenario import (
     Scenario,
@@ -48,7 +49,7 @@ RESERVED_NAMES = (*RESERVED_COLUMNS, "scenario_sha", "metric", "replications", "
 MAX_INTEGER = 2**63 - 1  # what SQLite stores as an integer
 
 
-class GridError(ValueError):
+class GridError(InputError, ValueError):
     """A grid or sweep definition that cannot be run; the message names where it was given."""
 
 

@@ -25,15 +25,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
+from sim.model.errors import InputError
 from sim.study.executors import Replication, Task
 from sim.study.grid import RESERVED_COLUMNS, SweepPlan, grid_position
+from sim.study.names import STORE_NAME
 
-STORE_NAME = "results.sqlite"
 FORMAT = "1"
 Mode = Literal["auto", "resume", "restart"]
 
 
-class StoreError(Exception):
+class StoreError(InputError):
     """A store that cannot be used as asked; the message says what to do."""
 
 

@@ -27,7 +27,8 @@ from sim.analysis.calibrate import t975
 from sim.io.write import write_text_atomically
 from sim.study.executors import Executor, ExecutorError, Task, open_executor
 from sim.study.grid import SweepPlan, yaml_text
-from sim.study.store import STORE_NAME, Mode, StoredSweep, StoreError, open_store, read_store
+from sim.study.names import STORE_NAME
+from sim.study.store import Mode, StoredSweep, StoreError, open_store, read_store
 
 SUMMARY_NAME = "summary.csv"
 LOCK_WAIT_S = 2.0  # how long a sweep waits for a folder's lock before calling it busy
