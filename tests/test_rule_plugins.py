@@ -352,3 +352,24 @@ def test_a_plugin_bug_in_a_sweep_worker_process_is_named(site, tmp_path, capsys)
     assert ("deconflict sweep: error in a plugin: rule 'b' of plugin buggy-rules 0.1.0 "
             "(entry point buggy = buggy_rules:buggy): raised ZeroDivisionError") in err
     assert "Traceback" not in err
+
+
+@pytest.mark.parametrize("change, fault", [
+    ({"start_s": float("nan")}, "from nan s to"),
+    ({"start_s": "0"}, "from '0' s to"),
+    ({"end_s": 1e9}, "outside the flight of 'B1'"),
+    ({"aircraft": "NOPE"}, "of aircraft 'NOPE' of party 'blue', not of this run"),
+    ({"other_party": "blue"}, "of aircraft 'R1' of party 'blue', not of this run"),
+    ({"rule": "other"}, "of rule 'other'")])
+def test_a_plugin_returning_a_wrong_episode_is_named(site, change, fault):
+    from dataclasses import replace
+
+    from sim.detect.rules import result_problem
+    scenario = parse_scenario(scenario_doc({"id": "tc", "type": "too_close"}))
+    result = run(scenario)
+    good = list(result.episodes)
+    from sim.testing import world_of
+    world = world_of(scenario_doc({"id": "tc", "type": "too_close"}))
+    assert result_problem(scenario.rules[0], world, good) is None
+    bad = [replace(good[0], **change)]
+    assert fault in result_problem(scenario.rules[0], world, bad)

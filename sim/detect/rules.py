@@ -179,7 +179,7 @@ def result_problem(spec: RuleSpec, world: World, found: object) -> str | None:
     the contract ``detect`` holds a plugin to, and ``sim.testing`` every rule it checks."""
     if not isinstance(found, (list, tuple)):
         return f"{type(found).__name__}, not a list of episodes"
-    party = {f.id: f.party for f in world.flights}
+    flights = {f.id: f for f in world.flights}
     for n, episode in enumerate(found):
         where = f"episode {n}"
         if not isinstance(episode, Episode):
@@ -187,13 +187,21 @@ def result_problem(spec: RuleSpec, world: World, found: object) -> str | None:
         if episode.rule != spec.id or episode.type != spec.type:
             return (f"{where} of rule {episode.rule!r} of type {episode.type!r}; build "
                     "episodes with the rule's parameters (their id and type)")
-        if not (math.isfinite(episode.start_s) and math.isfinite(episode.end_s)
-                and episode.start_s < episode.end_s):
-            return f"{where} from {episode.start_s} s to {episode.end_s} s, not an interval"
-        for aircraft, side in ((episode.aircraft, episode.party),
-                               (episode.other_aircraft, episode.other_party)):
-            if aircraft and party.get(aircraft) != side:
+        times = (episode.start_s, episode.end_s)
+        if not all(isinstance(t, (int, float)) and not isinstance(t, bool) for t in times) or \
+                not (math.isfinite(episode.start_s) and math.isfinite(episode.end_s)
+                     and episode.start_s < episode.end_s):
+            return f"{where} from {episode.start_s!r} s to {episode.end_s!r} s, not an interval"
+        sides = [(episode.aircraft, episode.party)] + (
+            [(episode.other_aircraft, episode.other_party)] if episode.other_aircraft else [])
+        for aircraft, side in sides:
+            flight = flights.get(aircraft) if isinstance(aircraft, str) else None
+            if flight is None or flight.party != side:
                 return f"{where} of aircraft {aircraft!r} of party {side!r}, not of this run"
+            # Within the aircraft's flight, give or take the merging gap.
+            if episode.start_s < flight.depart_s - 1e-3 or episode.end_s > flight.land_s + 1e-3:
+                return (f"{where} from {episode.start_s} s to {episode.end_s} s, outside the "
+                        f"flight of {aircraft!r} ({flight.depart_s} s to {flight.land_s} s)")
     return None
 
 
