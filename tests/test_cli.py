@@ -627,3 +627,16 @@ def test_a_yaml_timestamp_start_is_written_back_as_iso_text(written, resolved, t
     # and the run folder's scenario.yaml runs again to the same start
     assert cli(capsys, "run", tmp_path / "run" / "scenario.yaml", "--out", tmp_path / "b")[0] == 0
     assert read_resolved(tmp_path / "b")["start"] == resolved
+
+
+def test_commands_collect_garbage_rarely_and_restore_the_thresholds(capsys, monkeypatch):
+    import gc
+
+    import sim.cli
+    from sim.cli import core
+    seen = []
+    monkeypatch.setattr(sim.cli, "run_command", lambda args: seen.append(gc.get_threshold()) or 0)
+    before = gc.get_threshold()
+    assert main(["rules"]) == 0
+    assert seen == [core.FEWER_COLLECTIONS] != [before]
+    assert gc.get_threshold() == before

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 from sim import __version__
 from sim.cli import calibrate, compare, plot, report, rules, run, schema, sweep, validate
-from sim.cli.core import add_limit_option, run_command, terminate_as_interrupt
+from sim.cli.core import add_limit_option, fewer_collections, run_command, terminate_as_interrupt
 from sim.cli.sweep import RowProgress
 from sim.cli.validate import describe
 
@@ -44,5 +44,5 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``deconflict`` and ``python -m sim``; returns the exit code."""
     args = _parser().parse_args(argv)
-    with terminate_as_interrupt():
+    with terminate_as_interrupt(), fewer_collections():
         return run_command(args)
