@@ -19,9 +19,12 @@ from pathlib import Path
 
 import pytest
 import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import sim
 from sim.cli import main
+from sim.model.records import EVENT_COLUMNS, Episode
 
 EVENT_HEADER = ("rule,type,party,aircraft,other_party,other_aircraft,zone,start_s,end_s,"
                 "min_distance_m,min_time_s,x_m,y_m,lon,lat,informed")
@@ -204,6 +207,36 @@ def test_run_writes_summary_with_contract_keys(capsys, scenario, tmp_path):
     assert hotline["calls"] == 3  # at 1 h, 3 h and 5 h of a 6 h run
     assert hotline["lost"] == 0  # loss 0.0
     assert "cli-test" in stdout
+
+
+_PLAIN = ["", "a", "loss_of_separation", "F00001", "interference"]
+_QUOTED = ["x,y", 'say "hi"', "two\nlines", "cr\r"]
+_FLOATS = st.floats(allow_nan=True, allow_infinity=True)
+
+
+def _episodes(texts: st.SearchStrategy[str]) -> st.SearchStrategy[list[Episode]]:
+    return st.lists(st.builds(
+        Episode, rule=texts, type=texts, party=texts, aircraft=texts, other_party=texts,
+        other_aircraft=texts, zone=texts, start_s=_FLOATS, end_s=_FLOATS,
+        min_distance_m=st.none() | _FLOATS, min_time_s=st.none() | _FLOATS, x_m=_FLOATS,
+        y_m=_FLOATS, lon=_FLOATS, lat=_FLOATS, informed=st.none() | st.booleans(),
+        vertical_m=st.none() | _FLOATS, cause=texts, declaration=texts,
+        min_slant_m=st.none() | _FLOATS), min_size=1, max_size=6)
+
+
+# Plain cells (written as formatted lines) and cells the csv module must quote.
+@pytest.mark.parametrize("texts", [_PLAIN, _PLAIN + _QUOTED], ids=["plain", "quoted"])
+def test_events_csv_is_the_csv_modules_text_of_each_row(texts):
+    from sim.io.write import _row, events_csv
+
+    @settings(max_examples=150, deadline=None)
+    @given(_episodes(st.sampled_from(texts)))
+    def check(episodes):
+        buffer = io.StringIO()
+        csv.writer(buffer, lineterminator="\n").writerows(
+            [EVENT_COLUMNS] + [_row(e) for e in episodes])
+        assert events_csv(episodes) == buffer.getvalue()
+    check()
 
 
 def test_events_csv_contract(capsys, scenario, tmp_path):

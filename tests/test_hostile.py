@@ -9,8 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from sim.cli import main
+from sim.model.spec import ScenarioError
 from tests.cli_helpers import refused
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -104,3 +108,53 @@ def test_deep_nesting_does_not_crash_the_process(tmp_path):
     result = subprocess.run([sys.executable, "-m", "sim", "validate", str(scenario)],
                             capture_output=True, text=True, timeout=120)
     assert result.returncode == 2 and "Traceback" not in result.stderr
+
+
+# ------------------------------------------------- plain documents, read straight from events
+
+_SCALARS = st.sampled_from(
+    ["yes", "No", "on", "~", "null", "", "0x1F", "0o17", "017", "0b101", "1_000", "1:30",
+     "190:20:30.15", ".inf", "-.Inf", ".NaN", "1e3", "6.8523015e+5", "2018-02-07",
+     "2018-02-07T10:00:00Z", "<<", "=", "5 nmi", "FL250", "- x", "a: b", "'q'", "#c",
+     "نهر الفرات", "true", "12", "-3.5"]) | st.text(max_size=6) | st.integers() | st.floats(
+    allow_nan=False) | st.booleans() | st.none()
+_DOCUMENTS = st.recursive(_SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
+    _SCALARS.filter(lambda k: not isinstance(k, float)), inner, max_size=4), max_leaves=25)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_DOCUMENTS, st.sampled_from([None, True, False]), st.booleans())
+def test_plain_documents_read_as_pyyamls_loader_reads_them(document, flow, canonical):
+    from sim.model import yamlio
+
+    text = yaml.safe_dump(document, default_flow_style=flow, allow_unicode=True,
+                          sort_keys=False, canonical=canonical)
+    expected = yaml.load(text, Loader=yamlio._StrictLoader)  # noqa: S506 - a safe loader
+    got = yamlio.parse_yaml(text, "doc.yaml")
+    assert repr(got) == repr(expected)
+
+
+@pytest.mark.parametrize("text", [
+    "a: &x [1, 2]\nb: *x\n",                   # an anchor and an alias: shared, as PyYAML makes it
+    "base: &b {k: 1}\nmine:\n  <<: *b\n  j: 2\n",  # a merge key
+    "a: !!str 12\nb: !!float 3\n",             # explicit tags
+    "? [1, 2]\n: x\n",                          # a collection as a key
+    "a: 1\na: 2\n",                             # a key written twice
+    "1: x\ntrue: y\n",                          # keys equal as values (1 == True)
+    "--- 1\n--- 2\n",                           # two documents
+    "a: [1, 2\n",                               # not valid YAML
+    "= : 1\n",                                  # a value key
+])
+def test_documents_that_are_not_plain_data_are_read_by_pyyamls_loader(text):
+    from sim.model import yamlio
+
+    try:
+        expected = yaml.load(text, Loader=yamlio._StrictLoader)  # noqa: S506
+    except Exception as exc:  # noqa: BLE001 - then the scenario error says what PyYAML said
+        with pytest.raises(ScenarioError) as caught:
+            yamlio.parse_yaml(text, "doc.yaml")
+        assert str(getattr(exc, "problem", None) or exc) in str(caught.value)
+        return
+    with pytest.raises(yamlio._NotPlain):
+        yamlio._plain_document(text, yamlio.DEFAULT_LIMITS)
+    assert repr(yamlio.parse_yaml(text, "doc.yaml")) == repr(expected)
