@@ -535,3 +535,27 @@ def test_a_metric_typo_is_refused_before_anything_runs(capsys, tmp_path):
     err = capsys.readouterr().err
     assert "opposite_tracks.rusia.per_day" in err and "opposite_tracks.russia.per_day" in err
     assert not out.exists()
+
+
+def test_replications_on_a_reused_geography_equal_runs_from_scratch():
+    # A worker builds the geography (and each party's router, racetracks and gates) once
+    # for all the seeds of a scenario; each replication must equal a run from scratch.
+    from dataclasses import replace
+
+    from sim.analysis import compare
+    from sim.analysis.metrics import headline_metrics, run_stats
+    from sim.engine.simulation import run
+    from sim.model.scenario import load_scenario
+
+    scenario = load_scenario(ROOT / "scenarios" / "euphrates_dec2017.yaml", duration="2 d")
+    compare._GEOGRAPHIES.clear()
+    reused = [compare.replication_metrics(scenario, seed) for seed in (5, 6, 7, 5)]
+    fresh = [headline_metrics(run_stats(run(replace(scenario, seed=seed))))
+             for seed in (5, 6, 7, 5)]
+    assert reused == fresh
+    assert reused[0] != reused[1]  # the seeds matter
+    (geography,) = compare._GEOGRAPHIES.values()
+    assert any(key[0] == "router" for key in geography.memo)
+    longer = replace(scenario, duration_s=3 * 86400.0)
+    compare.replication_metrics(longer, 5)
+    assert len(compare._GEOGRAPHIES) == 2  # another scenario: a geography of its own

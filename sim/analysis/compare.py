@@ -10,6 +10,7 @@ and an exact two-sided sign test on the paired differences (ties dropped).
 from __future__ import annotations
 
 import math
+import pickle
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -18,6 +19,7 @@ from sim.analysis.calibrate import replication_seeds, t975
 from sim.analysis.metrics import Replications, headline_metrics, run_stats
 from sim.analysis.workers import worker_pool
 from sim.engine.simulation import run
+from sim.model.geography import Geography, build_geography
 from sim.model.scenario import Scenario
 from sim.model.units import DAY
 
@@ -58,7 +60,25 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
 def replication_metrics(scenario: Scenario, seed: int) -> dict[str, float]:
     """The headline metrics (``sim.analysis.metrics.headline_metrics``) of one replication; a pure
     top-level function, so that a process pool can run it."""
-    return headline_metrics(run_stats(run(replace(scenario, seed=seed))))
+    return headline_metrics(run_stats(run(replace(scenario, seed=seed),
+                                          seedless_geography(scenario))))
+
+
+# Per process: the geographies of the last few scenarios replicated, by the scenario less
+# its seed (a worker runs one grid point's replications one after another). The geography,
+# and what is built from it once (routers, racetracks, gates), does not depend on the seed.
+_GEOGRAPHIES: dict[bytes, Geography] = {}
+KEPT_GEOGRAPHIES = 4
+
+
+def seedless_geography(scenario: Scenario) -> Geography:
+    """The scenario's geography, built once per process for all its seeds."""
+    key = pickle.dumps(replace(scenario, seed=0), protocol=pickle.HIGHEST_PROTOCOL)
+    geography = _GEOGRAPHIES.pop(key, None) or build_geography(scenario)
+    _GEOGRAPHIES[key] = geography  # the most recent last
+    while len(_GEOGRAPHIES) > KEPT_GEOGRAPHIES:
+        del _GEOGRAPHIES[next(iter(_GEOGRAPHIES))]
+    return geography
 
 
 def replicate(scenario: Scenario, count: int, workers: int = 1) -> Replications:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import shapely
@@ -143,6 +144,9 @@ class Geography:
     zones: tuple[ZoneGeometry, ...]
     routes: dict[str, np.ndarray]  # flight id -> (k, 2)
     jammers: tuple[JammerGeometry, ...] = ()  # interference areas, in scenario order
+    # What is built from this geography alone, once (each party's router): shared by the
+    # copies a run makes and by every replication that reuses the geography.
+    memo: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def lanes_of(self, party: str) -> tuple[LaneGeometry, ...]:
         """Return the lanes of a party."""

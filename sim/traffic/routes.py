@@ -188,13 +188,34 @@ class Router:
         return along[:-1]
 
 
+# A reused router's caches are emptied beyond this many entries (memory stays bounded
+# over a long sweep); they only save work, they never change a route.
+ROUTER_CACHE_ENTRIES = 20_000
+
+
 def party_router(scenario: Scenario, geography: Geography, party: Party) -> Router:
-    """The router of a party that generates sorties (one without a lane flies direct)."""
+    """The router of a party that generates sorties (one without a lane flies direct),
+    built once per geography and lane: its racetracks, gates and transits are kept for
+    the next run on the same geography (a sweep's replications)."""
     sorties = party.sorties
     assert sorties is not None
     if not sorties.lane or geography.centerline is None:
         return Router(None, None, None, 0.0, None, 0.0, 0.0)
-    (lane,) = [g for g in geography.lanes if g.lane.id == sorties.lane]
+    tolerances = [r.tolerance_m for r in scenario.rules if isinstance(r, LaneDisciplineSpec)]
+    key = ("router", sorties.lane, min(tolerances) if tolerances else None)
+    router = geography.memo.get(key)
+    if router is None:
+        router = geography.memo[key] = _new_router(geography, sorties.lane, tolerances)
+    for cache in (router.tracks, router.gates, router.transits):
+        if len(cache) > ROUTER_CACHE_ENTRIES:
+            cache.clear()
+    return router
+
+
+def _new_router(geography: Geography, lane_id: str, tolerances: list[float]) -> Router:
+    """A party's router on lane ``lane_id``: the lane as flown, its mirror and the ring."""
+    assert geography.centerline is not None
+    (lane,) = [g for g in geography.lanes if g.lane.id == lane_id]
     centerline = geography.centerline.geometry()
     half_width = geography.half_width_m or 0.0
     line = _lane_line(lane)
@@ -203,7 +224,6 @@ def party_router(scenario: Scenario, geography: Geography, party: Party) -> Rout
     # Simplified by a third of the margin, the ring stays well outside the corridor.
     ring = shapely.simplify(centerline.buffer(half_width + GATE_MARGIN_M, quad_segs=4)
                             .exterior, GATE_MARGIN_M / 3.0)
-    tolerances = [r.tolerance_m for r in scenario.rules if isinstance(r, LaneDisciplineSpec)]
     tolerance = min(tolerances) if tolerances else abs(lane.lane.offset_m)
     return Router(Polyline(line), mirror, centerline, half_width,
                    Polyline(LineString(ring.coords)), lane.lane.offset_m, tolerance)
