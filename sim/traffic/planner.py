@@ -123,9 +123,14 @@ def route_around(route: Route, found: Sequence[Obstacle]) -> Route:
     """
     first, last = route.track
     loop = LineString(route.xy[first:last + 1]) if last > first else Point(route.xy[first])
+    # (Most obstacles lie nowhere near a route: their boxes say so without shapely.)
+    ends = route.xy[[0, -1]]
+    loop_box = (*route.xy[first:last + 1].min(axis=0), *route.xy[first:last + 1].max(axis=0))
     blocking = [o for o in found
-                if _crosses(o.shape, loop) or o.shape.contains(Point(route.xy[0]))
-                or o.shape.contains(Point(route.xy[-1]))]
+                if (_boxes_meet(o.shape.bounds, loop_box) and _crosses(o.shape, loop))
+                or (_boxes_meet(o.shape.bounds, (*ends.min(axis=0), *ends.max(axis=0)))
+                    and (o.shape.contains(Point(route.xy[0]))
+                         or o.shape.contains(Point(route.xy[-1]))))]
     if blocking:
         raise Blocked(blocking)
     head_xy, head_causes = route.xy[:first + 1], route.leg_causes[:first]
@@ -139,6 +144,11 @@ def route_around(route: Route, found: Sequence[Obstacle]) -> Route:
     return Route(xy, causes, (new_first, new_first + last - first))
 
 
+def _boxes_meet(a: Sequence[float], b: Sequence[float]) -> bool:
+    """Do two boxes (min x, min y, max x, max y) overlap or touch?"""
+    return bool(a[0] <= b[2] and b[0] <= a[2] and a[1] <= b[3] and b[1] <= a[3])
+
+
 def _crosses(shape: Polygon, line: LineString | Point) -> bool:
     """Does the line (or point) enter the polygon's interior (not just its boundary)?"""
     return bool(shapely.relate_pattern(shape, line, "T********"))
@@ -150,6 +160,11 @@ def _detour(xy: np.ndarray, causes: tuple[str, ...], shape: Polygon
     with the shorter arc of its boundary (``shape`` convex; the ends lie outside it)."""
     if len(xy) < 2:
         return xy, causes
+    low, high = np.minimum(xy[:-1], xy[1:]), np.maximum(xy[:-1], xy[1:])
+    min_x, min_y, max_x, max_y = shape.bounds
+    if not np.any((high[:, 0] >= min_x) & (low[:, 0] <= max_x) & (high[:, 1] >= min_y)
+                  & (low[:, 1] <= max_y)):
+        return xy, causes  # no segment's box meets the shape's
     segments = shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1))
     pieces = shapely.intersection(segments, shape)
     inside = np.flatnonzero(shapely.length(pieces) > 0.0)
