@@ -88,8 +88,8 @@ def flight_entries(draw: st.DrawFn, plan: FlightPlan, frame: osc.Frame) -> dict[
             needed[sense] = max(needed[sense], math.inf if leg_s == 0.0 else abs(dz) / leg_s)
     for sense, key in ((1, "climb_rate"), (-1, "descent_rate")):
         # (a near-vertical leg needs a rate beyond any aircraft's, which the product refuses)
-        if needed[sense] <= 100.0 and draw(st.booleans()):
-            rate = max(needed[sense], 0.5) * draw(st.floats(1.01, 4.0))
+        if needed[sense] <= 100.0 and draw(st.integers(0, 3)):
+            rate = max(needed[sense], 0.5) * draw(st.floats(1.01, 4.0) | st.floats(1.5, 3.0))
             entry[key] = draw(quantities(rate, "speed"))
     return entry
 
@@ -148,11 +148,13 @@ def encounter_documents(draw: st.DrawFn, vertical: bool = False) -> dict[str, An
 
 @st.composite
 def zone_entries(draw: st.DrawFn, frame: osc.Frame, party: str = "blue", ident: str = "Z1",
-                 near: tuple[float, float] | None = None, around_s: float | None = None
-                 ) -> dict[str, Any]:
+                 near: tuple[float, float] | None = None, around_s: float | None = None,
+                 levels_m: Sequence[float] = ()) -> dict[str, Any]:
     """A zone: a polygon or a circle (round ``near`` when given), its floor, ceiling and
     active window each written or left to its default; the window, when given, sometimes
-    begins or ends within minutes of ``around_s`` (when a track passes ``near``)."""
+    begins or ends within minutes of ``around_s`` (when a track passes ``near``), the floor
+    or ceiling sometimes between two of ``levels_m`` (a track's, so that it climbs or
+    descends through it)."""
     ring = None
     if draw(st.booleans()):
         ring = draw(sst.polygons(center=near))
@@ -168,9 +170,19 @@ def zone_entries(draw: st.DrawFn, frame: osc.Frame, party: str = "blue", ident: 
                                                      "distance"))}}
     zone: dict[str, Any] = {"id": ident, "party": party, "area": area}
     floor = draw(st.sampled_from([None, 0.0, 3000.0, 6000.0]))
+    ceiling = draw(st.sampled_from([None, 8000.0, 12_000.0]))
+    changes = [(a, b) for a, b in zip(levels_m, levels_m[1:]) if a != b]
+    if changes and draw(st.booleans()):
+        a, b = draw(st.sampled_from(changes))
+        level = a + draw(st.floats(0.1, 0.9)) * (b - a)
+        if level < 1000.0:
+            pass  # (too near the ground for a band under it)
+        elif draw(st.booleans()):
+            floor, ceiling = level, max(ceiling or 0.0, level + 1000.0)
+        else:
+            floor, ceiling = min(floor or 0.0, level - 1000.0), level
     if floor is not None:
         zone["floor"] = draw(quantities(floor, "altitude"))
-    ceiling = draw(st.sampled_from([None, 8000.0, 12_000.0]))
     if ceiling is not None:
         zone["ceiling"] = draw(quantities(ceiling, "altitude"))
     if around_s is not None and draw(st.integers(0, 3)):
@@ -197,13 +209,14 @@ def zone_documents(draw: st.DrawFn, vertical: bool = False) -> dict[str, Any]:
     # Often round a point the track flies through (a waypoint or a leg's middle).
     k = draw(st.integers(0, len(track.route_xy) - 1))
     through = (track.route_xy[k] + track.route_xy[min(k + 1, len(track.route_xy) - 1)]) / 2
-    near = tuple(map(float, through)) if draw(st.booleans()) else None
+    near = tuple(map(float, through)) if draw(st.integers(0, 3)) else None
     # When it passes there, at its constant ground speed (the strategy's guess; the
     # oracle flies the document itself).
     legs_m = np.hypot(*np.diff(track.route_xy, axis=0).T)
     flown_m = float(np.sum(legs_m[:k]) + (legs_m[k] / 2 if k < len(legs_m) else 0.0))
     zone = draw(zone_entries(frame, near=near, around_s=None if near is None else
-                             track.depart_s + flown_m / track.speed_mps))
+                             track.depart_s + flown_m / track.speed_mps,
+                             levels_m=[float(z) for z in track.altitudes()]))
     return draw(documents([track], [{"id": "zones", "type": "zone_incursion"}], [zone],
                           frame=frame, centre=centre))
 
@@ -244,7 +257,21 @@ def lane_documents(draw: st.DrawFn) -> dict[str, Any]:
                        "direction": "upstream"}}
     corridor = {"centerline": centerline,
                 "half_width": draw(quantities(draw(st.floats(10e3, 60e3)), "distance"))}
-    plans = [draw(sst.tracks(party="blue", ident="B1")), draw(sst.tracks(party="red", ident="R1"))]
+
+    def along(party: str, ident: str, side: float) -> FlightPlan:
+        """A flight that follows its lane (one way or the other), weaving to either side of
+        it by up to 0.75 of the spacing: in and out of the tolerance, at the bends too."""
+        weave = [draw(st.floats(-0.75, 0.75)) * spacing for _ in range(n)]
+        route = np.array([(x, y + side * spacing / 2 + w)
+                          for x, y, w in zip(xs, ys, weave, strict=True)])
+        return FlightPlan(ident, party, draw(st.floats(0.0, 1800.0)), draw(sst.speeds_mps),
+                          draw(sst.altitudes_m), route[::-1] if draw(st.booleans()) else route)
+
+    plans = [draw(st.sampled_from(["free", "along", "along"])) for _ in range(2)]
+    plans = [draw(sst.tracks(party="blue", ident="B1")) if plans[0] == "free" else
+             along("blue", "B1", 1.0),
+             draw(sst.tracks(party="red", ident="R1")) if plans[1] == "free" else
+             along("red", "R1", -1.0)]
     rule: dict[str, Any] = {"id": "lanes", "type": "lane_discipline"}
     tolerance = draw(st.one_of(st.none(), st.floats(500.0, 20_000.0)))
     if tolerance is not None:

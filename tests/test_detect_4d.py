@@ -102,7 +102,7 @@ def test_climbing_separation_agrees_with_sampling_oracle(document):
         assert episode.min_distance_m - EPS <= episode.min_slant_m <= slant[-1] + EPS
 
 
-@settings(deadline=None, max_examples=30)
+@settings(deadline=None, max_examples=20)
 @given(pair=sst.encounters(vertical=True), rule=st.sampled_from([LOS, HORIZONTAL_ONLY, NMAC]),
        track=sst.tracks(vertical=True, party="red"), zone=sst.zones())
 def test_plans_detected_on_their_own_legs_give_the_whole_products_episodes(pair, rule, track,

@@ -108,7 +108,8 @@ MUTATIONS = (
              'crs = (f"+proj=aeqd +lat_0={center_lat!r} +lon_0={center_lon!r} +x_0=0 +y_0=0 "',
              'crs = (f"+proj=aeqd +lat_0={center_lon!r} +lon_0={center_lat!r} +x_0=0 +y_0=0 "'),
     Mutation("lane-offset-sign", "geo", "sim/model/geography.py",
-             'curve = line.offset_curve(offset_m, quad_segs=LANE_QUAD_SEGMENTS, join_style="round")',
+             "curve = line.offset_curve(offset_m, quad_segs=LANE_QUAD_SEGMENTS, "
+             'join_style="round")',
              'curve = line.offset_curve(-offset_m, quad_segs=LANE_QUAD_SEGMENTS, '
              'join_style="round")'),
     Mutation("lane-joins-coarse", "geo", "sim/model/geography.py",
