@@ -4,7 +4,8 @@ The product (package ``sim``) detects episodes analytically: closest points of a
 interval solving, exact boundary crossings. This module computes the same episodes the
 slow and obvious way, so that tests can check one against the other: evaluate the rule's
 condition (docs/exactness.md) at many instants and group the instants where it holds into episodes.
-It deliberately imports nothing from ``sim``; only numpy and shapely.
+It deliberately imports nothing from ``sim``; only numpy (its point-in-polygon is
+its own crossing number, not the ``shapely.contains_xy`` the product uses).
 
 Model (docs/exactness.md):
 
@@ -49,7 +50,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import shapely
 from numpy.typing import NDArray
 
 FloatArray = NDArray[np.float64]
@@ -311,6 +311,37 @@ def polyline_distance(x_m: FloatArray, y_m: FloatArray, polyline: Polyline) -> F
     return best
 
 
+def crossing_number_inside(x_m: FloatArray, y_m: FloatArray, ring: FloatArray) -> BoolArray:
+    """Whether each point is strictly inside a simple polygon, by the crossing number.
+
+    A ray from the point towards +x crosses the ring an odd number of times when the point
+    is inside; an edge counts when one end is above the point and the other is not (the
+    half-open rule, so that a vertex on the ray is counted once). A point on an edge
+    (collinear with it, within its bounding box) is on the boundary: outside.
+
+    Args:
+        x_m: Point x coordinates (finite).
+        y_m: Point y coordinates (finite, same shape as ``x_m``).
+        ring: The polygon's corners, ``(n, 2)``, not closed.
+
+    Returns:
+        A boolean per point.
+    """
+    px = np.asarray(x_m, dtype=np.float64).ravel()[:, None]
+    py = np.asarray(y_m, dtype=np.float64).ravel()[:, None]
+    ax, ay = ring[:, 0][None, :], ring[:, 1][None, :]
+    bx, by = np.roll(ring[:, 0], -1)[None, :], np.roll(ring[:, 1], -1)[None, :]
+    straddles = (ay > py) != (by > py)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        x_cross = ax + (py - ay) * (bx - ax) / (by - ay)
+    crossings = np.count_nonzero(straddles & (px < x_cross), axis=1)
+    cross = (bx - ax) * (py - ay) - (by - ay) * (px - ax)
+    on_edge = ((cross == 0.0) & (px >= np.minimum(ax, bx)) & (px <= np.maximum(ax, bx))
+               & (py >= np.minimum(ay, by)) & (py <= np.maximum(ay, by)))
+    inside: BoolArray = (crossings % 2 == 1) & ~on_edge.any(axis=1)
+    return inside.reshape(np.shape(x_m))
+
+
 def inside_area(x_m: FloatArray, y_m: FloatArray, area: Mapping[str, Any]) -> BoolArray:
     """Whether each point is strictly inside an area (never on its boundary).
 
@@ -329,10 +360,8 @@ def inside_area(x_m: FloatArray, y_m: FloatArray, area: Mapping[str, Any]) -> Bo
     y = np.asarray(y_m, dtype=np.float64)
     finite = np.isfinite(x) & np.isfinite(y)
     if "polygon" in area:
-        poly = shapely.Polygon(_as_points(area["polygon"]))
-        xs, ys = np.where(finite, x, 0.0), np.where(finite, y, 0.0)
-        # contains_xy is the DE-9IM 'contains': interior only, the boundary excluded.
-        inside = np.asarray(shapely.contains_xy(poly, xs, ys), dtype=bool)
+        inside = crossing_number_inside(np.where(finite, x, 0.0), np.where(finite, y, 0.0),
+                                        _as_points(area["polygon"]))
         return inside & finite
     if "circle" in area:
         (cx, cy), r = area["circle"]

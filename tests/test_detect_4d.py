@@ -1,10 +1,12 @@
 """Exact detection on tracks that climb and descend (x, y and altitude linear in time on
 each leg), against the sampling oracle and against closed forms worked out by hand.
 
-Plans come from ``sim.testing`` with ``vertical=True`` and are detected by
-``sim.testing.detect_plans`` (the product's rules on the plans' own 4D legs); flown through
-the whole product (``sim.testing.run_plans``: each route entry with its altitude) they give
-the same episodes.
+The oracle tests draw scenario documents whose route entries give their altitudes and
+sometimes a climb and a descent rate (``tests/scenario_documents.py``); the product runs on
+the document and the oracle flies it by its own reading (``tests/oracle_scenario.py``:
+level-offs included). Other tests take plans from ``sim.testing`` with ``vertical=True``,
+detected by ``sim.testing.detect_plans`` (the product's rules on the plans' own 4D legs);
+flown through the whole product (``sim.testing.run_plans``) they give the same episodes.
 """
 
 from __future__ import annotations
@@ -19,15 +21,18 @@ from hypothesis import strategies as st
 from sim import testing as sst
 from sim.traffic.plans import FlightPlan
 from tests import oracle
+from tests import oracle_scenario as osc
+from tests.scenario_documents import encounter_documents, run_document, zone_documents
 from tests.test_detect_properties import (
     DT,
     EPS,
     HORIZONTAL_ONLY,
     LOS,
     NMAC,
-    assert_matches_oracle,
-    rule_limits,
-    span,
+    assert_separation_matches_oracle,
+    assert_zone_matches_oracle,
+    common_window,
+    episodes_of,
 )
 
 FT = 0.3048
@@ -55,24 +60,30 @@ def _shifted(plan: FlightPlan, dz: float = 0.0, angle: float = 0.0,
                       xy, route_z_m=plan.altitudes() + dz)
 
 
+def climb_mps(flight: osc.Flight) -> float:
+    """The fastest climb or descent of a flight's track."""
+    t, z = flight.track[:, 0], flight.track[:, 3]
+    flown = np.diff(t) > 0
+    return float(np.max(np.abs(np.diff(z)[flown] / np.diff(t)[flown]), initial=0.0))
+
+
 @settings(deadline=None, max_examples=60)
-@given(pair=sst.encounters(vertical=True), rule=st.sampled_from([LOS, HORIZONTAL_ONLY, NMAC]))
-def test_climbing_separation_agrees_with_sampling_oracle(pair, rule):
-    a, b = pair
-    product = sst.detect_plans(pair, rules=[rule])
-    assert_same_episodes(sst.run_plans(pair, rules=[rule]).episodes, product)
-    horizontal, vertical = rule_limits(rule)
-    va, vb = sst.vertices(a), sst.vertices(b)
-    assert_matches_oracle(
-        product, lambda gap: oracle.separation_episodes(va, vb, horizontal, vertical, DT, gap),
-        DT, (max(span(va)[0], span(vb)[0]), min(span(va)[1], span(vb)[1])), [va, vb])
+@given(document=encounter_documents(vertical=True))
+def test_climbing_separation_agrees_with_sampling_oracle(document):
+    rule = document["rules"][0]
+    product = episodes_of(run_document(document), rule["id"])
+    a, b = osc.flights(document)
+    horizontal, vertical = osc.separation_limits(rule)
+    assert_separation_matches_oracle(product, a, b, horizontal, vertical)
+    if len(a.track) == 0 or len(b.track) == 0:
+        return  # one never flies within the run (and the product found nothing)
     # Relative speed in 3D is at most the two ground speeds plus the two climb rates.
-    climb = [np.max(np.abs(np.diff(p.altitudes()) / np.diff(p.waypoint_times()))) for p in pair]
-    relative_speed = a.speed_mps + b.speed_mps + sum(climb)
+    relative_speed = a.speed_mps + b.speed_mps + climb_mps(a) + climb_mps(b)
+    lo, hi = common_window(a, b)
     for episode in product:
         times = np.append(oracle.sample_times(episode.start_s, episode.end_s, DT),
-                          episode.min_time_s)
-        sa, sb = oracle.track_state(va, times), oracle.track_state(vb, times)
+                          np.clip(episode.min_time_s, lo, hi))  # within rounding of the ends
+        sa, sb = oracle.track_state(a.track, times), oracle.track_state(b.track, times)
         holds = np.hypot(sa.x_m - sb.x_m, sa.y_m - sb.y_m) < horizontal
         if vertical is not None:
             holds &= np.abs(sa.z_m - sb.z_m) < vertical
@@ -89,6 +100,18 @@ def test_climbing_separation_agrees_with_sampling_oracle(pair, rule):
             assert np.min(inner) - episode.min_slant_m <= relative_speed * DT + EPS
         # ... and never below the horizontal distance, never above the slant at min time
         assert episode.min_distance_m - EPS <= episode.min_slant_m <= slant[-1] + EPS
+
+
+@settings(deadline=None, max_examples=20)
+@given(pair=sst.encounters(vertical=True), rule=st.sampled_from([LOS, HORIZONTAL_ONLY, NMAC]),
+       track=sst.tracks(vertical=True, party="red"), zone=sst.zones())
+def test_plans_detected_on_their_own_legs_give_the_whole_products_episodes(pair, rule, track,
+                                                                          zone):
+    assert_same_episodes(sst.run_plans(pair, rules=[rule]).episodes,
+                         sst.detect_plans(pair, rules=[rule]))
+    rules = [{"id": "z", "type": "zone_incursion"}]
+    assert_same_episodes(sst.run_plans([track], rules=rules, zones=[zone]).episodes,
+                         sst.detect_plans([track], rules=rules, zones=[zone]))
 
 
 @settings(deadline=None, max_examples=40)
@@ -201,31 +224,8 @@ def test_a_climb_through_a_zone_floor_and_ceiling_at_the_closed_form_times(
 
 
 @settings(deadline=None, max_examples=60)
-@given(track=sst.tracks(vertical=True, party="red"), zone=sst.zones())
-def test_climbing_zone_incursions_agree_with_sampling_oracle(track, zone):
-    product = sst.detect_plans([track], rules=[{"id": "z", "type": "zone_incursion"}],
-                               zones=[zone])
-    assert_same_episodes(sst.run_plans([track], rules=[{"id": "z", "type": "zone_incursion"}],
-                                       zones=[zone]).episodes, product)
-    vt = sst.vertices(track)
-    area, floor, ceiling, active = _zone_oracle(zone)
-    assert_matches_oracle(
-        product, lambda gap: oracle.zone_episodes(vt, area, floor, ceiling, active, DT, gap),
-        DT, (max(span(vt)[0], active[0]), min(span(vt)[1], active[1])), [vt])
-
-
-def _zone_oracle(zone):
-    from sim.model.units import parse_quantity
-
-    def m(text):
-        return parse_quantity(text, "distance").si
-
-    def xy(point):
-        return (m(point["x"]), m(point["y"]))
-    area = zone["area"]
-    if "polygon" in area:
-        shape = {"polygon": [xy(p) for p in area["polygon"]]}
-    else:
-        shape = {"circle": (xy(area["circle"]["center"]), m(area["circle"]["radius"]))}
-    active = tuple(parse_quantity(t, "duration").si for t in zone["active"])
-    return shape, m(zone["floor"]), None if zone["ceiling"] is None else m(zone["ceiling"]), active
+@given(document=zone_documents(vertical=True))
+def test_climbing_zone_incursions_agree_with_sampling_oracle(document):
+    run = run_document(document)
+    (flight,), (zone,) = osc.flights(document), osc.zones(document)
+    assert_zone_matches_oracle(list(run.episodes), flight, zone)

@@ -1,4 +1,5 @@
-"""Self-checks of the sampling oracle (tests/oracle.py) against cases solved by hand.
+"""Self-checks of the sampling oracle (tests/oracle.py) and of its reading of a scenario
+document (tests/oracle_scenario.py) against cases solved by hand.
 
 The oracle is what the product's exact episode detection is tested against, so it must
 itself be right. Each case here has a closed-form answer. Step sizes are powers of two
@@ -14,8 +15,10 @@ import numpy as np
 import pytest
 import shapely
 
+from tests import oracle_scenario as osc
 from tests.oracle import (
     SampledEpisode,
+    crossing_number_inside,
     distance_series,
     lane_episodes,
     polyline_distance,
@@ -240,3 +243,135 @@ def test_a_climb_through_the_other_level_is_sampled_in_3d() -> None:
     assert (e.start_s, e.end_s) == (90.5, 109.5)
     assert e.min_distance_m == pytest.approx(200.0) and e.min_time_s == 100.0
     assert e.min_slant_m == pytest.approx(200.0)
+
+
+# ------------------------------------------------------------ the document, read by hand
+
+FRAME = {"center": [39.5, 35.8]}
+
+
+def test_quantities_are_read_by_the_specs_table() -> None:
+    assert osc.quantity("5 nmi", "distance") == 9260.0
+    assert osc.quantity("5 NM", "distance") == 9260.0
+    assert osc.quantity("45 mi", "distance") == pytest.approx(72_420.48)
+    assert osc.quantity("FL250", "altitude") == pytest.approx(7620.0)
+    assert osc.quantity("1000 ft", "altitude") == pytest.approx(304.8)
+    assert osc.quantity("450 kt", "speed") == pytest.approx(231.5)
+    assert osc.quantity("360 km/h", "speed") == pytest.approx(100.0)
+    assert osc.quantity("3000 ft/min", "speed") == pytest.approx(15.24)
+    assert osc.quantity("90 min", "duration") == 5400.0
+    assert osc.quantity("1 d", "duration") == 86_400.0
+    with pytest.raises(ValueError, match="cannot read"):
+        osc.quantity("5 kt", "distance")
+
+
+def test_the_frame_keeps_distances_from_its_centre() -> None:
+    # The azimuthal equidistant projection: a point's distance from the centre in the plane
+    # is its geodesic distance on WGS84; due north of the centre lies on the y axis.
+    import pyproj
+
+    frame = osc.Frame([39.5, 35.8])
+    assert frame.xy([39.5, 35.8]) == pytest.approx((0.0, 0.0), abs=1e-6)
+    x, y = frame.xy([39.5, 36.8])
+    _, _, metres = pyproj.Geod(ellps="WGS84").inv(39.5, 35.8, 39.5, 36.8)
+    assert x == pytest.approx(0.0, abs=1e-6) and y == pytest.approx(metres, abs=1e-6)
+    x, y = frame.xy([40.7, 35.1])
+    _, _, metres = pyproj.Geod(ellps="WGS84").inv(39.5, 35.8, 40.7, 35.1)
+    assert math.hypot(x, y) == pytest.approx(metres, rel=1e-9) and x > 0 > y
+    assert frame.xy(frame.lonlat(12_345.0, -6_789.0)) == pytest.approx((12_345.0, -6_789.0))
+    assert frame.xy({"x": "2 km", "y": "-1 nmi"}) == (2000.0, -1852.0)
+
+
+def test_a_flight_reaches_each_waypoint_at_the_length_flown_over_its_speed() -> None:
+    document = {"duration": "1 d", "frame": FRAME, "flights": [{
+        "id": "A", "party": "blue", "depart": "1 min", "speed": "360 km/h",
+        "altitude": "FL100", "route": [{"x": "0 km", "y": "0 km"}, {"x": "10 km", "y": "0 km"},
+                                       {"x": "10 km", "y": "5 km"}]}]}
+    (flight,) = osc.flights(document)
+    assert flight.speed_mps == pytest.approx(100.0)
+    np.testing.assert_allclose(flight.track, [[60, 0, 0, 3048], [160, 10_000, 0, 3048],
+                                              [210, 10_000, 5_000, 3048]])
+
+
+def test_a_climb_at_its_rate_levels_off_on_the_leg_and_the_run_cuts_the_last_leg() -> None:
+    # 100 m/s over a 10 km leg (100 s); 500 m at 10 m/s takes 50 s: level at x = 5 km.
+    document = {"duration": "150 s", "frame": FRAME, "flights": [{
+        "id": "A", "party": "blue", "depart": "0 s", "speed": "100 m/s", "climb_rate": "10 m/s",
+        "route": [{"at": {"x": "0 m", "y": "0 m"}, "altitude": "1000 m"},
+                  {"at": {"x": "10 km", "y": "0 m"}, "altitude": "1500 m"},
+                  {"at": {"x": "20 km", "y": "0 m"}, "altitude": "1000 m"}]}]}
+    (flight,) = osc.flights(document)
+    # The descent has no rate: spread over its leg, 1500 -> 1000 m over 100 s, cut at 150 s.
+    np.testing.assert_allclose(flight.track, [[0, 0, 0, 1000], [50, 5_000, 0, 1500],
+                                              [100, 10_000, 0, 1500], [150, 15_000, 0, 1250]])
+    assert flight.track[-1, 0] == 150.0  # exactly the run's end
+    document["flights"][0]["climb_rate"] = "4 m/s"  # 125 s for a 100 s leg: refused
+    with pytest.raises(ValueError, match="cannot make"):
+        osc.flights(document)
+    document["flights"][0]["depart"] = "150 s"
+    document["flights"][0]["climb_rate"] = "10 m/s"
+    assert len(osc.flights(document)[0].track) == 0  # departs at the run's end: never flies
+
+
+def test_a_zones_defaults_are_the_ground_no_ceiling_and_the_whole_run() -> None:
+    document = {"duration": "2 h", "frame": FRAME, "zones": [{
+        "id": "Z", "party": "red", "area": {"circle": {"center": {"x": "1 km", "y": "2 km"},
+                                                       "radius": "5 nmi"}}}]}
+    (zone,) = osc.zones(document)
+    assert (zone.area, zone.floor_m, zone.ceiling_m, zone.active) == (
+        {"circle": ((1000.0, 2000.0), 9260.0)}, 0.0, math.inf, (0.0, 7200.0))
+
+
+def test_the_default_lane_tolerance_is_half_the_least_spacing_between_parties() -> None:
+    document = {"frame": FRAME, "corridor": {
+        "centerline": [{"x": "-50 km", "y": "0 km"}, {"x": "50 km", "y": "0 km"}],
+        "half_width": "40 km"},
+        "lanes": {"a": {"party": "blue", "offset": "+10 km"},
+                  "b": {"party": "red", "offset": "-10 km"},
+                  "c": {"party": "red", "offset": "+16 km"},
+                  "d": {"party": "blue", "offset": "+11 km"}}}
+    # blue-red spacings: 20, 6, 21 and 5 km (blue-blue's 1 km does not count).
+    assert osc.lane_tolerance_m(document, {"type": "lane_discipline"}) == 2500.0
+    assert osc.lane_tolerance_m(document, {"tolerance": "1 nmi"}) == 1852.0
+    corridor = osc.corridor(document)
+    # Positive is to the left of a traveller going downstream (east here): north.
+    np.testing.assert_allclose(corridor.lanes["a"][1], [[-50_000, 10_000], [50_000, 10_000]])
+    np.testing.assert_allclose(corridor.lanes["b"][1], [[-50_000, -10_000], [50_000, -10_000]])
+
+
+def test_a_lanes_round_join_is_the_offset_curve_geos_draws() -> None:
+    # An independent drawing of the same curve: GEOS's, with the product's 32 segments.
+    rng = np.random.default_rng(7)
+    for _ in range(200):
+        n = int(rng.integers(3, 6))
+        line = np.column_stack([np.linspace(-90e3, 90e3, n),
+                                np.r_[0.0, rng.uniform(-15e3, 15e3, n - 2), 0.0]])
+        offset = float(rng.uniform(-30e3, 30e3))
+        try:
+            mine = osc.offset_curve(line, offset)
+        except ValueError:
+            continue  # a fold, which the property tests leave out
+        geos = shapely.LineString(line).offset_curve(offset, quad_segs=32, join_style="round")
+        assert shapely.hausdorff_distance(shapely.LineString(mine), geos) < 1e-6
+
+
+def test_a_quarter_turn_joins_with_the_nearest_number_of_pieces() -> None:
+    # A right angle turning left, offset 1 to the right (outside): 32 pieces of the quarter.
+    curve = osc.offset_curve(np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]]), -1.0)
+    assert len(curve) == 2 + 33
+    np.testing.assert_allclose(np.hypot(curve[1:-1, 0] - 10.0, curve[1:-1, 1]), 1.0)
+    inside = osc.offset_curve(np.array([[0.0, 0.0], [10.0, 0.0], [10.0, 10.0]]), 1.0)
+    np.testing.assert_allclose(inside, [[0, 1], [9, 1], [9, 10]])
+
+
+def test_crossing_number_is_strictly_inside_also_for_a_concave_polygon() -> None:
+    # A U shape: the notch (x in 1..2, y above 1) is outside.
+    ring = np.array([(0, 0), (3, 0), (3, 3), (2, 3), (2, 1), (1, 1), (1, 3), (0, 3)], float)
+    x = np.array([0.5, 1.5, 1.5, 2.5, 0.0, 1.5, 2.0, 3.0, 1.0, -1.0, 0.5])
+    y = np.array([2.0, 2.0, 0.5, 2.9, 1.0, 1.0, 2.0, 3.0, 1.0, 1.0, 3.0])
+    expected = [True, False, True, True, False, False, False, False, False, False, False]
+    assert crossing_number_inside(x, y, ring).tolist() == expected
+    # It is the point-in-polygon of GEOS everywhere off the boundary.
+    px, py = np.meshgrid(np.linspace(-0.3, 3.3, 37), np.linspace(-0.3, 3.3, 37))
+    geos = shapely.contains_xy(shapely.Polygon(ring), px, py)
+    assert (crossing_number_inside(px, py, ring) == geos).all()
