@@ -1,15 +1,20 @@
-"""The built-in gazetteer and river centerlines, read from the package's data files.
+"""The built-in gazetteer, river centerlines and country borders, read from the package's
+data files.
 
-The data files are the project's ``seeds/places.yaml`` and ``seeds/euphrates.yaml``
-(linked into ``sim/data``), where every entry carries its public source.
+The gazetteer and centerline are the project's ``seeds/places.yaml`` and
+``seeds/euphrates.yaml`` (linked into ``sim/data``), where every entry carries its public
+source; the borders are Natural Earth's (``sim/data/README.md`` says how they were made).
 """
 
 from __future__ import annotations
 
+import json
+from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
+import numpy as np
 import yaml
 
 LonLat = tuple[float, float]
@@ -33,3 +38,29 @@ def builtin_centerlines() -> dict[str, tuple[LonLat, ...]]:
     data = _read("euphrates.yaml")
     points = tuple((float(p["lon"]), float(p["lat"])) for p in data["points"])
     return {str(data["name"]): points}
+
+
+@dataclass(frozen=True, slots=True)
+class BorderLine:
+    """A piece of a country border (``kind`` "border", between two ``countries``) or of a
+    coast ("coast", one country), its points in lon/lat degrees."""
+
+    kind: str
+    countries: tuple[str, ...]
+    lonlat: np.ndarray  # (k, 2)
+
+
+@lru_cache(maxsize=1)
+def builtin_borders() -> tuple[tuple[float, float, float, float], tuple[BorderLine, ...]]:
+    """The box the border data covers (lon0, lat0, lon1, lat1) and its lines."""
+    text = resources.files("sim").joinpath("data", "borders.geojson").read_text(
+        encoding="utf-8")
+    data = json.loads(text)
+    lon0, lat0, lon1, lat1 = (float(v) for v in data["bbox"])
+    lines = []
+    for feature in data["features"]:
+        points = np.asarray(feature["geometry"]["coordinates"], float)
+        points.setflags(write=False)  # cached and shared: nobody may change it
+        lines.append(BorderLine(str(feature["properties"]["kind"]),
+                                tuple(feature["properties"]["countries"]), points))
+    return (lon0, lat0, lon1, lat1), tuple(lines)

@@ -1,4 +1,4 @@
-"""The map: the corridor, lanes, zones, tracks and episodes on lon/lat axes.
+"""The map: country borders, the corridor, lanes, zones, tracks and episodes on lon/lat axes.
 
 ``corridor_map`` draws on any ``Axes``; ``sim.present.plots`` puts it in the figure sets.
 """
@@ -6,7 +6,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -17,9 +17,9 @@ from shapely import Polygon, make_valid, unary_union
 
 from sim.io.read import Track, ZoneRecord
 from sim.model.geography import Geography
-from sim.model.places import builtin_places
+from sim.model.places import builtin_borders, builtin_places
 from sim.model.records import Episode
-from sim.model.scenario import RuleSpec
+from sim.model.scenario import CircleArea, PlaceRef, RuleSpec, Scenario
 from sim.present.style import (
     RIVER_COLOR,
     party_colors,
@@ -31,11 +31,18 @@ from sim.present.style import (
 def corridor_map(ax: Axes, geography: Geography, rules: Sequence[RuleSpec],
                  episodes: Sequence[Episode], zones: Sequence[ZoneRecord] = (),
                  tracks: Sequence[Track] = (), parties: Sequence[str] = (),
-                 places: Mapping[str, tuple[float, float]] | None = None) -> Axes:
-    """The corridor in lon/lat: river, corridor edge, lanes (arrows show the direction
-    flown), zones, named places, a sample of tracks, and every episode where it happened
-    (separation: the pair's midpoint at closest approach; lanes and zones: where it began),
-    coloured by rule. The view is the corridor (or, without one, what is drawn)."""
+                 places: Mapping[str, tuple[float, float]] | None = None,
+                 keep: Collection[str] = ()) -> Axes:
+    """The corridor in lon/lat: country borders, river, corridor edge, lanes (arrows show
+    the direction flown), zones with their ids, named places, a sample of tracks, and
+    every episode where it happened (separation: the pair's midpoint at closest approach;
+    lanes and zones: where it began), coloured by rule. The view is the corridor (or,
+    without one, what is drawn).
+
+    Names too close to one already written are left out, except the places in ``keep``
+    (mission areas: ``key_places``) and those at the centre of a zone, which are written
+    first and always, moved to another side of their point when they crowd each other.
+    """
     frame = geography.frame
     parties = sorted(set(parties) | {t.party for t in tracks} | {z.party for z in zones}
                      | {lane.lane.party for lane in geography.lanes})
@@ -130,18 +137,17 @@ def corridor_map(ax: Axes, geography: Geography, rules: Sequence[RuleSpec],
         lon0, lon1, lat0, lat1 = extent
         ax.set_xlim(lon0, lon1)
         ax.set_ylim(lat0, lat1)
+        if _draw_borders(ax, extent):
+            handles.append(Line2D([], [], color=BORDER_COLOR, lw=0.9, ls=BORDER_STYLE,
+                                  label="country borders (Natural Earth)"))
         named = dict(builtin_places()) if places is None else dict(places)
-        placed: list[tuple[float, float]] = []
-        spacing = 0.03 * max(lon1 - lon0, lat1 - lat0)  # names closer than this collide
-        for name, (p_lon, p_lat) in sorted(named.items()):
-            if lon0 <= p_lon <= lon1 and lat0 <= p_lat <= lat1 and all(
-                    math.hypot(p_lon - a, p_lat - b) > spacing for a, b in placed):
-                placed.append((p_lon, p_lat))
-                ax.plot(p_lon, p_lat, "k.", ms=3, zorder=7)
-                ax.annotate(plain_text(name.replace("_", " ").title()), (p_lon, p_lat),
-                            xytext=(3, 2),
-                            textcoords="offset points", fontsize=7, color="#222222",
-                            zorder=7)
+        kept = set(keep) | {z.spec.area.center.name for z in geography.zones
+                            if isinstance(z.spec.area, CircleArea)
+                            and isinstance(z.spec.area.center, PlaceRef)}
+        _label_zones(ax, zones, colors)
+        _label_places(ax, named, kept, extent,
+                      [_zone_label_point(z.ring_lonlat) for z in zones
+                       if z.origin != "work_area"])
         ax.set_aspect(1.0 / math.cos(math.radians((lat0 + lat1) / 2.0)))
     ax.set_xlabel("longitude (°E)")
     ax.set_ylabel("latitude (°N)")
@@ -199,3 +205,99 @@ def _map_extent(geography: Geography, episodes: Sequence[Episode],
     lon0, lon1, lat0, lat1 = lons.min(), lons.max(), lats.min(), lats.max()
     pad = 0.06 * max(lon1 - lon0, lat1 - lat0, 0.05)
     return float(lon0 - pad), float(lon1 + pad), float(lat0 - pad), float(lat1 + pad)
+
+
+BORDER_COLOR = "#8c8c8c"
+BORDER_STYLE = (0, (5, 1.5, 1, 1.5))  # dash-dot: not to be taken for a lane or a track
+COAST_COLOR = "#9db4c6"
+# Where a name goes beside its point (offset points, alignment), in order of preference.
+LABEL_SIDES = ((3, 2, "left", "bottom"), (3, -2, "left", "top"),
+               (-3, 2, "right", "bottom"), (-3, -2, "right", "top"))
+
+
+def _draw_borders(ax: Axes, extent: tuple[float, float, float, float]) -> bool:
+    """Draw the Natural Earth borders and coasts that cross the view, under everything
+    else; whether any border was drawn. Each line's gid names it ("border:A|B",
+    "coast:A")."""
+    lon0, lon1, lat0, lat1 = extent
+    drawn = False
+    for line in builtin_borders()[1]:
+        lon, lat = line.lonlat[:, 0], line.lonlat[:, 1]
+        if lon.max() < lon0 or lon.min() > lon1 or lat.max() < lat0 or lat.min() > lat1:
+            continue  # off the view: kept out of the SVG and PDF files
+        border = line.kind == "border"
+        ax.plot(lon, lat, color=BORDER_COLOR if border else COAST_COLOR,
+                lw=0.9 if border else 0.7, ls=BORDER_STYLE if border else "-", zorder=0.5,
+                gid=f"{line.kind}:{'|'.join(line.countries)}")
+        drawn = drawn or border
+    return drawn
+
+
+def _zone_label_point(ring: np.ndarray) -> tuple[float, float]:
+    """Where a zone's id is written: below the zone, at the middle of its lowest latitude
+    (the centre is often a place whose name is written there)."""
+    return float((ring[:, 0].min() + ring[:, 0].max()) / 2.0), float(ring[:, 1].min())
+
+
+def _label_zones(ax: Axes, zones: Sequence[ZoneRecord], colors: Mapping[str, str]) -> None:
+    """Each written zone's id, centred just below the zone, in its owner's colour."""
+    for zone in zones:
+        if zone.origin == "work_area":
+            continue
+        lon, lat = _zone_label_point(zone.ring_lonlat)
+        ax.annotate(plain_text(zone.id), (lon, lat), xytext=(0, -2),
+                    textcoords="offset points", fontsize=6.5, ha="center", va="top",
+                    color=colors.get(zone.party, "#555555"), fontweight="bold", zorder=7,
+                    gid=f"zone:{zone.id}")
+
+
+def _label_places(ax: Axes, named: Mapping[str, tuple[float, float]], kept: Collection[str],
+                  extent: tuple[float, float, float, float],
+                  taken: Sequence[tuple[float, float]] = ()) -> None:
+    """Write the names of the places in view: the kept ones first, every one of them, on
+    the first side of their point where the name overlaps nothing written (or the least
+    crowded side); then each other name on the first free side, left out when none is."""
+    lon0, lon1, lat0, lat1 = extent
+    inside = {n: p for n, p in named.items() if lon0 <= p[0] <= lon1 and lat0 <= p[1] <= lat1}
+    # A name's box in degrees, from the view's size: the map is drawn about 5.5 in wide,
+    # a 7 pt letter about 1/80 of that wide and 1/75 high.
+    span = max(lon1 - lon0, lat1 - lat0)
+    letter, height, gap = 0.0115 * span, 0.0135 * span, 0.004 * span
+    boxes: list[tuple[float, float, float, float]] = [  # zone ids: the width of a short id
+        (a - 4 * letter, a + 4 * letter, b - height - gap, b) for a, b in taken]
+    for name in sorted(inside, key=lambda n: (n not in kept, n)):
+        p_lon, p_lat = inside[name]
+        text = plain_text(name.replace("_", " ").title())
+        width = letter * len(text)
+        options = []
+        for side, (dx, dy, _, _) in enumerate(LABEL_SIDES):
+            x0 = p_lon + gap if dx > 0 else p_lon - gap - width
+            y0 = p_lat + gap if dy > 0 else p_lat - gap - height
+            box = (x0, x0 + width, y0, y0 + height)
+            crowd = sum(1 for other in boxes if _overlap(box, other))
+            options.append((crowd, side, box))
+        crowd, side, box = min(options)
+        dot = (p_lon - gap, p_lon + gap, p_lat - gap, p_lat + gap)
+        if name not in kept and (crowd or any(_overlap(dot, other) for other in boxes)):
+            continue
+        boxes += [box, dot]
+        dx, dy, ha, va = LABEL_SIDES[side]
+        ax.plot(p_lon, p_lat, "k.", ms=3, zorder=7)
+        ax.annotate(text, (p_lon, p_lat), xytext=(dx, dy), textcoords="offset points",
+                    fontsize=7, ha=ha, va=va, color="#222222", zorder=7, gid=f"place:{name}")
+
+
+def _overlap(a: tuple[float, float, float, float], b: tuple[float, float, float, float]
+             ) -> bool:
+    """Whether two boxes (x0, x1, y0, y1) overlap."""
+    return a[0] < b[1] and b[0] < a[1] and a[2] < b[3] and b[2] < a[3]
+
+
+def key_places(scenario: Scenario) -> frozenset[str]:
+    """The named places whose labels the map keeps whatever crowds them: the parties'
+    mission areas and the centres of the zones."""
+    names = {m.area.name for party in scenario.parties.values() if party.sorties
+             for m in party.sorties.missions if isinstance(m.area, PlaceRef)}
+    names |= {z.area.center.name for z in scenario.zones if isinstance(z.area, CircleArea)
+              and isinstance(z.area.center, PlaceRef)}
+    return frozenset(names)

@@ -30,7 +30,7 @@ from sim.model.places import builtin_places
 from sim.model.records import Episode, Message
 from sim.model.scenario import LonLat, Reported, RuleSpec, Scenario
 from sim.model.units import DAY, FOOT, HOUR, NAUTICAL_MILE
-from sim.present.map_figure import corridor_map
+from sim.present.map_figure import corridor_map, key_places
 from sim.present.style import (
     DPI,
     PARTY_COLORS,
@@ -373,7 +373,7 @@ def run_figures(folder: RunFolder, geography: Geography) -> dict[str, Figure]:
 
     fig = Figure(figsize=(11, 6.5), dpi=DPI, layout="constrained")
     corridor_map(fig.add_subplot(), geography, scenario.rules, folder.episodes, folder.zones,
-                 folder.tracks, parties, _places(scenario))
+                 folder.tracks, parties, _places(scenario), key_places(scenario))
     figures["map"] = fig
 
     widest = encounter_rule(scenario)
