@@ -92,3 +92,14 @@ def test_vertices_inside_move_by_the_offset_along_the_chord_normal():
     assert flown.t_s.tolist() == [0.0, 10.0, 50.0, 90.0, 100.0]
     assert flown.x_m.tolist() == [0.0, 0.0, 2000.0, 0.0, 0.0]
     assert flown.z_m.tolist() == [1.0, 1.2, 2.0, 2.8, 3.0]
+
+
+def test_a_crossing_too_short_for_a_middle_instant_changes_nothing():
+    # Found by the property above: a crossing one float apart had its displaced vertex at
+    # its entry's very instant, a jump of the whole offset in no time.
+    track = Track(np.array([519.0, 523.0]), np.zeros(2), np.zeros(2), np.zeros(2))
+    start = 522.0480061195826
+    flown = displaced(track, [Crossing(start, np.nextafter(start, np.inf), 1.0)])
+    for a, b in zip((flown.t_s, flown.x_m, flown.y_m, flown.z_m),
+                    (track.t_s, track.x_m, track.y_m, track.z_m), strict=True):
+        assert np.array_equal(a, b)

@@ -64,8 +64,8 @@ class Crossing:
 
 def displaced(track: Track, crossings: Sequence[Crossing]) -> Track:
     """The track flown with each crossing's cross-track error (crossings of one flight,
-    disjoint, within the track's times). A crossing with no error, or no length, leaves
-    the track exactly as it was."""
+    disjoint, within the track's times). A crossing with no error, or no length (too
+    short for an instant strictly inside it), leaves the track exactly as it was."""
     t, x, y, z = (list(map(float, a)) for a in (track.t_s, track.x_m, track.y_m, track.z_m))
     for crossing in sorted(crossings, key=lambda c: c.start_s):
         t0, t1, offset = crossing.start_s, crossing.end_s, crossing.offset_m
@@ -78,6 +78,8 @@ def displaced(track: Track, crossings: Sequence[Crossing]) -> Track:
                  for k in inside]
         if not moved:  # a straight crossing: displaced at its middle
             tm = (t0 + t1) / 2.0
+            if not t0 < tm < t1:  # too short to have a middle instant: nothing to fly
+                continue
             xm, ym, zm = _at(t, x, y, z, tm)
             moved = [(tm, xm + offset * normal[0], ym + offset * normal[1], zm)]
         # Vertices at the entry's or exit's very instant stay as they are (there may be
