@@ -304,23 +304,37 @@ def test_default_output_folder_is_runs_name_seed(capsys, scenario, tmp_path, mon
 # ---------------------------------------------------------------------------- run: the target
 
 
-def test_refuses_non_empty_folder_without_force_and_replaces_with_it(capsys, scenario,
-                                                                      tmp_path):
+def test_refuses_a_foreign_folder_with_or_without_force(capsys, scenario, tmp_path):
     out = tmp_path / "out"
     out.mkdir()
     (out / "keep.txt").write_text("precious", encoding="utf-8")
+    for force in ([], ["--force"]):
+        code, _, err = cli(capsys, "run", scenario, "--out", out, *force)
+        assert_clean_failure(code, err)
+        assert str(out) in err and "keep.txt" in err and "deconflict did not write it" in err
+        assert "use --force" not in err
+        assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
+        assert (out / "keep.txt").read_text(encoding="utf-8") == "precious"
+    assert hidden_leftovers(tmp_path) == []
+
+
+def test_refuses_its_own_run_folder_without_force_and_replaces_it_with(capsys, scenario,
+                                                                       tmp_path):
+    out = tmp_path / "out"
+    code, _, err = cli(capsys, "run", scenario, "--out", out)
+    assert code == 0, err
+    (out / "events.csv").write_text("stale", encoding="utf-8")
     code, _, err = cli(capsys, "run", scenario, "--out", out)
     assert_clean_failure(code, err)
     assert str(out) in err and "--force" in err
-    assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
-    assert (out / "keep.txt").read_text(encoding="utf-8") == "precious"
+    assert (out / "events.csv").read_text(encoding="utf-8") == "stale"
 
     code, _, err = cli(capsys, "run", scenario, "--out", out, "--force")
     assert code == 0, err
     assert {p.name for p in out.iterdir()} == {
         "events.csv", "hotline.csv", "scenario.yaml", "summary.json", "zones.csv", "stats.json",
-        "flights.csv", "tracks.csv"}
-    assert not (out / "keep.txt").exists()
+        "flights.csv", "tracks.csv", ".deconflict"}
+    assert (out / "events.csv").read_text(encoding="utf-8") != "stale"
     assert hidden_leftovers(tmp_path) == []
 
 

@@ -15,7 +15,7 @@ from sim.present.sweepplots import file_stem
 def test_the_folder_writer_refuses_names_that_are_not_plain(tmp_path, name):
     out = tmp_path / "deep" / "out"
     with pytest.raises(OutputError, match="not a plain file name"):
-        write_folder(out, {"fine.txt": "ok", name: "bad"}, force=False)
+        write_folder(out, {"fine.txt": "ok", name: "bad"}, force=False, kind="plot")
     assert not (tmp_path / "deep").exists()
     assert sorted(p.name for p in tmp_path.iterdir()) == []
 
@@ -23,6 +23,6 @@ def test_the_folder_writer_refuses_names_that_are_not_plain(tmp_path, name):
 @pytest.mark.parametrize("metric", ["../../etc/x", "a/b", "..", "", "x" * 500, "é/\\:*?"])
 def test_metric_names_become_plain_file_names(tmp_path, metric):
     stem = file_stem(metric)
-    write_folder(tmp_path / "plots", {f"{stem}.png": b"png"}, force=False)
-    assert [p.name for p in (tmp_path / "plots").iterdir()] == [f"{stem}.png"]
+    write_folder(tmp_path / "plots", {f"{stem}.png": b"png"}, force=False, kind="plot")
+    assert {p.name for p in (tmp_path / "plots").iterdir()} == {".deconflict", f"{stem}.png"}
     assert [p.name for p in tmp_path.iterdir()] == ["plots"]

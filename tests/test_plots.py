@@ -23,6 +23,7 @@ from sim.analysis.metrics import (
     severity_bins,
 )
 from sim.cli import main
+from sim.io.write import MARKER, product_kind
 from sim.io.read import load_run_folder
 from sim.model.geography import build_geography
 from sim.model.units import DAY, HOUR
@@ -212,7 +213,8 @@ def test_plot_functions_cope_with_no_data(baseline):
 def test_plot_writes_every_figure_readable_and_identical_twice(runs, tmp_path, capsys):
     out = tmp_path / "figs"
     assert main(["plot", str(runs["baseline"]), "--out", str(out)]) == 0
-    names = sorted(p.name for p in out.iterdir())
+    names = sorted(p.name for p in out.iterdir() if p.name != MARKER)
+    assert product_kind(out) == "plot"
     # The baseline's sorties climb and descend, so it has the altitude figure too.
     assert names == sorted(f"{n}.png" for n in ("map", "violations_per_day", "miss_distance",
                                                 "time_in_violation", "hotline", "altitude"))
@@ -222,7 +224,7 @@ def test_plot_writes_every_figure_readable_and_identical_twice(runs, tmp_path, c
         assert float(np.mean(image[..., :3] < 0.9)) > 0.01  # not a blank page
     first = {p.name: p.read_bytes() for p in out.iterdir()}
     assert main(["plot", str(runs["baseline"]), "--out", str(out)]) == 2
-    assert "not empty" in capsys.readouterr().err
+    assert "holds a plot folder written by deconflict; use --force" in capsys.readouterr().err
     assert main(["plot", str(runs["baseline"]), "--out", str(out), "--force"]) == 0
     assert {p.name: p.read_bytes() for p in out.iterdir()} == first
 
@@ -234,7 +236,7 @@ def test_plot_other_formats_are_byte_identical_twice(runs, tmp_path, fmt):
     assert main(["plot", str(runs["encounters"]), "--out", str(b), "--format", fmt]) == 0
     assert sorted(p.name for p in a.iterdir()) == sorted(p.name for p in b.iterdir())
     for p in a.iterdir():
-        assert p.suffix == f".{fmt}"
+        assert p.suffix == f".{fmt}" or p.name == MARKER
         assert p.read_bytes() == (b / p.name).read_bytes()
 
 
@@ -243,8 +245,9 @@ def test_plot_default_folder_is_inside_the_run_and_replaced(runs, tmp_path):
     shutil.copytree(runs["encounters"], folder)
     assert main(["plot", str(folder)]) == 0
     assert main(["plot", str(folder)]) == 0  # its own folder: drawn again, no --force
-    assert len(list((folder / "plots").iterdir())) == 5
-    assert not [p for p in folder.iterdir() if p.name.startswith(".")]
+    assert sorted(p.suffix for p in (folder / "plots").iterdir()) == [""] + [".png"] * 5
+    assert product_kind(folder / "plots") == "plot"
+    assert not [p for p in folder.iterdir() if p.name.startswith(".") and p.name != MARKER]
 
 
 def test_compare_run_folders_side_by_side(runs, tmp_path, capsys):

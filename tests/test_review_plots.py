@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 import sim.io.write
+from sim.io.write import MARKER
 from sim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -193,10 +194,10 @@ def test_each_required_file_missing(base, tmp_path, capsys, missing):
 def test_missing_file_report_and_plot_leave_nothing(base, tmp_path, capsys, command):
     run = copy_run(base["enc"], tmp_path)
     (run / "tracks.csv").unlink()
-    before = sorted(p.name for p in run.iterdir())
+    before = sorted(p.name for p in run.iterdir() if p.name != MARKER)
     code, _, err = cli(capsys, command, run)
     assert_input_error(code, err, "tracks.csv")
-    assert sorted(p.name for p in run.iterdir()) == before
+    assert sorted(p.name for p in run.iterdir() if p.name != MARKER) == before
 
 
 # ---------------------------------------------------------------------------- JSON files
@@ -446,7 +447,7 @@ def test_zero_flights_run_plots_and_reports(base, tmp_path, capsys):
     run = copy_run(base["noflights"], tmp_path)
     code, _, err = cli(capsys, "plot", run)
     assert code == 0, err
-    assert sorted(p.name for p in (run / "plots").iterdir()) == sorted(
+    assert sorted(p.name for p in (run / "plots").iterdir() if p.name != MARKER) == sorted(
         f"{f}.png" for f in FIGURES)
     code, _, err = cli(capsys, "report", run)
     assert code == 0, err
@@ -464,11 +465,11 @@ def test_no_rules_run_plots_and_reports(base, tmp_path, capsys, command):
 
 def test_no_rules_run_writes_whole_outputs(base, tmp_path, capsys):
     run = copy_run(base["norules"], tmp_path)
-    before = sorted(p.name for p in run.iterdir())
+    before = sorted(p.name for p in run.iterdir() if p.name != MARKER)
     assert cli(capsys, "plot", run)[0] == 0
     assert cli(capsys, "report", run)[0] == 0
-    assert sorted(p.name for p in run.iterdir()) == sorted([*before, "plots", "report.html"])
-    assert len(list((run / "plots").iterdir())) == len(FIGURES)
+    assert sorted(p.name for p in run.iterdir() if p.name != MARKER) == sorted([*before, "plots", "report.html"])
+    assert len([p for p in (run / "plots").iterdir() if p.name != MARKER]) == len(FIGURES)
     assert not leftovers(tmp_path)
 
 
@@ -486,7 +487,7 @@ def test_compare_different_scenarios(base, tmp_path, capsys):
     code, stdout, err = cli(capsys, "compare", base["enc"], base["eu"], base["noflights"],
                             "--out", out)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == ["compare.csv", "compare.png"]
+    assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == ["compare.csv", "compare.png"]
     header = (out / "compare.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == ["metric", "enc", "eu", "noflights"]
     assert "Side by side" in stdout
@@ -573,7 +574,7 @@ def test_out_is_a_non_empty_folder_without_force(base, tmp_path, capsys, command
     args = [command, base["enc"]] + ([base["eu"]] if command == "compare" else [])
     code, _, err = cli(capsys, *args, "--out", target)
     assert_input_error(code, err, "full")
-    assert [p.name for p in target.iterdir()] == ["keep.txt"]
+    assert [p.name for p in target.iterdir() if p.name != MARKER] == ["keep.txt"]
     assert not leftovers(tmp_path)
 
 
@@ -585,14 +586,22 @@ def test_report_out_is_a_folder_even_with_force(base, tmp_path, capsys):
     assert list(target.iterdir()) == []
 
 
-def test_plot_force_replaces_a_non_empty_folder(base, tmp_path, capsys):
+def test_plot_force_replaces_a_plot_folder_not_a_users_folder(base, tmp_path, capsys):
     target = tmp_path / "full"
     target.mkdir()
     (target / "old.txt").write_text("old\n")
     code, stdout, err = cli(capsys, "plot", base["enc"], "--out", target, "--force",
                             "--format", "svg")
+    assert code == 2 and "old.txt" in err  # not deconflict's: kept whatever the flags
+    assert [p.name for p in target.iterdir()] == ["old.txt"]
+    (target / "old.txt").unlink()
+    assert cli(capsys, "plot", base["enc"], "--out", target, "--format", "svg")[0] == 0
+    (target / "old.txt").write_text("old\n")
+    code, stdout, err = cli(capsys, "plot", base["enc"], "--out", target, "--force",
+                            "--format", "svg")
     assert code == 0, err
-    assert sorted(p.name for p in target.iterdir()) == sorted(f"{f}.svg" for f in FIGURES)
+    assert sorted(p.name for p in target.iterdir() if p.name != MARKER) == sorted(
+        f"{f}.svg" for f in FIGURES)
     assert not leftovers(tmp_path)
 
 
@@ -655,7 +664,7 @@ def test_plot_write_failure_leaves_the_old_folder(base, tmp_path, capsys, monkey
     monkeypatch.setattr(sim.io.write.os, "fsync", _fsync_failing(OSError(28, "No space left")))
     code, _, err = cli(capsys, "plot", base["enc"], "--out", target, "--force")
     assert_input_error(code, err, "plots")
-    assert [p.name for p in target.iterdir()] == ["old.txt"]
+    assert [p.name for p in target.iterdir() if p.name != MARKER] == ["old.txt"]
     assert not leftovers(tmp_path)
 
 
@@ -682,7 +691,7 @@ def test_paths_with_spaces_and_unicode(base, tmp_path, capsys):
     out = tmp_path / "plots ü ß"
     code, _, err = cli(capsys, "plot", run, "--out", out, "--format", "pdf")
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"{f}.pdf" for f in FIGURES)
+    assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == sorted(f"{f}.pdf" for f in FIGURES)
     code, _, err = cli(capsys, "report", run)
     assert code == 0, err
     page = (run / "report.html").read_text(encoding="utf-8")
@@ -701,7 +710,7 @@ def test_plot_is_byte_identical_twice(base, tmp_path, capsys, fmt):
     for name in ("a", "b"):
         code, _, err = cli(capsys, "plot", base["enc"], "--out", tmp_path / name, "--format", fmt)
         assert code == 0, err
-    names = sorted(p.name for p in (tmp_path / "a").iterdir())
+    names = sorted(p.name for p in (tmp_path / "a").iterdir() if p.name != MARKER)
     assert names == sorted(f"{f}.{fmt}" for f in FIGURES)
     for name in names:
         assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes(), name

@@ -28,6 +28,7 @@ import yaml
 from scipy.stats import t as student_t
 
 import sim
+from sim.io.write import MARKER
 from sim.analysis.calibrate import replication_seeds
 from sim.analysis.compare import replication_metrics
 from sim.cli import main
@@ -515,10 +516,10 @@ def test_out_that_is_a_file_a_run_folder_or_the_scenarios_folder_is_refused(tmp_
     (run_folder / "scenario.yaml").write_text("name: x\n")
     for out, word in ((a_file, "not a folder"), (run_folder, "not a sweep folder"),
                       (BASELINE.parent, "not a sweep folder")):
-        listing = sorted(p.name for p in out.iterdir()) if out.is_dir() else None
+        listing = sorted(p.name for p in out.iterdir() if p.name != MARKER) if out.is_dir() else None
         code, _, err = cli(capsys, small_args(out))
         assert_refused(code, err, word)
-        assert (sorted(p.name for p in out.iterdir()) if out.is_dir() else None) == listing
+        assert (sorted(p.name for p in out.iterdir() if p.name != MARKER) if out.is_dir() else None) == listing
     assert a_file.read_text() == "mine"
 
 
@@ -620,7 +621,7 @@ def test_linked_axis_edge_cases_are_refused_before_anything_is_written(grid, ext
     out = tmp_path / "s"
     code, _, err = cli(capsys, ["sweep", path, "--workers", "1", "--out", out, *extra])
     assert_refused(code, err)
-    assert not out.exists(), sorted(p.name for p in out.iterdir())
+    assert not out.exists(), sorted(p.name for p in out.iterdir() if p.name != MARKER)
 
 
 def test_an_unusable_scheduler_writes_nothing(tmp_path):
@@ -631,7 +632,7 @@ def test_an_unusable_scheduler_writes_nothing(tmp_path):
         capture_output=True, text=True, timeout=120, cwd=ROOT)
     assert result.returncode == 2, result.stderr
     assert "Traceback" not in result.stderr
-    assert not out.exists(), sorted(p.name for p in out.iterdir())
+    assert not out.exists(), sorted(p.name for p in out.iterdir() if p.name != MARKER)
 
 
 @pytest.mark.parametrize("first, second", [
@@ -700,7 +701,7 @@ def test_plot_with_rows_missing_draws_and_says_so(tiny_copy, capsys):
     code, stdout, err = cli(capsys, ["plot", tiny_copy, "--metric", "nmac.per_day"])
     assert code == 0, err
     assert "unfinished (7 of 12 rows)" in err
-    names = sorted(p.name for p in (tiny_copy / "plots").iterdir())
+    names = sorted(p.name for p in (tiny_copy / "plots").iterdir() if p.name != MARKER)
     assert names == ["nmac.per_day.heatmap.png", "nmac.per_day.png"]
 
 

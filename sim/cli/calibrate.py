@@ -35,21 +35,20 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="processes running replications (default: all cores)")
     parser.add_argument("--out", type=Path, help="the calibrated scenario (default "
                         "<name>.calibrated.yaml in the current folder)")
-    parser.add_argument("--force", action="store_true", help="replace an existing --out")
+    parser.add_argument("--force", action="store_true", help="replace a calibrated scenario deconflict wrote")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Calibrate, print the finding and write the calibrated scenario."""
     from sim.analysis.calibrate import calibrate  # imported here: other commands start without
-    from sim.io.write import OutputError, write_text_atomically
+    from sim.io.write import check_file_target, write_text_atomically
 
     if not 0.0 <= args.per_day < math.inf or not 1 <= args.replications <= 10_000:
         raise UsageError("--per-day must be 0 or more and --replications from 1 to 10000")
     scenario, _ = load(args)
     out = args.out or Path(f"{Path(args.scenario).stem}.calibrated.yaml")
-    if out.exists() and not args.force:
-        raise OutputError(f"{out}: exists; use --force to replace it, or choose another --out")
+    check_file_target(out, args.force)
 
     def progress(compliance: float, rate: float) -> None:
         print(f"  compliance {compliance:.4f}: {rate:.3f} a day", file=sys.stderr, flush=True)

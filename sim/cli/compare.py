@@ -34,7 +34,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         "figure (default compare-A-vs-B beside the first run folder)")
     parser.add_argument("--format", choices=FIGURE_FORMATS, default="png",
                         help="figure format")
-    parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--force", action="store_true", help="replace a folder deconflict wrote before")
     parser.add_argument("--a", dest="a", action="append", default=[], metavar="KEY=VALUE",
                         help="scenario: an override for variant A (repeat for more)")
     parser.add_argument("--b", dest="b", action="append", default=[], metavar="KEY=VALUE",
@@ -79,12 +79,12 @@ def handle(args: argparse.Namespace) -> int:
     out = args.out or resolved[0].parent / ("compare-" + "-vs-".join(
         f.label for f in folders))[:MAX_NAME]
     refuse_overwriting_inputs(out, paths)
-    check_target(out, args.force or own)
+    check_target(out, args.force, own)
     table = compare_table([f.stats for f in folders], labels)
     figure = compare_figure(folders, labels)
     write_folder(out, {f"compare.{args.format}": figure_bytes(figure, args.format),
                        "compare.csv": compare_csv([f.stats for f in folders], labels)},
-                 force=args.force or own)
+                 force=args.force, kind="compare", own=own)
     print("\n".join(text(table)))
     print(f"table and figure -> {out}")
     return EXIT_OK

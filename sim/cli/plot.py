@@ -22,7 +22,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="where to write them (default RUN_DIR/plots)")
     parser.add_argument("--format", choices=FIGURE_FORMATS, default="png",
                         help="figure format")
-    parser.add_argument("--force", action="store_true", help="replace a non-empty --out")
+    parser.add_argument("--force", action="store_true", help="replace a folder deconflict wrote before")
     parser.add_argument("--metric", dest="metrics", action="append", default=[],
                         metavar="NAME", help="a sweep: a metric to draw (repeat; default: "
                         "the sweep's choice, or each rule's episodes a day)")
@@ -45,7 +45,7 @@ def handle(args: argparse.Namespace) -> int:
     own = args.out is None  # RUN_DIR/plots is the command's own folder: redrawn in place
     out = args.out or folder.path / "plots"
     refuse_overwriting_inputs(out, [folder.path])
-    check_target(out, args.force or own)
+    check_target(out, args.force, own)
     _write_figures(run_figures(folder, build_geography(folder.scenario)), out, own, args)
     return EXIT_OK
 
@@ -63,7 +63,7 @@ def _write_figures(figures: dict[str, Any], out: Path, own: bool, args: argparse
                  if p.is_file() and p.suffix != f".{args.format}"}
     files.update({f"{name}.{args.format}": figure_bytes(fig, args.format)
                   for name, fig in figures.items()})
-    write_folder(out, files, force=args.force or own)
+    write_folder(out, files, force=args.force, kind="plot", own=own)
     print(f"{len(figures)} figures -> {out}: " + ", ".join(figures))
 
 
@@ -85,7 +85,7 @@ def _plot_sweep(args: argparse.Namespace) -> int:
     target = out.resolve()
     if target == folder.resolve() or target in folder.resolve().parents:
         raise UsageError(f"--out {out}: would replace the sweep folder; choose another --out")
-    check_target(out, args.force or own)
+    check_target(out, args.force, own)
     metrics = tuple(args.metrics) or default_metrics(stored)
     _write_figures(sweep_figures(stored, metrics), out, own, args)
     if not stored.complete:

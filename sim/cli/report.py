@@ -13,14 +13,14 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = commands.add_parser("report", help="write a run folder's report: one HTML page")
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--out", type=Path, help="the page (default RUN_DIR/report.html)")
-    parser.add_argument("--force", action="store_true", help="replace an existing --out")
+    parser.add_argument("--force", action="store_true", help="replace a page deconflict wrote before")
     parser.set_defaults(handler=handle)
 
 
 def handle(args: argparse.Namespace) -> int:
     """Write the report of a run folder."""
     from sim.io.read import load_run_folder
-    from sim.io.write import OutputError, write_text_atomically
+    from sim.io.write import OutputError, check_file_target, write_text_atomically
     from sim.model.geography import build_geography
     from sim.present.report import report_html
 
@@ -29,8 +29,8 @@ def handle(args: argparse.Namespace) -> int:
     refuse_overwriting_inputs(out, [folder.path])
     if out.is_dir():
         raise OutputError(f"{out}: is a folder; give a file name such as report.html")
-    if args.out is not None and out.exists() and not args.force:
-        raise OutputError(f"{out}: exists; use --force to replace it, or choose another --out")
+    if args.out is not None:  # the default page is the command's own, redrawn in place
+        check_file_target(out, args.force)
     write_text_atomically(out, report_html(folder, build_geography(folder.scenario)))
     print(f"report -> {out}")
     return EXIT_OK

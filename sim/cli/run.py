@@ -22,7 +22,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--duration", help='replace the scenario\'s duration, e.g. "7 d"')
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help='override a key, e.g. hotline.latency="2 h"')
-    parser.add_argument("--force", action="store_true", help="replace a non-empty run folder")
+    parser.add_argument("--force", action="store_true", help="replace a folder deconflict wrote before")
     parser.add_argument("--replications", type=int, default=0,
                         help="also run N replications (seeds spawned from the scenario's) and "
                         "add their means and 95%% bootstrap intervals to stats.json")

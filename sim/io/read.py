@@ -19,7 +19,8 @@ import numpy as np
 
 from sim import __version__
 from sim.analysis.metrics import near_miss_stats, reported_summary
-from sim.io.write import FLIGHT_COLUMNS, HOTLINE_COLUMNS, TRACK_COLUMNS, ZONE_COLUMNS
+from sim.io.write import (FLIGHT_COLUMNS, HOTLINE_COLUMNS, TRACK_COLUMNS, ZONE_COLUMNS,
+                          product_kind)
 from sim.model.errors import InputError
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.records import EVENT_COLUMNS, Episode, FlightRecord, Message
@@ -85,6 +86,22 @@ class RunFolder:
         return full.name or str(full)
 
 
+def _remedy(folder: Path) -> str:
+    """What to do about a folder that is not a run folder; ``--force`` is suggested only for
+    a run folder deconflict wrote (it would delete anything else)."""
+    kind = product_kind(folder)
+    if (folder / "results.sqlite").is_file() or kind == "sweep":
+        return ("it is a sweep folder: `deconflict plot` draws its figures; give one of its "
+                "runs, or run a grid point into a new folder")
+    if kind == "run":
+        return ("run the scenario again with this version (`deconflict run SCENARIO.yaml "
+                f"--out {folder} --force`)")
+    if kind is not None:
+        return f"it is a {kind} folder; give the run folder it was drawn from"
+    return ("give a run folder written by `deconflict run`, or run the scenario into a new "
+            "folder (`deconflict run SCENARIO.yaml --out NEW_FOLDER`)")
+
+
 def load_run_folder(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> RunFolder:
     """Read a run folder written by ``deconflict run`` (its scenario checked against
     ``limits``: a run made with raised limits is read with the same).
@@ -99,10 +116,8 @@ def load_run_folder(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> RunFol
                              "`deconflict run` (it holds summary.json, events.csv, ...)")
     missing = [name for name in REQUIRED if not (folder / name).is_file()]
     if missing:
-        raise RunFolderError(
-            f"{folder}: not a complete run folder: missing {', '.join(missing)}; run the "
-            "scenario again with this version (`deconflict run SCENARIO.yaml --out "
-            f"{folder} --force`)")
+        raise RunFolderError(f"{folder}: not a complete run folder: missing "
+                             f"{', '.join(missing)}; {_remedy(folder)}")
     try:
         # Its recorded files are named by absolute paths, and are not needed to read it.
         scenario = load_scenario(folder / "scenario.yaml", limits=limits, allow_outside=True,

@@ -47,8 +47,46 @@ def default_run_dir(run: Run) -> Path:
     return Path("runs") / f"{name.strip('.-') or 'scenario'}-seed{run.scenario.seed}"
 
 
-def check_target(out: Path, force: bool) -> None:
-    """Refuse a target that is a file, or a non-empty folder without ``force``."""
+MARKER = ".deconflict"  # written into every folder deconflict makes; --force needs it
+KINDS = ("run", "plot", "compare", "sweep")
+
+
+def marker_text(kind: str) -> str:
+    """The marker file's text for a folder of ``kind``."""
+    return f"{kind} folder written by deconflict; --force may replace it\n"
+
+
+def product_kind(folder: Path) -> str | None:
+    """The kind of product folder ``folder`` is (``run``, ``plot``, ``compare``, ``sweep``),
+    read from its marker file; None for any folder deconflict did not write."""
+    try:
+        text = (Path(folder) / MARKER).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    kind = text.split(" ", 1)[0]
+    return kind if kind in KINDS and text == marker_text(kind) else None
+
+
+def describe_contents(folder: Path, shown: int = 3) -> str:
+    """What a folder holds, for a message: its first few names and how many more."""
+    names = sorted(p.name + ("/" if p.is_dir() else "") for p in Path(folder).iterdir())
+    more = f" and {len(names) - shown} more" if len(names) > shown else ""
+    return ", ".join(names[:shown]) + more
+
+
+def _is_current_folder(out: Path) -> bool:
+    """True when ``out`` is the current folder or holds it (it cannot be swapped away)."""
+    try:
+        target, here = out.resolve(), Path.cwd().resolve()
+    except OSError:
+        return False
+    return target == here or target in here.parents
+
+
+def check_target(out: Path, force: bool, own: bool = False) -> None:
+    """Refuse a target that is a file, the current folder, or a non-empty folder unless
+    ``force`` is given and deconflict wrote it (its marker file says so); ``own`` is the
+    command's own default folder, replaced in place whatever it holds."""
     if len(out.name) > MAX_NAME:
         raise OutputError(f"{out}: the folder name is longer than {MAX_NAME} characters; "
                           "choose a shorter --out (or scenario name)")
@@ -56,12 +94,55 @@ def check_target(out: Path, force: bool) -> None:
         recover_interrupted(out)
         if out.exists() and not out.is_dir():
             raise OutputError(f"{out}: exists and is not a folder; choose another --out")
-        if out.is_dir() and any(out.iterdir()) and not force:
-            raise OutputError(f"{out}: the folder is not empty; use --force to replace it, "
-                              "or choose another --out")
+        if not out.is_dir() or not any(out.iterdir()):
+            return
+        if _is_current_folder(out):
+            raise OutputError(f"{out}: is the current folder (or holds it) and is not empty; "
+                              "it cannot be replaced; choose another --out")
+        if own:
+            return
+        kind = product_kind(out)
+        if kind is None:
+            raise OutputError(f"{out}: the folder holds {describe_contents(out)} and has no "
+                              f"{MARKER} file: deconflict did not write it (or an older "
+                              "version did); --force replaces only folders deconflict "
+                              "marked as its own, so choose another --out (or delete the "
+                              "folder yourself)")
+        if not force:
+            raise OutputError(f"{out}: holds a {kind} folder written by deconflict; use "
+                              "--force to replace it, or choose another --out")
     except OSError as exc:
         raise OutputError(f"{out}: cannot be used as the run folder ({exc.strerror or exc}); "
                           "choose another --out") from None
+
+
+def product_file(path: Path) -> bool:
+    """True when ``path`` is a file deconflict wrote: a report page (its closing line names
+    deconflict) or a calibrated scenario (its first line does)."""
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(64)
+            handle.seek(max(0, Path(path).stat().st_size - 4096))
+            tail = handle.read()
+    except OSError:
+        return False
+    return head.startswith(b"# Calibrated by deconflict calibrate (") or (
+        head.startswith(b"<!DOCTYPE html>\n") and tail.endswith(b"</body></html>\n")
+        and b'<p class="meta">Written by deconflict ' in tail)
+
+
+def check_file_target(out: Path, force: bool) -> None:
+    """Refuse an output file that exists, unless ``force`` is given and deconflict wrote it."""
+    if out.is_dir():
+        raise OutputError(f"{out}: is a folder; give a file name")
+    if not out.exists():
+        return
+    if not product_file(out):
+        raise OutputError(f"{out}: exists and was not written by deconflict; --force replaces "
+                          "only files deconflict wrote; choose another --out")
+    if not force:
+        raise OutputError(f"{out}: exists (written by deconflict); use --force to replace it, "
+                          "or choose another --out")
 
 
 def write_run(run: Run, out: Path, force: bool = False,
@@ -97,7 +178,7 @@ def write_run(run: Run, out: Path, force: bool = False,
     if replications is not None:
         files["replications.csv"] = replications_csv(replications)
     files.update(extra or {})
-    write_folder(out, files, force)
+    write_folder(out, files, force, kind="run")
     return out
 
 
@@ -113,12 +194,15 @@ def with_scenario_digest(document: Mapping[str, Any], digest: str) -> dict[str, 
     return out
 
 
-def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> None:
-    """Write ``files`` (name -> text or bytes) as the folder ``out``, whole or not at all.
+def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool, *, kind: str,
+                 own: bool = False) -> None:
+    """Write ``files`` (name -> text or bytes) as the folder ``out`` of ``kind``, with its
+    marker file, whole or not at all (``force`` and ``own`` as for ``check_target``).
 
     Each name must be a plain file name: nothing is ever written outside ``out``.
     """
     out = Path(out)
+    files = {**files, MARKER: marker_text(kind)}
     for name in files:
         if name in ("", ".", "..") or Path(name).name != name or "\\" in name or "\0" in name:
             raise OutputError(f"{out}: {name!r} is not a plain file name; nothing was written")
@@ -142,7 +226,7 @@ def write_folder(out: Path, files: Mapping[str, str | bytes], force: bool) -> No
                 handle.flush()
                 os.fsync(handle.fileno())
         if out.is_dir() and any(out.iterdir()):
-            check_target(out, force)
+            check_target(out, force, own)
             if _exchange(partial, out):  # the new folder in place, the old one at ``partial``
                 partial.rename(old)
             else:

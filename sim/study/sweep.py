@@ -24,7 +24,7 @@ import numpy as np
 import yaml
 
 from sim.analysis.calibrate import t975
-from sim.io.write import write_text_atomically
+from sim.io.write import MARKER, marker_text, write_text_atomically
 from sim.study.executors import Executor, ExecutorError, Task, open_executor
 from sim.study.grid import SweepPlan, yaml_text
 from sim.study.names import STORE_NAME
@@ -129,6 +129,8 @@ def _make_folder(folder: Path) -> bool:
     except OSError as exc:
         raise StoreError(f"{folder}: cannot create the sweep folder ({exc.strerror or exc}); "
                          "choose another --out") from None
+    if not (folder / MARKER).exists():
+        write_text_atomically(folder / MARKER, marker_text("sweep"))
     return not existed
 
 
