@@ -13,3 +13,9 @@ from hypothesis import settings
 settings.register_profile("default", print_blob=True, max_examples=80)
 settings.register_profile("thorough", print_blob=True, max_examples=2000)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_addoption(parser):
+    # Rewrites the golden run folders (tests/test_golden.py); those tests then fail.
+    parser.addoption("--update-goldens", action="store_true", default=False,
+                     help="rewrite tests/goldens/ from the current code (the tests then fail)")

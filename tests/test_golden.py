@@ -1,16 +1,20 @@
-"""Golden runs: each shipped hand-made scenario at its seed, against checked-in outputs.
+"""Golden runs: every shipped scenario at its seed and a short duration, the whole run
+folder against the files checked in under tests/goldens/<scenario>/.
 
-The expected episodes of scenarios/encounters.yaml are also worked out by hand here (the
-scenario's comments explain the geometry), so the golden files are not merely "what the
-code printed once". Regenerate the files after an intended change with
-``UPDATE_GOLDEN=1 python -m pytest tests/test_golden.py`` and review the diff.
+The expected episodes of scenarios/encounters.yaml and encounter_dec13_2017.yaml are also
+worked out by hand here (the scenarios' comments explain the geometry), so the golden
+files are not merely "what the code printed once". After an intended change, rewrite the
+files with ``python -m pytest tests/test_golden.py --update-goldens`` (the rewritten tests
+then fail, so that a golden never passes by comparing an output with itself), review the
+diff with ``git diff tests/goldens`` and run the tests again.
 """
 
 from __future__ import annotations
 
 import csv
+import hashlib
+import json
 import math
-import os
 import shutil
 from pathlib import Path
 
@@ -19,7 +23,12 @@ import pytest
 from sim.cli import main
 
 ROOT = Path(__file__).resolve().parent.parent
-GOLDEN = Path(__file__).resolve().parent / "golden"
+GOLDENS = Path(__file__).resolve().parent / "goldens"
+# Every shipped scenario (the sweep definitions under scenarios/sweeps/ are not scenarios).
+SHIPPED = sorted([*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("examples/*/scenarios/*.yaml")])
+# The week-long scenarios are cut to half a day (a hotline call at 6 h; the golden runs
+# together take a second or two); the hand-made ones run their own, shorter, duration.
+SHORT = "12 h"
 FT = 0.3048
 MI = 1609.344
 
@@ -37,17 +46,6 @@ def dec13_run(tmp_path_factory) -> Path:
     assert main(["run", str(ROOT / "scenarios" / "encounter_dec13_2017.yaml"), "--out",
                  str(out)]) == 0
     return out
-
-
-@pytest.mark.parametrize("name", ["events.csv", "summary.json", "stats.json"])
-@pytest.mark.parametrize("scenario", ["encounters", "encounter_dec13_2017"])
-def test_matches_golden_files(encounters_run, dec13_run, scenario, name):
-    run = {"encounters": encounters_run, "encounter_dec13_2017": dec13_run}[scenario]
-    expected = GOLDEN / scenario / name
-    if os.environ.get("UPDATE_GOLDEN"):
-        expected.parent.mkdir(exist_ok=True)
-        shutil.copy(run / name, expected)
-    assert (run / name).read_text() == expected.read_text()
 
 
 def test_the_dec13_2017_encounter_as_the_scenario_builds_it(dec13_run):
@@ -77,6 +75,42 @@ def test_the_dec13_2017_encounter_as_the_scenario_builds_it(dec13_run):
     assert not [r for r in rows(run) if r["rule"] != "agreed_spacing" and "SU35" in (
         r["aircraft"], r["other_aircraft"])]
     assert not [r for r in rows(run) if r["rule"] == "nmac"]  # the F-22 kept clear
+
+
+@pytest.mark.parametrize("scenario", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_run_folder_matches_its_golden(scenario, tmp_path, request):
+    text = scenario.read_text(encoding="utf-8")
+    args = ["run", str(scenario), "--out", str(tmp_path / "run")]
+    if '"7 d"' in text:
+        args += ["--duration", SHORT]
+    assert main(args) == 0
+    got = normalized(tmp_path / "run")
+    expected = GOLDENS / scenario.stem
+    if request.config.getoption("--update-goldens"):
+        shutil.rmtree(expected, ignore_errors=True)
+        expected.mkdir(parents=True)
+        for name, content in got.items():
+            (expected / name).write_text(content, encoding="utf-8")
+        pytest.fail(f"wrote {expected.relative_to(ROOT)}: review `git diff tests/goldens` and "
+                    "run the tests again without --update-goldens")
+    assert expected.is_dir(), f"no golden for {scenario.name}: run with --update-goldens"
+    want = {p.name: p.read_text(encoding="utf-8") for p in sorted(expected.iterdir())}
+    assert sorted(got) == sorted(want)  # the same files, none missing, none extra
+    for name in sorted(want):
+        assert got[name] == want[name], f"{scenario.stem}/{name} differs from its golden"
+
+
+def normalized(folder: Path) -> dict[str, str]:
+    """A run folder's text files, with what depends on where the repo is checked out
+    (the absolute path of a recorded-tracks file, and so the scenario digest) replaced
+    by placeholders, once the digest is checked against the folder's scenario.yaml."""
+    files = {p.name: p.read_text(encoding="utf-8") for p in sorted(folder.iterdir())}
+    assert all(p.is_file() for p in folder.iterdir())  # a run writes no sub-folders
+    digest = hashlib.sha256(files["scenario.yaml"].encode("utf-8")).hexdigest()
+    for name in ("summary.json", "stats.json"):
+        assert json.loads(files[name])["scenario_sha256"] == digest
+    return {name: text.replace(digest, "<scenario_sha256>").replace(str(ROOT), "<repo>")
+            for name, text in files.items()}
 
 
 def rows(run: Path) -> list[dict[str, str]]:
