@@ -687,3 +687,33 @@ def test_commands_collect_garbage_rarely_and_restore_the_thresholds(capsys, monk
     assert main(["rules"]) == 0
     assert seen == [core.FEWER_COLLECTIONS] != [before]
     assert gc.get_threshold() == before
+
+
+def test_run_prints_the_informed_split_and_the_planners_as_summary_json_has_them(
+        capsys, tmp_path):
+    out = tmp_path / "week"
+    baseline = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
+    code, stdout, err = cli(capsys, "run", baseline,
+                            "--out", out)
+    assert code == 0, err
+    summary = read_summary(out)
+    split, planning = summary["hotline"]["incursions"], summary["planning"]
+    assert split["total"] > 0 and split["uninformed"] > 0 and planning["russia"]["rerouted"] > 0
+
+    def shown(label: str) -> str:
+        (line,) = [x for x in stdout.splitlines() if x.strip().startswith(label)]
+        return line.split()[-1]
+    assert int(shown("zone incursions")) == split["total"]
+    assert int(shown("informed (the zone's")) == split["informed"]
+    assert int(shown("uninformed")) == split["uninformed"]
+    assert int(shown("declaration not yet received")) == split["not_yet_received"]
+    assert int(shown("declaration lost")) == split["lost"]
+    for party, counts in planning.items():
+        (line,) = [x for x in stdout.splitlines() if x.strip().startswith(f"{party}: sorties")]
+        assert line.split(")", 1)[1].strip() == (
+            f"{counts['sorties']:,} ({counts['as_planned']:,}, {counts['rerouted']:,}, "
+            f"{counts['delayed']:,}, {counts['dropped']:,}, {counts['not_flown']:,})")
+    assert cli(capsys, "report", out)[0] == 0
+    page = (out / "report.html").read_text(encoding="utf-8")
+    assert "Informed and uninformed, and the planners" in page
+    assert f"{planning['russia']['sorties']:,} ({planning['russia']['as_planned']:,}," in page

@@ -468,7 +468,8 @@ def test_no_rules_run_writes_whole_outputs(base, tmp_path, capsys):
     before = sorted(p.name for p in run.iterdir() if p.name != MARKER)
     assert cli(capsys, "plot", run)[0] == 0
     assert cli(capsys, "report", run)[0] == 0
-    assert sorted(p.name for p in run.iterdir() if p.name != MARKER) == sorted([*before, "plots", "report.html"])
+    assert sorted(p.name for p in run.iterdir() if p.name != MARKER) == sorted(
+        [*before, "plots", "report.html"])
     assert len([p for p in (run / "plots").iterdir() if p.name != MARKER]) == len(FIGURES)
     assert not leftovers(tmp_path)
 
@@ -487,7 +488,8 @@ def test_compare_different_scenarios(base, tmp_path, capsys):
     code, stdout, err = cli(capsys, "compare", base["enc"], base["eu"], base["noflights"],
                             "--out", out)
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == ["compare.csv", "compare.png"]
+    assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == ["compare.csv",
+                                                                          "compare.png"]
     header = (out / "compare.csv").read_text(encoding="utf-8").splitlines()[0].split(",")
     assert header == ["metric", "enc", "eu", "noflights"]
     assert "Side by side" in stdout
@@ -691,7 +693,8 @@ def test_paths_with_spaces_and_unicode(base, tmp_path, capsys):
     out = tmp_path / "plots ü ß"
     code, _, err = cli(capsys, "plot", run, "--out", out, "--format", "pdf")
     assert code == 0, err
-    assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == sorted(f"{f}.pdf" for f in FIGURES)
+    assert sorted(p.name for p in out.iterdir() if p.name != MARKER) == sorted(
+        f"{f}.pdf" for f in FIGURES)
     code, _, err = cli(capsys, "report", run)
     assert code == 0, err
     page = (run / "report.html").read_text(encoding="utf-8")

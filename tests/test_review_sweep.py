@@ -516,10 +516,12 @@ def test_out_that_is_a_file_a_run_folder_or_the_scenarios_folder_is_refused(tmp_
     (run_folder / "scenario.yaml").write_text("name: x\n")
     for out, word in ((a_file, "not a folder"), (run_folder, "not a sweep folder"),
                       (BASELINE.parent, "not a sweep folder")):
-        listing = sorted(p.name for p in out.iterdir() if p.name != MARKER) if out.is_dir() else None
+        listing = (sorted(p.name for p in out.iterdir() if p.name != MARKER)
+                   if out.is_dir() else None)
         code, _, err = cli(capsys, small_args(out))
         assert_refused(code, err, word)
-        assert (sorted(p.name for p in out.iterdir() if p.name != MARKER) if out.is_dir() else None) == listing
+        assert (sorted(p.name for p in out.iterdir() if p.name != MARKER)
+                if out.is_dir() else None) == listing
     assert a_file.read_text() == "mine"
 
 

@@ -35,7 +35,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="processes running replications (default: all cores)")
     parser.add_argument("--out", type=Path, help="the calibrated scenario (default "
                         "<name>.calibrated.yaml in the current folder)")
-    parser.add_argument("--force", action="store_true", help="replace a calibrated scenario deconflict wrote")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a calibrated scenario deconflict wrote")
     parser.set_defaults(handler=handle)
 
 

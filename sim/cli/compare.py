@@ -34,7 +34,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         "figure (default compare-A-vs-B beside the first run folder)")
     parser.add_argument("--format", choices=FIGURE_FORMATS, default="png",
                         help="figure format")
-    parser.add_argument("--force", action="store_true", help="replace a folder deconflict wrote before")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a folder deconflict wrote before")
     parser.add_argument("--a", dest="a", action="append", default=[], metavar="KEY=VALUE",
                         help="scenario: an override for variant A (repeat for more)")
     parser.add_argument("--b", dest="b", action="append", default=[], metavar="KEY=VALUE",

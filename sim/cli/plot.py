@@ -22,7 +22,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
                         help="where to write them (default RUN_DIR/plots)")
     parser.add_argument("--format", choices=FIGURE_FORMATS, default="png",
                         help="figure format")
-    parser.add_argument("--force", action="store_true", help="replace a folder deconflict wrote before")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a folder deconflict wrote before")
     parser.add_argument("--metric", dest="metrics", action="append", default=[],
                         metavar="NAME", help="a sweep: a metric to draw (repeat; default: "
                         "the sweep's choice, or each rule's episodes a day)")

@@ -13,7 +13,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser = commands.add_parser("report", help="write a run folder's report: one HTML page")
     parser.add_argument("run_dir", metavar="RUN_DIR")
     parser.add_argument("--out", type=Path, help="the page (default RUN_DIR/report.html)")
-    parser.add_argument("--force", action="store_true", help="replace a page deconflict wrote before")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a page deconflict wrote before")
     parser.set_defaults(handler=handle)
 
 

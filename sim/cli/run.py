@@ -22,7 +22,8 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     parser.add_argument("--duration", help='replace the scenario\'s duration, e.g. "7 d"')
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help='override a key, e.g. hotline.latency="2 h"')
-    parser.add_argument("--force", action="store_true", help="replace a folder deconflict wrote before")
+    parser.add_argument("--force", action="store_true",
+                        help="replace a folder deconflict wrote before")
     parser.add_argument("--replications", type=int, default=0,
                         help="also run N replications (seeds spawned from the scenario's) and "
                         "add their means and 95%% bootstrap intervals to stats.json")
@@ -46,6 +47,7 @@ def handle(args: argparse.Namespace) -> int:
     from sim.present.tables import (
         interference_table,
         miss_distance_table,
+        planning_table,
         rates_table,
         replications_table,
         reported_table,
@@ -70,7 +72,8 @@ def handle(args: argparse.Namespace) -> int:
     print(f"{scenario.name}: seed {scenario.seed}, {scenario.duration_s / DAY:g} d, "
           f"{len(result.flights)} flights -> {out}")
     tables = [rates_table(stats), severity_table(stats), miss_distance_table(stats),
-              interference_table(summary, stats), reported_table(summary),
+              planning_table(summary), interference_table(summary, stats),
+              reported_table(summary),
               replications_table(stats, brief=True)]
     for table in tables:
         if table is not None and table.rows:

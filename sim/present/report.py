@@ -19,6 +19,7 @@ from sim.present.tables import (
     hotline_table,
     interference_table,
     miss_distance_table,
+    planning_table,
     rates_table,
     replications_table,
     reported_table,
@@ -70,7 +71,8 @@ def report_html(folder: RunFolder, geography: Geography) -> str:
     title = f"{scenario.name}: seed {scenario.seed}, {duration_text(scenario.duration_s)}"
     tables: list[Table | None] = [rates_table(stats), severity_table(stats),
                                   miss_distance_table(stats), hotline_table(stats),
-                                  interference_table(summary, stats), replications_table(stats)]
+                                  planning_table(summary), interference_table(summary, stats),
+                                  replications_table(stats)]
     parts = [
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',

@@ -96,6 +96,32 @@ def hotline_table(stats: Mapping[str, Any]) -> Table:
     return Table("Hotline", ("", ""), tuple(rows))
 
 
+def planning_table(summary: Mapping[str, Any]) -> Table | None:
+    """Zone incursions split by what the violator's party knew through the hotline, and
+    what each party's planner did with its sorties (None: no zones, no planner)."""
+    incursions = summary.get("hotline", {}).get("incursions") or {}
+    planning = summary.get("planning") or {}
+    rows = []
+    if incursions.get("total"):
+        rows += [("zone incursions", f"{incursions['total']:,}"),
+                 ("  informed (the zone's declaration had arrived)",
+                  f"{incursions.get('informed', 0):,}"),
+                 ("  uninformed", f"{incursions.get('uninformed', 0):,}"),
+                 ("    declaration not yet received", f"{incursions.get('not_yet_received', 0):,}"),
+                 ("    declaration lost", f"{incursions.get('lost', 0):,}"),
+                 ("    never declared", f"{incursions.get('undeclared', 0):,}")]
+    for party, counts in planning.items():
+        rows.append((f"{party}: sorties (as planned, rerouted, delayed, dropped, not flown)",
+                     f"{counts.get('sorties', 0):,} ({counts.get('as_planned', 0):,}, "
+                     f"{counts.get('rerouted', 0):,}, {counts.get('delayed', 0):,}, "
+                     f"{counts.get('dropped', 0):,}, {counts.get('not_flown', 0):,})"))
+    if not rows:
+        return None
+    return Table("Informed and uninformed, and the planners", ("", ""), tuple(rows),
+                 "From summary.json (hotline.incursions, planning): a planner reroutes, "
+                 "delays or drops a sortie round the other side's zones it has received.")
+
+
 def interference_table(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> Table | None:
     """What the jamming areas did, and each rule's episodes they caused (None: none)."""
     if "interference" not in summary:
