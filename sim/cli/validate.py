@@ -4,14 +4,13 @@ one-screen summary of it; nothing is run or written."""
 from __future__ import annotations
 
 import argparse
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sim.cli.core import EXIT_OK, add_allow_outside_option, load
 from sim.model.geography import Geography
 from sim.model.scenario import FramePoint, LonLat, Point, Scenario
-from sim.model.units import DAY, HOUR, KILOMETRE, QuantityError, parse_quantity
+from sim.model.units import DAY, HOUR, KILOMETRE, UNITS, QuantityError, parse_quantity
 from sim.traffic.recorded_flights import read_entries
 from sim.traffic.sorties import explicit_flights
 
@@ -153,14 +152,11 @@ def _get(document: Mapping[str, Any], *keys: str) -> Any:
 
 def _unit(text: Any) -> tuple[float, str] | None:
     """The number and unit of a distance written as text ("45 mi" -> (45.0, "mi"))."""
-    if not isinstance(text, str):
-        return None
     try:
-        parse_quantity(text, "distance")  # a distance: a number, then a distance unit
+        quantity = parse_quantity(text, "distance")
     except QuantityError:
         return None
-    match = re.fullmatch(r"\s*(\S+?)\s*([A-Za-z]+)\s*", text)
-    return (float(match.group(1)), match.group(2)) if match else None
+    return quantity.number, quantity.unit
 
 
 def _km(metres: float, signed: bool = False) -> str:
@@ -180,7 +176,7 @@ def _written(text: Any, metres: float, signed: bool = False, like: str | None = 
     if parsed is None:
         return _km(metres, signed)
     if parsed[1] == "m" and like is not None and like != "m":
-        value = metres / parse_quantity(f"1 {like}", "distance").si
+        value = metres / UNITS["distance"][like]
         if abs(value - round(value, 3)) < 1e-9 * max(1.0, abs(value)):
             text = f"{round(value, 3):{'+' if signed else ''}g} {like}"
             parsed = _unit(text)

@@ -399,17 +399,14 @@ def _row(e: Episode) -> list[str]:
             _number(e.vertical_m), _number(e.min_slant_m)]
 
 
-_FLAGS = {None: "", True: "true", False: "false"}
-
-
 def _line(e: Episode) -> str:
     """``_row`` as one line of plain cells (a quarter of a million episodes a second;
-    ``tests/test_run_folder.py`` holds it to the csv module's rows)."""
+    ``tests/test_cli.py`` holds it to the csv module's rows)."""
     vertical = _number(e.vertical_m)
     return (f"{e.rule},{e.type},{e.party},{e.aircraft},{e.other_party},{e.other_aircraft},"
             f"{e.zone},{e.start_s!r},{e.end_s!r},{_number(e.min_distance_m)},"
             f"{_number(e.min_time_s)},{e.x_m!r},{e.y_m!r},{e.lon!r},{e.lat!r},"
-            f"{_FLAGS[e.informed]},{e.duration_s!r},{vertical},{e.cause},{e.declaration},"
+            f"{_flag(e.informed)},{e.duration_s!r},{vertical},{e.cause},{e.declaration},"
             f"{vertical},{_number(e.min_slant_m)}\n")
 
 

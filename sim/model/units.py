@@ -78,10 +78,13 @@ class QuantityError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class Quantity:
-    """A parsed quantity: its SI value and the text it came from."""
+    """A parsed quantity: its SI value, the text it came from, and its number and unit as
+    written ("FL" for a flight level)."""
 
     si: float
     text: str
+    number: float
+    unit: str
 
 
 def accepted_forms(kind: Kind) -> str:
@@ -126,7 +129,8 @@ def parse_quantity(value: object, kind: Kind) -> Quantity:
     if kind == "altitude":
         level = _FLIGHT_LEVEL.match(text)
         if level:
-            return Quantity(int(level.group("level")) * FLIGHT_LEVEL, text.strip())
+            number = int(level.group("level"))
+            return Quantity(number * FLIGHT_LEVEL, text.strip(), number, "FL")
     match = _QUANTITY.match(text)
     if not match:
         bare = text.strip()
@@ -150,7 +154,7 @@ def parse_quantity(value: object, kind: Kind) -> Quantity:
     si = number * factors[unit]
     if not math.isfinite(si):
         raise QuantityError(f"{text!r} is too large to be {_a(kind)}; {accepted_forms(kind)}")
-    return Quantity(si, text.strip())
+    return Quantity(si, text.strip(), number, unit)
 
 
 def format_si(value: float, kind: Kind) -> str:

@@ -126,9 +126,10 @@ def route_around(route: Route, found: Sequence[Obstacle]) -> Route:
     # (Most obstacles lie nowhere near a route: their boxes say so without shapely.)
     ends = route.xy[[0, -1]]
     loop_box = (*route.xy[first:last + 1].min(axis=0), *route.xy[first:last + 1].max(axis=0))
+    ends_box = (*ends.min(axis=0), *ends.max(axis=0))
     blocking = [o for o in found
                 if (_boxes_meet(o.shape.bounds, loop_box) and _crosses(o.shape, loop))
-                or (_boxes_meet(o.shape.bounds, (*ends.min(axis=0), *ends.max(axis=0)))
+                or (_boxes_meet(o.shape.bounds, ends_box)
                     and (o.shape.contains(Point(route.xy[0]))
                          or o.shape.contains(Point(route.xy[-1]))))]
     if blocking:

@@ -202,18 +202,20 @@ def party_router(scenario: Scenario, geography: Geography, party: Party) -> Rout
     if not sorties.lane or geography.centerline is None:
         return Router(None, None, None, 0.0, None, 0.0, 0.0)
     tolerances = [r.tolerance_m for r in scenario.rules if isinstance(r, LaneDisciplineSpec)]
-    key = ("router", sorties.lane, min(tolerances) if tolerances else None)
+    tolerance = min(tolerances) if tolerances else None
+    key = ("router", sorties.lane, tolerance)
     router = geography.memo.get(key)
     if router is None:
-        router = geography.memo[key] = _new_router(geography, sorties.lane, tolerances)
+        router = geography.memo[key] = _new_router(geography, sorties.lane, tolerance)
     for cache in (router.tracks, router.gates, router.transits):
         if len(cache) > ROUTER_CACHE_ENTRIES:
             cache.clear()
     return router
 
 
-def _new_router(geography: Geography, lane_id: str, tolerances: list[float]) -> Router:
-    """A party's router on lane ``lane_id``: the lane as flown, its mirror and the ring."""
+def _new_router(geography: Geography, lane_id: str, tolerance_m: float | None) -> Router:
+    """A party's router on lane ``lane_id``: the lane as flown, its mirror and the ring;
+    ``tolerance_m`` the lane rules' least tolerance (None: the lane's offset)."""
     assert geography.centerline is not None
     (lane,) = [g for g in geography.lanes if g.lane.id == lane_id]
     centerline = geography.centerline.geometry()
@@ -224,7 +226,7 @@ def _new_router(geography: Geography, lane_id: str, tolerances: list[float]) -> 
     # Simplified by a third of the margin, the ring stays well outside the corridor.
     ring = shapely.simplify(centerline.buffer(half_width + GATE_MARGIN_M, quad_segs=4)
                             .exterior, GATE_MARGIN_M / 3.0)
-    tolerance = min(tolerances) if tolerances else abs(lane.lane.offset_m)
+    tolerance = tolerance_m if tolerance_m is not None else abs(lane.lane.offset_m)
     return Router(Polyline(line), mirror, centerline, half_width,
                    Polyline(LineString(ring.coords)), lane.lane.offset_m, tolerance)
 
