@@ -443,7 +443,22 @@ class Scenario:
             frame["center"] = [float(frame_center[0]), float(frame_center[1])]
             document["frame"] = frame
             document = {k: document[k] for k in TOP_KEYS if k in document}
-        dumper = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-        return yaml.dump(document, Dumper=dumper, sort_keys=False,
+        if document.get("recorded"):
+            # Block style: a recorded file's absolute path would otherwise decide where
+            # the flow mapping's line breaks fall, and so the file's bytes.
+            document["recorded"] = [_Block(entry) for entry in document["recorded"]]
+        return yaml.dump(document, Dumper=_Dumper, sort_keys=False,
                          allow_unicode=True, default_flow_style=None, width=100)
+
+
+class _Block(dict):  # type: ignore[type-arg]
+    """A mapping that is written in block style, one key a line."""
+
+
+class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
+    """The scenario writer's YAML dumper (the C one when PyYAML has it)."""
+
+
+_Dumper.add_representer(_Block, lambda dumper, data: dumper.represent_mapping(
+    "tag:yaml.org,2002:map", data, flow_style=False))
 
