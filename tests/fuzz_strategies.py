@@ -433,7 +433,7 @@ NONFINITE_VALUES: tuple[Any, ...] = (math.nan, math.inf, -math.inf, "nan {u}", "
                                      "nan", "Infinity")
 BOUNDARY_EDITS: tuple[tuple[KeyPath, Any], ...] = (
     (("duration",), "1 s"), (("duration",), "365000 d"), (("duration",), "365250 d"),
-    (("duration",), "0.999 s"), (("duration",), "8766000 h"), (("seed",), 2**63 - 1),
+    (("duration",), "0.999 s"), (("duration",), "8766000 h"), (("seed",), 2**64 - 1),
     (("seed",), 0), (("hotline",), {"interval": "5 min"}), (("hotline",), {"interval": "1 s"}),
     (("start",), "0001-01-01T00:00:00+14:00"), (("start",), "9999-12-31T23:59:59-12:00"),
     (("start",), "2017-12-01"), (("start",), "2017-12-01T00:00:00.123456789Z"),

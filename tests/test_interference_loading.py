@@ -36,6 +36,7 @@ from sim.model.scenario import (
     parse_scenario,
 )
 from sim.model.schema import scenario_json_schema
+from sim.model.writer import as_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -142,7 +143,7 @@ def test_every_point_form_is_a_circle_centre_and_a_corner(point: Any, expected: 
 def test_one_window_or_a_list_of_them_sorted() -> None:
     one = parse_scenario(variant(("interference[0].active", ["2 h", "8 h"])), "x.yaml")
     assert one.interference[0].windows_s == ((7200.0, 28800.0),)
-    assert one.resolved["interference"][0]["active"] == ["2 h", "8 h"]  # as written
+    assert as_document(one)["interference"][0]["active"] == ["2 h", "8 h"]  # as written
     many = parse_scenario(variant(("interference[0].active",
                                    [["60 d", "61 d"], ["30 min", "2 h"], ["1 d", "3 d"]])),
                           "x.yaml")
@@ -162,7 +163,7 @@ def test_defaults_are_filled_in_the_scenario_as_run() -> None:
         "bare", "russia", ("coalition",), (), CircleArea(PlaceRef("mayadin"), 20_000.0), 0.0,
         math.inf, ((0.0, 90 * DAY),), NavigationEffect((2000.0, 2000.0), 1.0),
         DroneEffect(0.0, 0.2), HotlineEffect(None, 10_800.0))
-    assert scenario.resolved["interference"][0] == {
+    assert as_document(scenario)["interference"][0] == {
         "id": "bare", "owner": "russia", "targets": {"parties": ["coalition"], "aircraft": []},
         "area": {"circle": {"center": "mayadin", "radius": "20 km"}},
         "navigation": {"offset": "2 km", "distribution": "uniform", "probability": 1.0},
@@ -202,7 +203,7 @@ def test_the_scenario_as_run_reads_back_the_same() -> None:
     second = parse_scenario(yaml.safe_load(text), "y.yaml")
     assert second.interference == first.interference
     assert second.resolved_yaml() == text
-    assert list(second.resolved) == ["name", "seed", "duration", "frame", "places", "parties",
+    assert list(as_document(second)) == ["name", "seed", "duration", "frame", "places", "parties",
                                      "zones", "interference", "rules", "hotline"]
 
 
@@ -212,7 +213,7 @@ def test_shipped_scenarios_have_no_interference(path: Path) -> None:
     """Those written before interference (all but the February 2018 one) read as before."""
     scenario = load_scenario(path)
     assert scenario.interference == ()
-    assert "interference" not in scenario.resolved
+    assert "interference" not in as_document(scenario)
     assert "interference" not in scenario.resolved_yaml()
 
 
@@ -487,7 +488,7 @@ def test_outline_vertices_count_against_the_limit() -> None:
     assert [str(p) for p in info.value.problems] == [
         "x.yaml: interference: the interference areas' outlines have 3 vertices (3 with the "
         "zones'), more than the limit of 2 for all outlines together; simplify them (or raise "
-        "the limit with --limit zone_vertices=N)"]
+        "the limit: Limits(zone_vertices=N))"]
     parse_scenario(BASE, "x.yaml", limits=Limits(zone_vertices=3))
 
 
@@ -506,6 +507,6 @@ def test_the_schema_takes_valid_areas_and_refuses_a_bad_one(validator) -> None:
                        ("interference[1].hotline", {"loss": None, "latency": "1 h"}),
                        ("interference[1].navigation", {"offset": "1 km"}))
     assert not [e.message for e in validator.iter_errors(document)]
-    resolved = json.loads(json.dumps(parse_scenario(document, "x.yaml").resolved))
+    resolved = json.loads(json.dumps(as_document(parse_scenario(document, "x.yaml"))))
     assert not [e.message for e in validator.iter_errors(resolved)]
     assert list(validator.iter_errors(variant(("interference[0].drones.abort", 1.5))))

@@ -34,8 +34,9 @@ def test_every_limit_is_documented_and_settable():
 @pytest.mark.parametrize("bad", ["flights", "flights=", "flights=0", "flights=-3",
                                  "flights=lots", "fligths=10", "=5", "flights=1e99"])
 def test_a_bad_limit_is_a_usage_error(bad, capsys):
-    with pytest.raises(ValueError, match="--limit"):
+    with pytest.raises(ValueError, match="NAME=VALUE|whole number") as info:
         set_limits([bad])
+    assert "--limit" not in str(info.value)  # the library names no option
     refused(capsys, main(["validate", str(ENCOUNTERS), "--limit", bad]), "--limit")
 
 
@@ -87,7 +88,7 @@ def test_generated_sorties_beyond_the_flight_limit_stop_as_they_are_drawn():
     with pytest.raises(ScenarioError) as info:
         run(dataclasses.replace(scenario, limits=Limits(flights=count - 1)))
     assert info.value.problems[0].path.endswith(".sorties_per_day")
-    assert "--limit flights" in str(info.value)
+    assert "Limits(flights=N)" in str(info.value)
 
 
 def test_too_many_generated_waypoints_are_refused_while_making_traffic(tmp_path, capsys):
@@ -173,3 +174,27 @@ def test_the_pairs_limit_counts_only_the_parties_a_rule_looks_at():
     assert len(detect(cross, world(cross))) > 0
     with pytest.raises(LimitExceeded):
         detect(same, world(same))
+
+
+def test_library_messages_name_python_remedies_and_the_command_line_its_options(capsys):
+    from sim.cli.core import for_command_line
+
+    # A limit, an override: the library says what a Python caller changes ...
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(ENCOUNTERS, limits=Limits(nodes=10))
+    assert "(raise the limit: Limits(nodes=N))" in str(info.value)
+    with pytest.raises(ScenarioError) as info:
+        load_scenario(ENCOUNTERS, ["seed"])
+    assert "override 'seed': expected KEY=VALUE" in str(info.value)
+    assert "--" not in str(info.value)
+    # ... and the command line says which option does it.
+    refused(capsys, main(["validate", str(ENCOUNTERS), "--limit", "nodes=10"]),
+            "(raise the limit with --limit nodes=N)")
+    err = refused(capsys, main(["validate", str(ENCOUNTERS), "--set", "seed"]),
+                  "--set 'seed': expected KEY=VALUE")
+    assert "override" not in err
+    assert for_command_line("x (or raise the limit: Limits(hotline_calls=N) or "
+                            "Limits(declarations=N))") == (
+        "x (or raise the limit with --limit hotline_calls=N or --limit declarations=N)")
+    assert for_command_line("f: outside; load it with allow_outside=True to read it anyway") \
+        == "f: outside; pass --allow-outside to read it anyway"

@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from sim.cli import main
+from sim.model.writer import as_document
 from sim.scenario import ScenarioError, load_scenario
 from tests.cli_helpers import refused
 
@@ -87,8 +88,11 @@ def test_a_path_outside_the_folder_needs_allow_outside(folder: Path, tmp_path_fa
                 "pass --allow-outside")
         assert main(["validate", str(path), "--allow-outside"]) == 0
         assert "recorded  russia: 1 file" in capsys.readouterr().out
-        with pytest.raises(ScenarioError, match="outside the scenario's folder"):
+        with pytest.raises(ScenarioError, match="outside the scenario's folder") as info:
             load_scenario(path)
+        # The library names its own remedy, not the command line's option.
+        assert "load it with allow_outside=True" in str(info.value)
+        assert "--allow-outside" not in str(info.value)
         assert load_scenario(path, allow_outside=True).recorded[0].party == "russia"
 
 
@@ -219,7 +223,7 @@ def test_the_defaults_are_filled_in(folder: Path) -> None:
         "csv", "ft", 60.0, ())
     assert entry.max_speed_mps == pytest.approx(1200 * 1852 / 3600)
     assert entry.path == str((folder / "good.csv").resolve())
-    assert loaded.resolved["recorded"] == [{"file": entry.path, "party": "russia",
+    assert as_document(loaded)["recorded"] == [{"file": entry.path, "party": "russia",
                                             "format": "csv", "altitude_unit": "ft",
                                             "max_gap": "60 s", "max_speed": "1200 kt"}]
 
@@ -227,7 +231,7 @@ def test_the_defaults_are_filled_in(folder: Path) -> None:
 def test_a_scenario_without_recorded_gains_no_key(folder: Path) -> None:
     path = folder / "plain.yaml"
     path.write_text(yaml.safe_dump(BASE))
-    assert "recorded" not in load_scenario(path).resolved
+    assert "recorded" not in as_document(load_scenario(path))
 
 
 def test_a_run_folder_is_read_without_its_recorded_files(folder: Path, capsys) -> None:

@@ -43,7 +43,7 @@ RESERVED = ("point", "replication", "seed", "version")
 COMPLIANCE = (0.3, 0.9)
 LATENCY = ("0 min", "6 h")
 REPS = 3
-DURATION = "6 h"
+DURATION = "12 h"
 
 
 def tiny_args(out: Path, *extra: str, replications: int = REPS) -> list[str]:
@@ -77,10 +77,13 @@ def read_rows(folder: Path) -> list[dict]:
     conn = sqlite3.connect(f"file:{folder / 'results.sqlite'}?mode=ro", uri=True)
     try:
         conn.row_factory = sqlite3.Row
-        return [dict(r) for r in conn.execute(
+        rows = [dict(r) for r in conn.execute(
             "SELECT * FROM results ORDER BY point, replication")]
     finally:
         conn.close()
+    # The seed column is decimal text (a 64-bit unsigned seed does not fit INTEGER).
+    assert all(isinstance(r["seed"], str) and r["seed"].isdigit() for r in rows)
+    return [{**r, "seed": int(r["seed"])} for r in rows]
 
 
 def read_columns(folder: Path, table: str = "results") -> list[tuple]:
@@ -114,7 +117,7 @@ def digest(path: Path) -> str:
 
 def spawned(seed: int, n: int) -> list[int]:
     """Replication seeds computed here: the first 32-bit word of each spawned child."""
-    return [int(child.generate_state(1, np.uint32)[0])
+    return [int(child.generate_state(1, np.uint64)[0])
             for child in np.random.SeedSequence(seed).spawn(n)]
 
 

@@ -17,6 +17,7 @@ import yaml
 from sim.cli import main
 from sim.engine import run
 from sim.model import ruletypes
+from sim.model.writer import as_document
 from sim.scenario import ScenarioError, load_scenario, parse_scenario
 from tests.plugin_site import plugins_on_path, write_plugin
 
@@ -142,7 +143,7 @@ def test_plugin_parameters_are_validated_and_defaulted(site):
     assert spec.horizontal == pytest.approx(5 * 1852.0)
     assert spec.vertical is None and spec.complaint is False
     # The defaults are written into the scenario as run.
-    assert scenario.resolved["rules"][0] == {"id": "tc", "type": "too_close", "complaint": False,
+    assert as_document(scenario)["rules"][0] == {"id": "tc", "type": "too_close", "complaint": False,
                                              "horizontal": "5 nmi", "vertical": None,
                                              "between": None}
 

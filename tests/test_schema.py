@@ -19,6 +19,7 @@ from sim.model import schema, sections
 from sim.model.reference import scenario_reference
 from sim.model.scenario import ScenarioError, parse_scenario, read_yaml
 from sim.model.schema import scenario_json_schema
+from sim.model.writer import as_document
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = sorted((ROOT / "scenarios").glob("*.yaml"))
@@ -156,7 +157,7 @@ def test_hostile_but_valid_forms_are_accepted_by_loader_and_schema(validator) ->
 
 
 def test_the_resolved_scenario_validates_too(validator) -> None:
-    resolved = parse_scenario(HOSTILE, "hostile.yaml").resolved
+    resolved = as_document(parse_scenario(HOSTILE, "hostile.yaml"))
     errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(
         json.loads(json.dumps(resolved)))]
     assert not errors, errors

@@ -41,8 +41,9 @@ def t975(dof: int) -> float:
 
 
 def replication_seeds(seed: int, count: int) -> list[int]:
-    """Replication seeds spawned from a scenario's seed (the same list every time)."""
-    return [int(child.generate_state(1, np.uint32)[0])
+    """Replication seeds spawned from a scenario's seed (the same list every time): 64-bit,
+    so that even millions of replications are unlikely to share one."""
+    return [int(child.generate_state(1, np.uint64)[0])
             for child in np.random.SeedSequence(seed).spawn(count)]
 
 
@@ -71,7 +72,7 @@ def replication_rate(scenario: Scenario, party: str, rule: str, compliance: floa
     """
     parties = dict(scenario.parties)
     parties[party] = replace(parties[party], compliance=compliance)
-    result = run(replace(scenario, parties=parties, seed=seed))
+    result = run(replace(scenario, parties=parties), seed=seed)
     count = sum(1 for e in result.episodes if e.rule == rule and e.involves(party))
     return count / (scenario.duration_s / DAY)
 

@@ -43,7 +43,7 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
 
     A pure top-level function, so that a process pool can run replications in parallel.
     """
-    result = run(replace(scenario, seed=seed))
+    result = run(scenario, seed=seed)
     days = scenario.duration_s / DAY
     out = {f"{spec.id}": sum(1 for e in result.episodes if e.rule == spec.id) / days
            for spec in scenario.rules}
@@ -60,8 +60,7 @@ def metrics_per_day(scenario: Scenario, seed: int) -> dict[str, float]:
 def replication_metrics(scenario: Scenario, seed: int) -> dict[str, float]:
     """The headline metrics (``sim.analysis.metrics.headline_metrics``) of one replication; a pure
     top-level function, so that a process pool can run it."""
-    return headline_metrics(run_stats(run(replace(scenario, seed=seed),
-                                          seedless_geography(scenario))))
+    return headline_metrics(run_stats(run(scenario, seedless_geography(scenario), seed=seed)))
 
 
 # Per process: the geographies of the last few scenarios replicated, by the scenario less

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import gc
 import os
+import re
 import signal
 import sys
 import threading
@@ -21,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from sim.model.errors import InputError
+from sim.model.fields import MAX_SEED
 from sim.model.geography import Geography, build_geography
 from sim.model.limits import LIMITS, Limits, set_limits
 from sim.model.ruletypes import PluginError
@@ -56,8 +58,9 @@ def resource_limits(args: argparse.Namespace) -> Limits:
     """The resource limits of ``--limit`` (the defaults when none is given)."""
     try:
         return set_limits(getattr(args, "limits", []))
-    except ValueError as exc:
-        raise UsageError(str(exc)) from None
+    except ValueError as exc:  # the library's message names the assignment, not the flag
+        raise UsageError(f"--limit {exc}".replace(
+            "e.g. ", "e.g. --limit ")) from None
 
 
 def check_duration(duration: str | None) -> None:
@@ -76,8 +79,8 @@ def load(args: argparse.Namespace) -> tuple[Scenario, Geography]:
     duration = getattr(args, "duration", None)
     check_duration(duration)
     seed = getattr(args, "seed", None)
-    if seed is not None and not 0 <= seed < 2**63:
-        raise UsageError(f"--seed {seed}: write a whole number from 0 to 2**63-1")
+    if seed is not None and not 0 <= seed <= MAX_SEED:
+        raise UsageError(f"--seed {seed}: write a whole number from 0 to 2**64-1")
     scenario = load_scenario(args.scenario, args.overrides, seed=seed, duration=duration,
                              limits=resource_limits(args),
                              allow_outside=getattr(args, "allow_outside", False))
@@ -159,7 +162,7 @@ def run_command(args: argparse.Namespace) -> int:
         return handler(args)
     except InputError as exc:  # a scenario, run folder, option or output path in error
         print(f"deconflict {args.command}: error:", file=sys.stderr)
-        for line in str(exc).splitlines():
+        for line in for_command_line(str(exc)).splitlines():
             print(f"  {line}", file=sys.stderr)
         return EXIT_INPUT
     except PluginError as exc:
@@ -179,6 +182,15 @@ def run_command(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - the last line of defence: exit 1, no traceback
         return _bug(f"deconflict {args.command}: internal error: {type(exc).__name__}: {exc}\n"
                     "  This is a bug; please report it with the scenario.")
+
+
+def for_command_line(message: str) -> str:
+    """A library message as the command line says it: its Python remedies (a ``Limits``
+    field, ``allow_outside=True``, an override) named by the options that give them."""
+    message = re.sub(r"Limits\((\w+)=N\)", r"--limit \1=N", message)
+    message = message.replace("raise the limit: --limit", "raise the limit with --limit")
+    message = re.sub(r"(?m)(^|: )override '", r"\1--set '", message)  # apply_override's
+    return message.replace("load it with allow_outside=True", "pass --allow-outside")
 
 
 def _bug(message: str) -> int:

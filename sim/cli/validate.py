@@ -11,6 +11,7 @@ from sim.cli.core import EXIT_OK, add_allow_outside_option, load
 from sim.model.geography import Geography
 from sim.model.scenario import FramePoint, LonLat, Point, Scenario
 from sim.model.units import DAY, HOUR, KILOMETRE, UNITS, QuantityError, parse_quantity
+from sim.model.writer import as_document
 from sim.traffic.recorded_flights import read_entries
 from sim.traffic.sorties import explicit_flights
 
@@ -41,7 +42,7 @@ def describe(scenario: Scenario, geography: Geography) -> str:
              f"{scenario.duration_s / HOUR:g} h"
              + (f", from {scenario.start})" if scenario.start else ")"),
              f"  frame     centre {frame.center_lon:.4f} E, {frame.center_lat:.4f} N"]
-    written = scenario.resolved
+    written = as_document(scenario)
     if geography.centerline is not None and scenario.corridor is not None:
         length = geography.centerline.geometry().length / 1000.0
         name = scenario.corridor.centerline if isinstance(scenario.corridor.centerline, str) \

@@ -176,8 +176,8 @@ class _Speaker:
                                          f"more than {limit:,} declarations on the hotline "
                                          "(work areas are declared at every call while "
                                          "they last); write a longer interval such as "
-                                         "\"24 h\" (or raise the limit with --limit "
-                                         "declarations=N)")])
+                                         "\"24 h\" (or raise the limit: Limits("
+                                         "declarations=N))")])
         for recipient in self.parties:
             if recipient == sender:
                 continue

@@ -21,6 +21,7 @@ from sim.detect.rules import World, detect, separation_parties, separation_reach
 from sim.engine.hotline import Degradation, complain, schedule, start_hotline
 from sim.engine.interference import Effects, interfere
 from sim.engine.motion import FlightLog, fly
+from sim.model.fields import MAX_SEED
 from sim.model.geography import Geography, ZoneGeometry, build_geography
 from sim.model.limits import LimitExceeded
 from sim.model.records import Episode, FlightRecord, Hotline
@@ -51,15 +52,27 @@ class Run:
     interference: Effects = field(default_factory=Effects)  # what the jamming areas did
 
 
-def run(scenario: Scenario, geography: Geography | None = None) -> Run:
+def run(scenario: Scenario, geography: Geography | None = None, *,
+        seed: int | np.random.Generator | None = None) -> Run:
     """Fly a scenario and detect every episode of every rule, exactly.
 
-    All randomness comes from one ``numpy.random.Generator`` seeded with the scenario's
-    seed; each stage gets its own child stream so that changing one stage (say, the
-    hotline's loss) leaves the others' draws alone.
+    All randomness comes from one ``numpy.random.Generator``: seeded with ``seed`` when
+    given (the run's scenario then names that seed), else with the scenario's own; or
+    ``seed`` itself when it is a Generator (the run's scenario keeps its seed, which then
+    does not reproduce the run). Each stage gets its own child stream so that changing
+    one stage (say, the hotline's loss) leaves the others' draws alone.
     """
+    if isinstance(seed, np.random.Generator):
+        root = seed
+    elif seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
+        if seed is not None and not 0 <= int(seed) <= MAX_SEED:
+            raise ValueError(f"seed {seed} is not a whole number from 0 to 2**64-1")
+        if seed is not None and int(seed) != scenario.seed:
+            scenario = replace(scenario, seed=int(seed))
+        root = np.random.default_rng(scenario.seed)
+    else:
+        raise TypeError(f"seed must be an int or a numpy.random.Generator, not {seed!r}")
     geography = geography or build_geography(scenario)
-    root = np.random.default_rng(scenario.seed)
     traffic_rng, hotline_rng = root.spawn(2)
     declaration_rng, complaint_rng = hotline_rng.spawn(2)
     traffic = plan_traffic(scenario, geography, traffic_rng)

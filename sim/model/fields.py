@@ -402,10 +402,13 @@ def description(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+MAX_SEED = 2**64 - 1  # seeds are 64-bit unsigned, as the replication seeds are
+
+
 def seed(value: Any) -> int:
-    """Validate the random seed: a whole number from 0 to 2**63-1."""
-    if not isinstance(given(value), int) or isinstance(value, bool) or not 0 <= value < 2**63:
-        fail_here(f"{describe(value)} is not a seed; write a whole number from 0 to 2**63-1, "
+    """Validate the random seed: a whole number from 0 to 2**64-1."""
+    if not isinstance(given(value), int) or isinstance(value, bool) or not 0 <= value <= MAX_SEED:
+        fail_here(f"{describe(value)} is not a seed; write a whole number from 0 to 2**64-1, "
                   "such as seed: 7")
     return int(value)
 

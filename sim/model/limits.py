@@ -58,12 +58,12 @@ class LimitExceeded(Exception):
     """A run found more than a limit allows while running (the engine names the rule)."""
 
     def __init__(self, limit: str, message: str) -> None:
-        super().__init__(f"{message} (raise the limit with --limit {limit}=N)")
+        super().__init__(f"{message} (raise the limit: Limits({limit}=N))")
         self.limit = limit
 
 
 def set_limits(assignments: Sequence[str], base: Limits = DEFAULT_LIMITS) -> Limits:
-    """``base`` with ``NAME=VALUE`` assignments applied (``--limit waypoints=10000000``).
+    """``base`` with ``NAME=VALUE`` assignments applied (``waypoints=10000000``).
 
     Raises ValueError with a message that says what is accepted.
     """
@@ -73,15 +73,15 @@ def set_limits(assignments: Sequence[str], base: Limits = DEFAULT_LIMITS) -> Lim
         name, sep, text = assignment.partition("=")
         name = name.strip().replace("-", "_")
         if not sep or name not in LIMITS:
-            raise ValueError(f"--limit {assignment!r}: write NAME=VALUE with NAME one of "
-                             f"{names}, e.g. --limit waypoints=10000000")
+            raise ValueError(f"{assignment!r}: write NAME=VALUE with NAME one of {names}, "
+                             "e.g. waypoints=10000000")
         try:
             value = int(float(text.replace("_", ""))) if text.strip() else -1
         except (ValueError, OverflowError):
             value = -1
         if not 1 <= value <= 2**62:
-            raise ValueError(f"--limit {assignment!r}: the value must be a whole number from 1 "
-                             f"to 2**62, e.g. --limit {name}={getattr(base, name) * 2}")
+            raise ValueError(f"{assignment!r}: the value must be a whole number from 1 to 2**62, "
+                             f"e.g. {name}={getattr(base, name) * 2}")
         changes[name] = value
     return dataclasses.replace(base, **changes)
 

@@ -19,6 +19,7 @@ import datetime as dt
 import math
 import re
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,6 @@ from sim.model.schema_interference import interference_specs, known_aircraft
 from sim.model.schema_recorded import recorded_specs
 from sim.model.sizes import size_problems
 from sim.model.spec import (
-    TOP_KEYS,
     WORK_AREA_PREFIX,
     AircraftType,
     CircleArea,
@@ -62,6 +62,7 @@ from sim.model.spec import (
     vertical_rates,
 )
 from sim.model.units import format_si
+from sim.model.writer import loaded_sections
 from sim.model.yamlio import apply_override, key_path, read_yaml
 
 DEFAULT_DURATION = "1 d"
@@ -478,8 +479,9 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
             rules.append(rule)
     hotline, adhoc = m.hotline, m.hotline.adhoc
     corridor = m.corridor
-    return Scenario(
-        name=m.name, file=file, seed=m.seed, duration_s=m.duration, start=m.start,
+    scenario = Scenario(
+        name=m.name, file=file, description=m.description, seed=m.seed, duration_s=m.duration,
+        start=m.start,
         frame=Frame(m.frame.center if m.frame is not None else None),
         places=dict(m.places or {}),
         corridor=None if corridor is None else Corridor(corridor.centerline,
@@ -494,11 +496,12 @@ def _build(m: s.ScenarioModel, top: dict[str, Any], context: Mapping[str, Any], 
         hotline=HotlineSpec(hotline.enabled, hotline.first_call, hotline.interval,
                             hotline.latency, hotline.loss, hotline.pattern, adhoc.probability,
                             adhoc.delay),
-        # The resolved document in the contract's order, whatever order the file used.
-        resolved={k: top[k] for k in TOP_KEYS if k in top},
         reported=tuple(Reported(r.rule, r.party, r.per_day[0], r.per_day[1], r.fact)
                        for r in m.reported or []),
         limits=limits)
+    # What the file wrote, defaults filled, beside each section's typed value: the writer
+    # writes a section that is still as loaded as the file wrote it.
+    return replace(scenario, written=loaded_sections(scenario, top))
 
 
 def _flight(x: schema_flights.FlightModel) -> FlightSpec:

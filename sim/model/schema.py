@@ -330,8 +330,8 @@ class ScenarioModel(Section):
     description: Annotated[str | None, PlainValidator(f.description), WithJsonSchema(
         {"type": "string"})] = field(None, "What the scenario is for.", "text")
     seed: Annotated[int, PlainValidator(f.seed), WithJsonSchema(
-        {"type": "integer", "minimum": 0, "maximum": 2**63 - 1})] = field(
-        0, "The random seed: the same seed, the same run.", "whole number")
+        {"type": "integer", "minimum": 0, "maximum": 2**64 - 1})] = field(
+        0, "The random seed, from 0 to 2**64-1: the same seed, the same run.", "whole number")
     duration: Annotated[float, PlainValidator(_duration), quantity_json("duration")] = field(
         "1 d", "How long the simulated run lasts, at least 1 s.", "duration")
     start: Annotated[str | None, PlainValidator(f.start), WithJsonSchema(

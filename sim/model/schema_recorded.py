@@ -23,8 +23,7 @@ FORMATS = ("csv", "parquet")
 ALTITUDE_UNITS = ("ft", "m")
 RECORDED_FORM = ('write recorded: [{file: data/tracks.parquet, party: russia}] (a path '
                  "relative to the scenario's folder)")
-_ALLOW = ("pass --allow-outside to the command (allow_outside=True to load_scenario) to "
-          "read it anyway")
+_ALLOW = "load it with allow_outside=True to read it anyway"
 
 
 def resolved_file(value: str, base: Path) -> Path:

@@ -30,8 +30,8 @@ def size_problems(scenario: Scenario, top: Mapping[str, Any], limits: Limits
                 f"{top['hotline']['interval']!r} makes {calls:,.0f} calls (about "
                 f"{messages:,.0f} declarations) in this run, more than "
                 f"{limits.hotline_calls:,} calls or {limits.declarations:,} declarations; "
-                "write a longer interval such as \"24 h\" (or raise the limit with "
-                "--limit hotline_calls=N or --limit declarations=N)")))
+                "write a longer interval such as \"24 h\" (or raise the limit: "
+                "Limits(hotline_calls=N) or Limits(declarations=N))")))
     flights = scenario.flights
     expected = {name: p.sorties.per_day * duration_s / 86_400.0 for name, p in parties.items()
                 if p.sorties is not None}
@@ -43,35 +43,35 @@ def size_problems(scenario: Scenario, top: Mapping[str, Any], limits: Limits
             f"this run would fly about {total:,.0f} flights ({len(flights):,} written, "
             f"{sum(expected.values()):,.0f} generated over {top.get('duration')!r}), more than "
             f"the limit of {limits.flights:,}; shorten the duration or lower the rate (or "
-            "raise the limit with --limit flights=N)")))
+            "raise the limit: Limits(flights=N))")))
     points = sum(len(x.route) for x in flights)
     if points > limits.waypoints:
         problems.append(Problem(file, "flights", (
             f"the flights' routes have {points:,} points in all, more than the limit of "
-            f"{limits.waypoints:,}; split the scenario (or raise the limit with "
-            "--limit waypoints=N)")))
+            f"{limits.waypoints:,}; split the scenario (or raise the limit: "
+            "Limits(waypoints=N))")))
     laps, path = _racetrack_points(parties, expected)
     if points + laps > limits.waypoints:
         problems.append(Problem(file, path, (
             f"the sorties' racetrack laps alone would have at least about {laps:,.0f} "
             f"waypoints over {top.get('duration')!r}, more than the limit of "
             f"{limits.waypoints:,} for all flights together; shorten the time on station, "
-            "lengthen the racetrack or lower the rate (or raise the limit with "
-            "--limit waypoints=N)")))
+            "lengthen the racetrack or lower the rate (or raise the limit: "
+            "Limits(waypoints=N))")))
     vertices = sum(len(z.area.points) for z in zones if isinstance(z.area, PolygonArea))
     if vertices > limits.zone_vertices:
         problems.append(Problem(file, "zones", (
             f"the zones' outlines have {vertices:,} vertices in all, more than the limit of "
-            f"{limits.zone_vertices:,}; simplify them (or raise the limit with "
-            "--limit zone_vertices=N)")))
+            f"{limits.zone_vertices:,}; simplify them (or raise the limit: "
+            "Limits(zone_vertices=N))")))
     jammed = sum(len(x.area.points) for x in scenario.interference
                  if isinstance(x.area, PolygonArea))
     if vertices <= limits.zone_vertices < vertices + jammed:
         problems.append(Problem(file, "interference", (
             f"the interference areas' outlines have {jammed:,} vertices ({vertices + jammed:,} "
             f"with the zones'), more than the limit of {limits.zone_vertices:,} for all "
-            "outlines together; simplify them (or raise the limit with "
-            "--limit zone_vertices=N)")))
+            "outlines together; simplify them (or raise the limit: "
+            "Limits(zone_vertices=N))")))
     return problems
 
 

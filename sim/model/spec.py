@@ -10,8 +10,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
 
-import yaml
-
 from sim.model.errors import InputError
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.units import FOOT, MINUTE
@@ -423,42 +421,28 @@ class Scenario:
     zones: tuple[ZoneSpec, ...]
     rules: tuple[RuleSpec, ...]
     hotline: HotlineSpec
-    resolved: Mapping[str, Any] = field(repr=False)
     reported: tuple[Reported, ...] = ()
     recorded: tuple[RecordedSpec, ...] = ()
     interference: tuple[InterferenceSpec, ...] = ()  # jamming areas (issue 20)
+    description: str | None = None
+    # Each top-level key's typed value as loaded, with the section as the file wrote it
+    # (sim.model.writer writes a section unchanged since as the file wrote it; not part of
+    # the scenario's value: equal scenarios are equal whatever their files said).
+    written: Mapping[str, tuple[Any, Any]] = field(default_factory=dict, compare=False,
+                                                   repr=False)
     # The resource limits it was checked against, and that the run enforces (not part of
     # the scenario: they do not change its outputs, only whether it is allowed to run).
     limits: Limits = field(default=DEFAULT_LIMITS, compare=False, repr=False)
 
     def resolved_yaml(self, frame_center: tuple[float, float] | None = None) -> str:
-        """Return the scenario as run, defaults filled, as YAML text.
+        """Return the scenario as run, defaults filled, as YAML text that reads back to
+        it (``sim.model.writer``).
 
         ``frame_center`` (lon, lat) fills in the frame's centre when the scenario left it
         to be computed, so that the file pins the very same frame.
         """
-        document = dict(self.resolved)
-        if frame_center is not None and self.frame.center is None:
-            frame = dict(document.get("frame") or {})
-            frame["center"] = [float(frame_center[0]), float(frame_center[1])]
-            document["frame"] = frame
-            document = {k: document[k] for k in TOP_KEYS if k in document}
-        if document.get("recorded"):
-            # Block style: a recorded file's absolute path would otherwise decide where
-            # the flow mapping's line breaks fall, and so the file's bytes.
-            document["recorded"] = [_Block(entry) for entry in document["recorded"]]
-        return yaml.dump(document, Dumper=_Dumper, sort_keys=False,
-                         allow_unicode=True, default_flow_style=None, width=100)
+        from sim.model.writer import scenario_yaml  # the writer imports these classes
 
+        return scenario_yaml(self, frame_center)
 
-class _Block(dict):  # type: ignore[type-arg]
-    """A mapping that is written in block style, one key a line."""
-
-
-class _Dumper(getattr(yaml, "CSafeDumper", yaml.SafeDumper)):  # type: ignore[misc]
-    """The scenario writer's YAML dumper (the C one when PyYAML has it)."""
-
-
-_Dumper.add_representer(_Block, lambda dumper, data: dumper.represent_mapping(
-    "tag:yaml.org,2002:map", data, flow_style=False))
 

@@ -71,8 +71,8 @@ def read_yaml(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Any:
             data = handle.read(limits.file_bytes + 1)
         if len(data) > limits.file_bytes:
             raise ScenarioError([Problem(name, "", f"is larger than {limits.file_bytes:,} bytes; "
-                                         "too large to be a scenario (raise the limit with "
-                                         "--limit file_bytes=N)")])
+                                         "too large to be a scenario (raise the limit: "
+                                         "Limits(file_bytes=N))")])
     except FileNotFoundError:
         raise ScenarioError([Problem(name, "", "no such file")]) from None
     except IsADirectoryError:
@@ -95,7 +95,7 @@ def parse_yaml(text: str, name: str, limits: Limits = DEFAULT_LIMITS) -> Any:
                                      f"at most {limits.nesting}")])
     too_many = ScenarioError([Problem(name, "", f"has more than {limits.nodes:,} YAML values, "
                                       "lists and mappings; too large to be a scenario (raise "
-                                      "the limit with --limit nodes=N)")])
+                                      "the limit: Limits(nodes=N))")])
     try:
         return _plain_document(text, limits)
     except _TooManyNodes:
@@ -270,7 +270,7 @@ def _shape_problem(document: Any, limits: Limits) -> str | None:
                     "fewer")
         if len(seen) > limits.nodes:
             return (f"more than {limits.nodes:,} YAML values, lists and mappings; too large "
-                    "to be a scenario (raise the limit with --limit nodes=N)")
+                    "to be a scenario (raise the limit: Limits(nodes=N))")
         children = node.values() if isinstance(node, dict) else node
         stack += [(child, depth + 1) for child in children if isinstance(child, (dict, list))]
     return None
@@ -305,23 +305,23 @@ def apply_override(document: Any, assignment: str) -> Any:
         ValueError: the assignment cannot be read or its path does not fit the document.
     """
     if "=" not in assignment:
-        raise ValueError(f"--set {assignment!r}: expected KEY=VALUE, such as "
+        raise ValueError(f"override {assignment!r}: expected KEY=VALUE, such as "
                          "hotline.latency=\"2 h\"")
     key, _, text = assignment.partition("=")
     try:
         parts = _split_key_path(key.strip())
     except ValueError as exc:
-        raise ValueError(f"--set {assignment!r}: {exc}; write a dotted key path such as "
+        raise ValueError(f"override {assignment!r}: {exc}; write a dotted key path such as "
                          "parties.russia.compliance or rules[0].horizontal") from None
     try:
         value = parse_yaml(text, "--set")
     except ScenarioError as exc:
-        raise ValueError(f"--set {assignment!r}: the value is not valid YAML "
+        raise ValueError(f"override {assignment!r}: the value is not valid YAML "
                          f"({exc.problems[0].message}); quote text values, such as "
                          "hotline.latency=\"2 h\"") from None
     root = copy.deepcopy(document) if document is not None else {}
     if not isinstance(root, dict):
-        raise ValueError(f"--set {assignment!r}: the scenario is not a mapping")
+        raise ValueError(f"override {assignment!r}: the scenario is not a mapping")
     node: Any = root
     for depth, part in enumerate(parts):
         last = depth == len(parts) - 1
@@ -336,14 +336,14 @@ def apply_override(document: Any, assignment: str) -> Any:
         elif isinstance(node, list):
             index = _list_index(node, part)
             if index is None:
-                raise ValueError(f"--set {assignment!r}: {where} does not exist "
+                raise ValueError(f"override {assignment!r}: {where} does not exist "
                                  f"(the list has {len(node)} items)")
             if last:
                 node[index] = value
             else:
                 node = node[index]
         else:
-            raise ValueError(f"--set {assignment!r}: {key_path(parts[:depth])} is not a mapping "
+            raise ValueError(f"override {assignment!r}: {key_path(parts[:depth])} is not a mapping "
                              "or a list, so it has no key " + repr(part))
     return root
 

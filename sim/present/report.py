@@ -78,7 +78,7 @@ def report_html(folder: RunFolder, geography: Geography) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{html.escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{html.escape(title)}</h1>",
-        f'<p class="meta">{html.escape(_description(scenario.resolved))}'
+        f'<p class="meta">{html.escape(_description(scenario.description))}'
         f"{_meta(folder)}</p>",
         "<h2>Headline numbers against the reported facts</h2>",
         _headline(summary, stats),
@@ -109,9 +109,8 @@ def duration_text(seconds: float) -> str:
     return f"{seconds:g} s"
 
 
-def _description(resolved: Mapping[str, Any]) -> str:
-    text = resolved.get("description")
-    return f"{text} " if isinstance(text, str) and text else ""
+def _description(text: str | None) -> str:
+    return f"{text} " if text else ""
 
 
 def _meta(folder: RunFolder) -> str:

@@ -26,6 +26,7 @@ from sim import __version__
 from sim.analysis.calibrate import replication_seeds
 from sim.analysis.metrics import headline_metric_names
 from sim.model.errors import InputError
+from sim.model.fields import MAX_SEED
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.scenario import (
     Scenario,
@@ -37,6 +38,7 @@ from sim.model.scenario import (
     scenario_document,
 )
 from sim.model.units import UNITS, Kind, QuantityError, parse_quantity
+from sim.model.writer import as_document
 
 MAX_POINTS = 10_000
 MAX_REPLICATIONS = 10_000
@@ -211,8 +213,8 @@ def load_sweep_file(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> SweepF
         raise GridError(f"{name}: description: write one line of text")
     seed = document.get("seed")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool)
-                             or not 0 <= seed < 2**63):
-        raise GridError(f"{name}: seed: {seed!r} is not a whole number from 0 to 2**63-1")
+                             or not 0 <= seed <= MAX_SEED):
+        raise GridError(f"{name}: seed: {seed!r} is not a whole number from 0 to 2**64-1")
     duration = document.get("duration")
     if duration is not None:
         try:
@@ -422,7 +424,7 @@ def grid_position(point: int, sizes: Sequence[int]) -> tuple[int, ...]:
 
 def scenario_sha(scenario: Scenario) -> str:
     """A digest of the scenario as run (every default filled): equal scenarios, equal digest."""
-    text = json.dumps(_jsonable(dict(scenario.resolved)), sort_keys=True, ensure_ascii=False)
+    text = json.dumps(_jsonable(as_document(scenario)), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 

@@ -8,8 +8,8 @@ DuckDB's ``sqlite`` extension), with no server and nothing beyond the standard l
 Parquet files are written whole, so they would need a file per row and a compaction step
 to give the same guarantee.
 
-Tables: ``results`` (one row per grid point and replication: point, replication, seed,
-one column per grid axis, version, one REAL column per headline metric), ``points``
+Tables: ``results`` (one row per grid point and replication: point, replication, seed
+(decimal text: a 64-bit unsigned seed does not fit SQLite's INTEGER), one column per grid axis, version, one REAL column per headline metric), ``points``
 (each grid point's axis values and scenario digest) and ``sweep`` (the definition as
 JSON, the scenario as run, the chosen metrics).
 """
@@ -30,7 +30,7 @@ from sim.study.executors import Replication, Task
 from sim.study.grid import RESERVED_COLUMNS, SweepPlan, grid_position
 from sim.study.names import STORE_NAME
 
-FORMAT = "1"
+FORMAT = "2"  # 2: seeds stored as decimal text (64-bit unsigned does not fit INTEGER)
 Mode = Literal["auto", "resume", "restart"]
 
 
@@ -91,13 +91,13 @@ class Store:
         # Only rows of the plan's own grid points and seeds count as done.
         self.done = {(p, r) for p, r, seed in rows
                      if isinstance(p, int) and isinstance(r, int) and 0 <= p < len(plan.points)
-                     and 0 <= r < plan.replications and seed == plan.seeds[r]}
+                     and 0 <= r < plan.replications and seed == str(plan.seeds[r])}
 
     def add(self, task: Task, result: Replication) -> None:
         """Commit one finished replication (its own transaction: it survives a crash)."""
         point = self.plan.points[task.point]
         names = [*RESERVED_COLUMNS, *(a.name for a in self.plan.axes)]
-        values = [task.point, task.replication, task.seed, result.version,
+        values = [task.point, task.replication, str(task.seed), result.version,
                   *(_sql_value(v) for v in point.labels)]
         lowered = {n.lower() for n in names}
         for metric in sorted(result.metrics):
@@ -183,7 +183,7 @@ def _create(path: Path, plan: SweepPlan, metrics: Sequence[str] = ()) -> None:
                      f"NULL{''.join(', ' + a for a in axes)})")
         conn.execute(
             "CREATE TABLE results (point INTEGER NOT NULL, replication INTEGER NOT NULL, "
-            f"seed INTEGER NOT NULL, version TEXT NOT NULL{''.join(', ' + a for a in axes)}"
+            f"seed TEXT NOT NULL, version TEXT NOT NULL{''.join(', ' + a for a in axes)}"
             f"{''.join(f', {quote(m)} REAL' for m in metrics)}, "
             "PRIMARY KEY (point, replication)) WITHOUT ROWID")
         axes_json = [{"name": a.name, "labels": list(a.labels), "keys": list(a.keys)}
@@ -291,7 +291,7 @@ def _carry_over(path: Path, plan: SweepPlan) -> tuple[Store, int]:
     finally:
         old.close()
     point_of = {p.sha: p.index for p in plan.points}
-    replication_of = {seed: i for i, seed in enumerate(plan.seeds)}
+    replication_of = {str(seed): i for i, seed in enumerate(plan.seeds)}
     partial = _partial(path)
     _create(partial, plan)
     store = Store(partial, plan)
@@ -304,7 +304,7 @@ def _carry_over(path: Path, plan: SweepPlan) -> tuple[Store, int]:
                 continue
             metrics = {k: v for k, v in row.items()
                        if k not in RESERVED_COLUMNS and k not in old_axes and v is not None}
-            store.add(Task(point, replication, row["seed"], plan.points[point].scenario),
+            store.add(Task(point, replication, int(row["seed"]), plan.points[point].scenario),
                       Replication(row["version"], metrics))
             kept += 1
     finally:
@@ -336,7 +336,8 @@ def read_store(folder: str | Path) -> StoredSweep:
         points = {p: tuple(v[i] for v, i in zip(labels, at, strict=True))
                   for p, at in positions.items()}
         conn.row_factory = sqlite3.Row
-        rows = tuple(dict(r) for r in conn.execute(
+        # Seeds are stored as text (a 64-bit unsigned seed does not fit SQLite's INTEGER).
+        rows = tuple({**dict(r), "seed": int(r["seed"])} for r in conn.execute(
             "SELECT * FROM results ORDER BY point, replication"))
         columns = [r[1] for r in conn.execute("PRAGMA table_info(results)")]
     except (sqlite3.Error, KeyError, ValueError, TypeError, IndexError, ZeroDivisionError

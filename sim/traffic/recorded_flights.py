@@ -137,12 +137,12 @@ def _limit_problems(scenario: Scenario, explicit: Sequence[FlightPlan],
         return [Problem(scenario.file, path, (
             f"the recorded files give {len(plans):,} flights ({flights:,} with the written "
             f"ones), more than the limit of {limits.flights:,}; split the files (or raise "
-            "the limit with --limit flights=N)"))]
+            "the limit: Limits(flights=N))"))]
     points = sum(len(p.route_xy) for p in explicit) + sum(len(p.route_xy) for p in plans)
     if points > limits.waypoints:
         return [Problem(scenario.file, path, (
             f"the recorded files' tracks have {points - sum(len(p.route_xy) for p in explicit):,} "
             f"reports ({points:,} waypoints with the written flights), more than the limit of "
-            f"{limits.waypoints:,}; split the files (or raise the limit with "
-            "--limit waypoints=N)"))]
+            f"{limits.waypoints:,}; split the files (or raise the limit: "
+            "Limits(waypoints=N))"))]
     return []

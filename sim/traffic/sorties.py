@@ -333,7 +333,7 @@ def _too_many(scenario: Scenario, party: Party, what: str, limit: str,
         scenario.file, path or f"parties.{party.id}.sorties_per_day",
         f"party {party.id} would fly {what} in {scenario.duration_s / HOUR / 24:,.6g} d; "
         f"shorten the duration or the time on station, lengthen the racetrack or lower "
-        f"the rate (or raise the limit with --limit {limit}=N)")])
+        f"the rate (or raise the limit: Limits({limit}=N))")])
 
 
 def aim_approach(plan: FlightPlan, at_index: int, deviation: Deviation,

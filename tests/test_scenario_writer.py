@@ -1,0 +1,155 @@
+"""The scenario as run is written from the typed scenario (sim.model.writer): a scenario
+changed in Python writes what was run, and every document written reads back to the
+very scenario it was written from."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sim.engine.simulation import run
+from sim.io.write import write_run
+from sim.model.scenario import (
+    LaneDisciplineSpec,
+    MinSeparationSpec,
+    Scenario,
+    load_scenario,
+    parse_scenario,
+)
+from sim.model.writer import as_document, scenario_yaml
+from sim.study.grid import scenario_sha
+from tests import scenario_documents as docs
+
+ROOT = Path(__file__).resolve().parent.parent
+SHIPPED = sorted([*ROOT.glob("scenarios/*.yaml"), *ROOT.glob("examples/*/scenarios/*.yaml")])
+BASELINE = ROOT / "scenarios" / "euphrates_dec2017.yaml"
+
+
+def comparable(scenario: Scenario) -> Scenario:
+    """A scenario without what names its file: the file's path and each recorded entry's
+    path as written (the document names the file read by its absolute path)."""
+    return dataclasses.replace(scenario, file="", recorded=tuple(
+        dataclasses.replace(r, file="") for r in scenario.recorded))
+
+
+def reread(text: str) -> Scenario:
+    return parse_scenario(yaml.safe_load(text), "again.yaml", allow_outside=True)
+
+
+def from_values(scenario: Scenario) -> str:
+    """The scenario written wholly from its typed values (nothing kept of its file)."""
+    return scenario_yaml(dataclasses.replace(scenario, written={}))
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_scenario_written_from_its_values_reads_back_to_itself(path):
+    scenario = load_scenario(path)
+    text = from_values(scenario)
+    assert comparable(reread(text)) == comparable(scenario)
+    # Written as the file wrote it, it reads back to itself too.
+    assert comparable(reread(scenario.resolved_yaml())) == comparable(scenario)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.one_of(docs.encounter_documents(vertical=True), docs.zone_documents(vertical=True),
+                 docs.lane_documents()))
+def test_drawn_scenarios_written_from_their_values_read_back(document: dict[str, Any]):
+    scenario = parse_scenario(copy.deepcopy(document), "drawn.yaml")
+    assert comparable(reread(from_values(scenario))) == comparable(scenario)
+
+
+def test_a_new_seed_changes_the_seed_line_and_nothing_else():
+    scenario = load_scenario(BASELINE)
+    moved = dataclasses.replace(scenario, seed=99)
+    before, after = scenario.resolved_yaml().splitlines(), moved.resolved_yaml().splitlines()
+    changed = [(a, b) for a, b in zip(before, after, strict=True) if a != b]
+    assert changed == [(f"seed: {scenario.seed}", "seed: 99")]
+    assert reread(moved.resolved_yaml()).seed == 99
+    assert scenario_sha(moved) != scenario_sha(scenario)
+    assert scenario_sha(dataclasses.replace(moved, seed=scenario.seed)) == scenario_sha(scenario)
+
+
+def test_a_changed_party_is_written_from_its_values_the_others_as_written():
+    scenario = load_scenario(BASELINE)
+    parties = dict(scenario.parties)
+    parties["russia"] = dataclasses.replace(parties["russia"], compliance=0.5)
+    changed = dataclasses.replace(scenario, parties=parties)
+    document = yaml.safe_load(changed.resolved_yaml())
+    original = yaml.safe_load(scenario.resolved_yaml())
+    assert document["parties"]["coalition"] == original["parties"]["coalition"]
+    assert document["parties"]["russia"]["compliance"] == 0.5
+    # In SI units, read back to exactly the same floats.
+    assert document["parties"]["russia"]["aircraft"][0]["speed"] == \
+        f"{scenario.parties['russia'].sorties.aircraft[0].speed_mps!r} m/s"
+    assert comparable(reread(changed.resolved_yaml())) == comparable(changed)
+
+
+def test_an_added_rule_is_written_and_the_others_kept_as_written():
+    scenario = load_scenario(BASELINE)
+    added = MinSeparationSpec("close_in", 1852.0 * 2, 300.0, ("coalition", "russia"))
+    changed = dataclasses.replace(scenario, rules=(*scenario.rules, added))
+    rules = yaml.safe_load(changed.resolved_yaml())["rules"]
+    original = yaml.safe_load(scenario.resolved_yaml())["rules"]
+    assert rules[:-1] == original
+    assert rules[-1] == {"id": "close_in", "type": "min_separation", "horizontal": "3704.0 m",
+                         "vertical": "300.0 m", "between": ["coalition", "russia"],
+                         "complaint": False}
+    assert comparable(reread(changed.resolved_yaml())) == comparable(changed)
+    # A rule changed in place is rewritten; a removed one is gone.
+    lane = next(r for r in scenario.rules if isinstance(r, LaneDisciplineSpec))
+    tighter = tuple(dataclasses.replace(r, tolerance_m=5000.0) if r is lane else r
+                    for r in scenario.rules if r.id != "nmac")
+    reported = tuple(r for r in scenario.reported if r.rule != "nmac")
+    again = reread(dataclasses.replace(scenario, rules=tighter, reported=reported)
+                   .resolved_yaml())
+    assert [r.id for r in again.rules] == [r.id for r in tighter]
+    assert next(r for r in again.rules if r.id == lane.id).tolerance_m == 5000.0
+
+
+def test_a_plugin_rule_changed_in_python_reads_back():
+    path = ROOT / "examples" / "rule_of_threes" / "scenarios" / "shadowing.yaml"
+    scenario = load_scenario(path)
+    threes = next(r for r in scenario.rules if r.type == "rule_of_threes")
+    changed_rule = threes.model_copy(update={"dwell": 600.0})
+    changed = dataclasses.replace(scenario, rules=tuple(
+        changed_rule if r is threes else r for r in scenario.rules))
+    text = changed.resolved_yaml()
+    again = reread(text)
+    assert next(r for r in again.rules if r.type == "rule_of_threes").dwell == 600.0
+    assert comparable(again) == comparable(changed)
+
+
+def test_the_run_folder_names_the_seed_that_was_run(tmp_path):
+    scenario = load_scenario(ROOT / "scenarios" / "encounters.yaml")
+    result = run(scenario, seed=7)
+    assert result.scenario.seed == 7
+    out = write_run(result, tmp_path / "run")
+    text = (out / "scenario.yaml").read_text(encoding="utf-8")
+    assert yaml.safe_load(text)["seed"] == 7
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    assert json.loads((out / "summary.json").read_text())["scenario_sha256"] == digest
+    # The folder's scenario runs again to the same episodes.
+    again = run(load_scenario(out / "scenario.yaml"))
+    assert again.episodes == result.episodes
+
+
+def test_run_takes_a_seed_or_a_generator():
+    scenario = load_scenario(BASELINE, duration="1 d")
+    by_seed = run(scenario, seed=5)
+    assert by_seed.episodes == run(dataclasses.replace(scenario, seed=5)).episodes
+    assert by_seed.episodes == run(scenario, seed=np.random.default_rng(5)).episodes
+    assert by_seed.episodes != run(scenario).episodes  # the file's seed is 2017
+    with pytest.raises(TypeError, match="seed"):
+        run(scenario, seed="5")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="2\\*\\*64-1"):
+        run(scenario, seed=-1)
