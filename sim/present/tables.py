@@ -292,5 +292,6 @@ def sweep_table(stored: StoredSweep, metrics: Sequence[str] | None = None) -> Ta
                                        f"{len(stored.points) * stored.replications} rows.")
     return Table(f"Sweep {stored.name}: mean [95% CI] over replications",
                  (*stored.axes, "reps", *names), rows,
-                 "Student t intervals; every grid point runs the same replication seeds."
+                 "Student t intervals (clipped at zero: the metrics are counts and rates); "
+                 "every grid point runs the same replication seeds."
                  + done)
