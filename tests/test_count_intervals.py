@@ -93,7 +93,8 @@ def _heatmap_texts(stored: StoredSweep) -> tuple[dict[tuple[float, float], str],
     fig = Figure()
     ax = fig.add_subplot()
     metric_heatmap(ax, stored, summarize_sweep(stored), "m.per_day")
-    return ({tuple(t.get_position()): t.get_text() for t in ax.texts}, ax.get_title())
+    return ({tuple(t.get_position()): t.get_text() for t in ax.texts},
+            ax.get_title().replace("\n", " "))
 
 
 def test_heat_map_marks_the_cells_not_shown_to_differ_from_the_lowest():

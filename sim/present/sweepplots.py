@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -156,7 +157,9 @@ def metric_heatmap(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSumm
                     color="black" if s.mean > middle else "white")
     title = plain_text(metric) + ": mean over replications [95% CI]"
     note = significance_note(list(cells.values()), rows * cols <= MAX_ANNOTATED_CELLS)
-    ax.set_title(title + (f"\n{note}" if note else ""), fontsize=10 if not note else 9)
+    # Wrapped: the note is longer than a small grid's figure is wide.
+    ax.set_title(title + (f"\n{textwrap.fill(note, 64)}" if note else ""),
+                 fontsize=10 if not note else 9)
     return ax
 
 
