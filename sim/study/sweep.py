@@ -4,8 +4,7 @@ each finished row committed to the folder's results store, and summaries per gri
 A sweep folder holds ``results.sqlite`` (see ``sim.study.store``), ``sweep.yaml`` (the
 definition as run) and, once every row is in, ``summary.csv`` (per grid point and metric:
 the mean over replications with a 95% Student t interval, clipped at zero for counts and
-rates). Running the same sweep again
-computes only the rows that are missing.
+rates). Running the same sweep again computes only the rows that are missing.
 """
 
 from __future__ import annotations
