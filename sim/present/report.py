@@ -50,6 +50,7 @@ padding-bottom:.2em;margin-top:1.6em}
 .meta{color:#566573}.headline{display:flex;flex-wrap:wrap;gap:1em;margin:1em 0}
 .card{border:1px solid #d5d8dc;border-radius:6px;padding:.6em 1em;min-width:200px}
 .card .value{font-size:1.6em;font-weight:bold}.card .what{color:#566573;font-size:.85em}
+.card .method{max-width:22em}
 .within{color:#1e8449}.outside{color:#b03a2e}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 caption{text-align:left;font-weight:bold;padding:.3em 0}
@@ -143,7 +144,7 @@ def _headline(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> str:
             f'<div class="what">{html.escape(over)}, 95% interval [{i_low:.2f}, '
             f'{i_high:.2f}]</div><div class="what">reported {html.escape(band)}: '
             f'<span class="{css}">{html.escape(item["verdict"])}</span></div>'
-            f'<div class="what">{html.escape(item["interval_method"])}</div></div>')
+            f'<div class="what method">{html.escape(item["interval_method"])}</div></div>')
     for b in stats["severity"]["bins"][:1]:
         cards.append(
             f'<div class="card"><div class="what">{html.escape(b["label"])}</div>'
