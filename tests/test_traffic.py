@@ -732,8 +732,21 @@ def test_reported_rates_are_compared_in_the_summary(tmp_path):
     russian = summary["rules"]["opposite_tracks"]["by_party"]["russia"]
     assert lanes["simulated_per_day"] == pytest.approx(russian / 1.0)
     assert lanes["reported_per_day"] == [5.0, 6.0] and lanes["fact"] == "violations_per_day_seed"
-    assert lanes["within"] == (5.0 <= russian <= 6.0)
+    # One run is a count: its verdict is that of the exact Poisson 95% interval of the
+    # count (over 1 day), worked here from the chi-squared quantiles.
+    from scipy.stats import chi2
+
+    low = 0.0 if russian == 0 else chi2.ppf(0.025, 2 * russian) / 2
+    high = chi2.ppf(0.975, 2 * russian + 2) / 2
+    assert lanes["episodes"] == russian
+    assert lanes["interval_per_day"] == pytest.approx([low, high], abs=1e-6)
+    assert lanes["verdict"] == ("above" if low > 6.0 else "below" if high < 5.0
+                                else "consistent")
+    assert lanes["within"] == (lanes["verdict"] == "consistent")
     assert nmac["party"] is None and nmac["reported_per_day"] == [0.01, 0.1]
+    # No near collision in a day is no evidence against 0.01 to 0.1 a day: [0, 3.689].
+    assert nmac["episodes"] == 0 and nmac["interval_per_day"] == [0.0, 3.688879]
+    assert nmac["verdict"] == "consistent"
 
 
 @pytest.mark.parametrize("bad", [

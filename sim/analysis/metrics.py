@@ -114,20 +114,125 @@ def involvement(episodes: Iterable[Episode], parties: Sequence[str]
 
 
 def reported_summary(scenario: Scenario, episodes: Sequence[Episode]) -> list[dict[str, Any]]:
-    """Each reported rate beside the simulated one (episodes a day the party took part
-    in, or all the rule's episodes), and whether it falls within the reported band."""
+    """Each reported rate beside this run's simulated one (episodes a day the party took
+    part in, or all the rule's episodes), with the exact Poisson (Garwood) 95% interval of
+    the run's episode count over its days and the verdict of that interval against the
+    reported band (``rate_verdict``; ``within``: the verdict is ``consistent``)."""
     days = scenario.duration_s / DAY
     reported = []
     for item in scenario.reported:
         count = sum(1 for e in episodes if e.rule == item.rule and (
             item.party is None or e.involves(item.party)))
-        simulated = count / days
+        low, high = (_round(v / days) for v in poisson_interval(count))
+        verdict = rate_verdict(low, high, item.low_per_day, item.high_per_day)
         reported.append({"rule": item.rule, "party": item.party,
-                         "simulated_per_day": round(simulated, 6),
+                         "simulated_per_day": _round(count / days),
                          "reported_per_day": [item.low_per_day, item.high_per_day],
-                         "within": item.low_per_day <= simulated <= item.high_per_day,
+                         "episodes": count,
+                         "interval_per_day": [low, high],
+                         "interval_method": _run_method(count, days),
+                         "verdict": verdict, "within": verdict == CONSISTENT,
                          "fact": item.fact})
     return reported
+
+
+# The verdicts of a simulated rate's 95% interval against a reported band (or value).
+CONSISTENT, ABOVE, BELOW = "consistent", "above", "below"
+CONFIDENCE = 0.95
+
+
+def poisson_interval(count: int, confidence: float = CONFIDENCE) -> tuple[float, float]:
+    """The exact (Garwood) interval of a Poisson mean from one observed ``count``: the
+    chi-squared quantiles ``chi2(a/2, 2k)/2`` and ``chi2(1 - a/2, 2k + 2)/2`` (the lower
+    end 0 for no count). Never below zero, and never of zero width, as a count's is."""
+    if count < 0 or int(count) != count:
+        raise ValueError(f"a Poisson interval needs a count (a whole number >= 0), not {count}")
+    from scipy.stats import chi2  # imported here: only runs with reported rates need it
+
+    tail = (1.0 - confidence) / 2.0
+    low = 0.0 if count == 0 else float(chi2.ppf(tail, 2 * count)) / 2.0
+    return low, float(chi2.ppf(1.0 - tail, 2 * count + 2)) / 2.0
+
+
+def rate_verdict(low: float, high: float, band_low: float, band_high: float) -> str:
+    """``above`` when the whole interval [low, high] is above the reported band, ``below``
+    when it is wholly below, else ``consistent`` (they overlap, ends included). A single
+    reported value is the band [value, value]: consistent when the interval holds it."""
+    if low > band_high:
+        return ABOVE
+    if high < band_low:
+        return BELOW
+    return CONSISTENT
+
+
+def _run_method(count: int, days: float) -> str:
+    return (f"exact Poisson (Garwood) 95% interval of this run's {count} episode"
+            f"{'' if count == 1 else 's'} over {days:g} days")
+
+
+def reported_metric(item: Mapping[str, Any]) -> str:
+    """The headline metric (``headline_metrics``) of a reported rate's rule and party."""
+    return f"{item['rule']}.{item['party']}.per_day" if item["party"] else \
+        f"{item['rule']}.per_day"
+
+
+def reported_verdicts(reported: Sequence[Mapping[str, Any]],
+                      replications: Mapping[str, Any] | None, days: float
+                      ) -> list[dict[str, Any]]:
+    """The verdict of each reported rate (``stats.json``'s ``reported``): from the
+    replications' interval when the run has two or more, else from the run's own count
+    (``reported``: ``summary.json``'s list, ``reported_summary``).
+
+    Over replications the interval is the percentile bootstrap of the mean rate
+    (``replications.metrics``), widened at each end to the exact Poisson interval of the
+    replications' pooled episodes over their pooled days: rare events that no
+    replication saw give a bootstrap interval [0, 0], which would call a rate "below"
+    any band on no evidence. Pure: ``deconflict report`` recomputes it from the files.
+    """
+    metrics = (replications or {}).get("metrics") or {}
+    out = []
+    for item in reported:
+        rep = metrics.get(reported_metric(item))
+        band_low, band_high = item["reported_per_day"]
+        entry: dict[str, Any] = {"rule": item["rule"], "party": item["party"],
+                                 "reported_per_day": [band_low, band_high]}
+        if rep and rep.get("low") is not None:
+            n = int(rep["replications"])
+            pooled = max(0, round(float(rep["mean"]) * n * days))
+            p_low, p_high = poisson_interval(pooled)
+            low = _round(min(float(rep["low"]), p_low / (n * days)))
+            high = _round(max(float(rep["high"]), p_high / (n * days)))
+            entry.update({
+                "source": "replications", "replications": n,
+                "estimate_per_day": float(rep["mean"]), "interval_per_day": [low, high],
+                "interval_method": (
+                    f"95% percentile bootstrap of the mean over {n} replications "
+                    f"[{float(rep['low']):g}, {float(rep['high']):g}], widened to the exact "
+                    f"Poisson (Garwood) 95% interval of their {pooled} episode"
+                    f"{'' if pooled == 1 else 's'} over "
+                    f"{n * days:g} days [{_round(p_low / (n * days)):g}, "
+                    f"{_round(p_high / (n * days)):g}]")})
+        else:
+            low, high = item["interval_per_day"]
+            entry.update({"source": "run", "replications": 0,
+                          "estimate_per_day": item["simulated_per_day"],
+                          "interval_per_day": [low, high],
+                          "interval_method": item["interval_method"]})
+        verdict = rate_verdict(low, high, band_low, band_high)
+        entry.update({"verdict": verdict, "within": verdict == CONSISTENT,
+                      "fact": item["fact"]})
+        out.append(entry)
+    return out
+
+
+def verdicts_of(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """The reported verdicts of a run: ``stats.json``'s ``reported`` when the dict holds
+    it, else recomputed from ``summary.json`` and the replications (a run folder read
+    back holds the statistics recomputed from its files)."""
+    if "reported" in stats:
+        return list(stats["reported"])
+    return reported_verdicts(summary.get("reported", []), stats.get("replications"),
+                             float(stats["days"]))
 
 
 def hotline_summary(run: Run) -> dict[str, Any]:
@@ -478,7 +583,8 @@ class Replications:
 
 def run_stats(run: Run, replications: Replications | None = None) -> dict[str, Any]:
     """The ``stats.json`` of a run (see ``near_miss_stats``), with the means and
-    bootstrap intervals of its replications when given."""
+    bootstrap intervals of its replications when given, and the verdict of each reported
+    rate (``reported_verdicts``) when the scenario has any."""
     stats = near_miss_stats(run.scenario, run.episodes, run.flights, hotline_summary(run),
                             interference=interference_summary(run)
                             if run.scenario.interference else None)
@@ -486,4 +592,7 @@ def run_stats(run: Run, replications: Replications | None = None) -> dict[str, A
         stats["replications"] = {"seeds": list(replications.seeds),
                                  "metrics": replication_summary(replications.metrics,
                                                                 run.scenario.seed)}
+    if run.scenario.reported:
+        stats["reported"] = reported_verdicts(reported_summary(run.scenario, run.episodes),
+                                              stats.get("replications"), stats["days"])
     return stats

@@ -73,7 +73,7 @@ def handle(args: argparse.Namespace) -> int:
           f"{len(result.flights)} flights -> {out}")
     tables = [rates_table(stats), severity_table(stats), miss_distance_table(stats),
               planning_table(summary), interference_table(summary, stats),
-              reported_table(summary),
+              reported_table(summary, stats),
               replications_table(stats, brief=True)]
     for table in tables:
         if table is not None and table.rows:

@@ -51,7 +51,8 @@ def miss_distance_histogram(ax: Axes, episodes: Sequence[Episode], rule_id: str,
                             bins: Sequence[SeverityBin] = ()) -> Axes:
     """Horizontal miss distance at closest approach of one separation rule's episodes, in
     nmi on a log scale (distances span several decades), with the severity limits marked.
-    Counts go on a log scale too when the largest bar dwarfs the rare close ones."""
+    Counts stay linear, each bar labelled with its count, so that the rare close ones are
+    read, not guessed from a log axis."""
     distances = np.array([e.min_distance_m for e in episodes
                           if e.rule == rule_id and e.min_distance_m is not None], float)
     nmi = distances / NAUTICAL_MILE
@@ -66,9 +67,11 @@ def miss_distance_histogram(ax: Axes, episodes: Sequence[Episode], rule_id: str,
         ax.set_xscale("log")
         _plain_log_ticks(ax)
         top = float(np.max(counts))
-        if top > 40:
-            ax.set_yscale("log")
-            ax.set_ylim(0.7, top * 2.5)
+        for left, right, n in zip(edges[:-1], edges[1:], counts, strict=True):
+            if n > 0:
+                ax.annotate(f"{int(n):,}", (math.sqrt(left * right), n), xytext=(0, 2),
+                            textcoords="offset points", ha="center", va="bottom", fontsize=6)
+        ax.set_ylim(0, top * 1.15)
     else:
         ax.text(0.5, 0.5, "no episodes", transform=ax.transAxes, ha="center", va="center",
                 color="#777777")
@@ -79,7 +82,7 @@ def miss_distance_histogram(ax: Axes, episodes: Sequence[Episode], rule_id: str,
         ax.legend(title="severity limits", fontsize=7, title_fontsize=7, loc="upper left")
     ax.set_xlabel("horizontal miss distance at closest approach (nmi"
                   + (", log scale)" if ax.get_xscale() == "log" else ")"))
-    ax.set_ylabel("episodes" + (" (log scale)" if ax.get_yscale() == "log" else ""))
+    ax.set_ylabel("episodes")
     ax.set_title(f"Horizontal miss distance: {rule_id} ({len(nmi):,} episodes)")
     return ax
 
@@ -120,7 +123,8 @@ def vertical_miss_histogram(ax: Axes, episodes: Sequence[Episode], rule_id: str)
 
 
 def severity_bars(ax: Axes, severity: Mapping[str, Any]) -> Axes:
-    """Encounters a day at least as close as each severity bin (log scale)."""
+    """Encounters a day at least as close as each severity bin, on a linear axis with each
+    bar labelled with its count and rate (a log axis made rare close ones look common)."""
     bins = severity.get("bins", [])
     labels = [b["label"] for b in bins]
     values = [b["cumulative_per_day"] for b in bins]
@@ -132,11 +136,7 @@ def severity_bars(ax: Axes, severity: Mapping[str, Any]) -> Axes:
                     textcoords="offset points", va="center", fontsize=8)
     ax.set_yticks(y, labels, fontsize=8)
     ax.invert_yaxis()
-    positive = [v for v in values if v > 0]
-    if positive and max(positive) / min(positive) > 50:
-        ax.set_xscale("log")
-    ax.set_xlim(right=(max(values) if values else 1.0) * (8 if ax.get_xscale() == "log"
-                                                          else 1.35) or 1.0)
+    ax.set_xlim(0, (max(values) if values else 1.0) * 1.35 or 1.0)
     ax.set_xlabel("encounters a day at least this close")
     ax.set_title(f"Severity of encounters ({severity.get('encounter_rule') or 'none'})")
     return ax
@@ -205,7 +205,8 @@ def _band(item: Reported) -> str:
 
 def time_in_violation(ax: Axes, stats: Mapping[str, Any]) -> Axes:
     """Hours each party spent in violation of each rule (pair-hours for separation), as
-    grouped bars on a log scale when the rules differ by orders of magnitude."""
+    grouped bars on a linear axis, each labelled with its hours (rules that differ by
+    orders of magnitude stay comparable by their labels, not hidden by a log axis)."""
     parties = [p for p in stats["exposure"]["sorties"] if p != "total"]
     colors = party_colors(parties)
     rules = list(stats["time_in_violation"])
@@ -216,18 +217,20 @@ def time_in_violation(ax: Axes, stats: Mapping[str, Any]) -> Axes:
         values = [stats["time_in_violation"][r]["by_party"][party]["total_s"] / HOUR
                   for r in rules]
         values_all += values
-        ax.barh(y + (k - (len(parties) - 1) / 2) * height, values, height=height,
-                color=colors[party], label=party)
+        offset = y + (k - (len(parties) - 1) / 2) * height
+        ax.barh(offset, values, height=height, color=colors[party], label=party)
+        for yy, v in zip(offset, values, strict=True):
+            ax.annotate(f"{v:,.2f}", (v, yy), xytext=(3, 0), textcoords="offset points",
+                        va="center", fontsize=7)
     positive = [v for v in values_all if v > 0]
-    if positive and max(positive) / min(positive) > 100:
-        ax.set_xscale("log")
     if not positive:
         no_data(ax, "no time in violation" if rules else "no rules")
         ax.set_xlim(0, 1)
+    else:
+        ax.set_xlim(0, max(positive) * 1.25)
     ax.set_yticks(y, [f"{r}\n({stats['rates'][r]['type']})" for r in rules], fontsize=8)
     ax.invert_yaxis()
-    ax.set_xlabel("hours in violation (aircraft-hours; pair-hours for separation)"
-                  + (", log scale" if ax.get_xscale() == "log" else ""))
+    ax.set_xlabel("hours in violation (aircraft-hours; pair-hours for separation)")
     ax.set_title("Time in violation, by rule and party")
     if parties:
         ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
@@ -316,8 +319,9 @@ def changes_level(tracks: Sequence[Track]) -> bool:
 
 
 def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence[str]) -> Axes:
-    """Episodes a day of each rule in several runs, side by side; 95% bootstrap intervals
-    as error bars when every run has replications (the bars then show their means)."""
+    """Episodes a day of each rule in several runs, side by side on a linear axis, each
+    bar labelled with its value; 95% bootstrap intervals as error bars when every run has
+    replications (the bars then show their means)."""
     rules: list[str] = []
     for s in stats:
         rules += [r for r in s["rates"] if r not in rules]
@@ -338,7 +342,7 @@ def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence
                 values.append(s["rates"].get(r, {}).get("per_day") or 0.0)
                 lows.append(0.0)
                 highs.append(0.0)
-        values_all += values
+        values_all += [v + hi for v, hi in zip(values, highs, strict=True)]
         offset = y + (k - (len(stats) - 1) / 2) * height
         ax.barh(offset, values, height=height,
                 xerr=[lows, highs] if any(lows) or any(highs) else None,
@@ -347,14 +351,12 @@ def compare_rates(ax: Axes, stats: Sequence[Mapping[str, Any]], labels: Sequence
         for yy, v, hi in zip(offset, values, highs, strict=True):
             ax.annotate(f"{v:.2f}", (v + hi, yy), xytext=(3, 0), textcoords="offset points",
                         va="center", fontsize=7)
-    positive = [v for v in values_all if v > 0]
-    if positive and max(positive) / min(positive) > 100:
-        ax.set_xscale("log")
+    ax.set_xlim(0, max(values_all, default=0.0) * 1.3 or 1.0)
     ax.set_yticks(y, rules, fontsize=8)
     ax.invert_yaxis()
     if not rules:
         no_data(ax, "no rules")
-    ax.set_xlabel("episodes a day" + (" (log scale)" if ax.get_xscale() == "log" else ""))
+    ax.set_xlabel("episodes a day")
     ax.set_title("Episodes a day by rule, side by side")
     ax.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     ax.grid(True, axis="x", lw=0.3, alpha=0.5)

@@ -10,6 +10,7 @@ import html
 from collections.abc import Mapping
 from typing import Any
 
+from sim.analysis.metrics import CONSISTENT, verdicts_of
 from sim.io.read import RunFolder
 from sim.model.geography import Geography
 from sim.model.units import DAY, HOUR
@@ -49,6 +50,7 @@ padding-bottom:.2em;margin-top:1.6em}
 .meta{color:#566573}.headline{display:flex;flex-wrap:wrap;gap:1em;margin:1em 0}
 .card{border:1px solid #d5d8dc;border-radius:6px;padding:.6em 1em;min-width:200px}
 .card .value{font-size:1.6em;font-weight:bold}.card .what{color:#566573;font-size:.85em}
+.card .method{max-width:22em}
 .within{color:#1e8449}.outside{color:#b03a2e}
 table{border-collapse:collapse;margin:.6em 0;font-size:.9em}
 caption{text-align:left;font-weight:bold;padding:.3em 0}
@@ -82,7 +84,7 @@ def report_html(folder: RunFolder, geography: Geography) -> str:
         f"{_meta(folder)}</p>",
         "<h2>Headline numbers against the reported facts</h2>",
         _headline(summary, stats),
-        to_html(reported_table(summary)) if summary.get("reported") else "",
+        to_html(reported_table(summary, stats)) if summary.get("reported") else "",
         "<h2>Figures</h2>",
         *(f'<figure><img alt="{html.escape(name.replace("_", " "))}" '
           f'src="data:image/png;base64,{data}"><figcaption>{html.escape(CAPTIONS[name])}'
@@ -127,22 +129,21 @@ def _meta(folder: RunFolder) -> str:
 def _headline(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> str:
     """Cards: each reported fact against the simulated rate, then the worst encounter."""
     cards = []
-    for item in summary.get("reported", []):
+    for item in verdicts_of(summary, stats):
         low, high = item["reported_per_day"]
         band = f"{low:g}" if low == high else f"{low:g} to {high:g}"
         who = f" ({item['party']})" if item["party"] else ""
-        verdict = ('<span class="within">within</span>' if item["within"]
-                   else '<span class="outside">outside</span>')
-        metric = f"{item['rule']}.{item['party']}.per_day" if item["party"] else \
-            f"{item['rule']}.per_day"
-        rep = (stats.get("replications") or {}).get("metrics", {}).get(metric)
-        over = (f'<div class="what">{rep["replications"]} replications: {rep["mean"]:.2f} '
-                f'[{rep["low"]:.2f}, {rep["high"]:.2f}]</div>'
-                if rep and rep.get("low") is not None else "")
+        css = "within" if item["verdict"] == CONSISTENT else "outside"
+        i_low, i_high = item["interval_per_day"]
+        over = (f"{item['replications']} replications" if item["source"] == "replications"
+                else "this run")
         cards.append(
             f'<div class="card"><div class="what">{html.escape(item["rule"] + who)} a day'
-            f'</div><div class="value">{item["simulated_per_day"]:.2f}</div>'
-            f'<div class="what">reported {html.escape(band)}: {verdict}</div>{over}</div>')
+            f'</div><div class="value">{item["estimate_per_day"]:.2f}</div>'
+            f'<div class="what">{html.escape(over)}, 95% interval [{i_low:.2f}, '
+            f'{i_high:.2f}]</div><div class="what">reported {html.escape(band)}: '
+            f'<span class="{css}">{html.escape(item["verdict"])}</span></div>'
+            f'<div class="what method">{html.escape(item["interval_method"])}</div></div>')
     for b in stats["severity"]["bins"][:1]:
         cards.append(
             f'<div class="card"><div class="what">{html.escape(b["label"])}</div>'

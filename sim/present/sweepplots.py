@@ -8,6 +8,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -82,10 +83,44 @@ def metric_band(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSummary
     return ax
 
 
+def lowest_and_overlapping(cells: Sequence[MetricSummary]
+                           ) -> tuple[MetricSummary | None, list[MetricSummary]]:
+    """The cell with the lowest mean (the first in grid order among equals), and the other
+    cells whose 95% interval overlaps its interval (ends included): those not shown to
+    differ from it. No interval (fewer than two replications): (lowest, [])."""
+    if not cells:
+        return None, []
+    lowest = min(cells, key=lambda s: (s.mean, s.point))
+    if math.isnan(lowest.low):
+        return lowest, []
+    return lowest, [s for s in cells if s is not lowest and not math.isnan(s.low)
+                    and s.low <= lowest.high and s.high >= lowest.low]
+
+
+def significance_note(cells: Sequence[MetricSummary], marked: bool = True) -> str:
+    """What the intervals say of the differences between cells, computed from them
+    (``marked``: the overlapping cells are marked "~" on the map)."""
+    lowest, overlapping = lowest_and_overlapping(cells)
+    if lowest is None or len(cells) < 2:
+        return ""
+    if math.isnan(lowest.low):
+        return "one replication: no intervals, differences untested"
+    others = len(cells) - 1
+    if len(overlapping) == others:
+        return ("differences within the 95% intervals are not significant: every cell's "
+                "interval overlaps the lowest cell's")
+    if not overlapping:
+        return "every cell's 95% interval lies clear of the lowest cell's"
+    return (f"{len(overlapping)} of {others} cells{' (marked ~)' if marked else ''} overlap "
+            "the lowest cell's 95% interval: not shown to differ from it")
+
+
 def metric_heatmap(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSummary],
                    metric: str) -> Axes:
     """``metric``'s mean at each point of a two-axis grid (first axis across, second
-    down), each cell annotated with its 95% interval when there is room."""
+    down), each cell annotated with its 95% interval when there is room; the lowest cell
+    is marked "lowest" and the cells whose interval overlaps its interval "~" (not shown
+    to differ), and the title says what the intervals show (``significance_note``)."""
     if len(stored.axes) != 2:
         raise ValueError("a heat map needs a grid of exactly two axes")
     found = _by_point(summaries, metric)
@@ -107,14 +142,24 @@ def metric_heatmap(ax: Axes, stored: StoredSweep, summaries: Sequence[MetricSumm
     ax.set_ylabel(plain_text(stored.axes[1]))
     finite = grid[np.isfinite(grid)]
     middle = (float(finite.min()) + float(finite.max())) / 2.0
+    lowest, overlapping = lowest_and_overlapping(list(cells.values()))
+    same = {s.point for s in overlapping}
     if rows * cols <= MAX_ANNOTATED_CELLS:
         for (j, i), s in cells.items():
             text = f"{s.mean:.2f}"
             if not math.isnan(s.low):
                 text += f"\n[{s.low:.2f}, {s.high:.2f}]"
+            if len(cells) > 1 and lowest is not None and s.point == lowest.point:
+                text += "\nlowest"
+            elif s.point in same:
+                text = "~ " + text
             ax.text(i, j, text, ha="center", va="center", fontsize=8,
                     color="black" if s.mean > middle else "white")
-    ax.set_title(plain_text(metric) + ": mean over replications [95% CI]", fontsize=10)
+    title = plain_text(metric) + ": mean over replications [95% CI]"
+    note = significance_note(list(cells.values()), rows * cols <= MAX_ANNOTATED_CELLS)
+    # Wrapped: the note is longer than a small grid's figure is wide.
+    ax.set_title(title + (f"\n{textwrap.fill(note, 64)}" if note else ""),
+                 fontsize=10 if not note else 9)
     return ax
 
 

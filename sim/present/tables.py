@@ -12,7 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sim.analysis.metrics import headline_metrics
+from sim.analysis.metrics import headline_metrics, reported_verdicts, verdicts_of
 from sim.model.units import FOOT, HOUR, NAUTICAL_MILE
 from sim.study.store import StoredSweep
 from sim.study.sweep import default_metrics, label_text, summarize_sweep
@@ -142,17 +142,34 @@ def interference_table(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> 
                  "interference in events.csv).")
 
 
-def reported_table(summary: Mapping[str, Any]) -> Table:
-    """Simulated rates against the reported facts (``summary.json``'s ``reported``)."""
+def reported_table(summary: Mapping[str, Any], stats: Mapping[str, Any] | None = None
+                   ) -> Table:
+    """Simulated rates against the reported facts: the estimate, its 95% interval and the
+    verdict of that interval against the reported band (``verdicts_of``: over the
+    replications when ``stats`` has them, else this run's count)."""
+    items = (verdicts_of(summary, stats) if stats is not None else
+             reported_verdicts(summary.get("reported", []), None, 1.0))
     rows = []
-    for item in summary.get("reported", []):
+    for item in items:
         low, high = item["reported_per_day"]
         band = f"{low:g}" if low == high else f"{low:g} to {high:g}"
         who = f" ({item['party']})" if item["party"] else ""
-        rows.append((item["rule"] + who, _num(item["simulated_per_day"]), band,
-                     "within" if item["within"] else "OUTSIDE", item["fact"]))
+        i_low, i_high = item["interval_per_day"]
+        rows.append((item["rule"] + who, _num(item["estimate_per_day"]),
+                     f"[{i_low:.2f}, {i_high:.2f}]", band, item["verdict"], item["fact"]))
+    reps = {item["replications"] for item in items if item["source"] == "replications"}
+    if reps:
+        source = (f"Mean over {', '.join(str(n) for n in sorted(reps))} replications; its "
+                  "interval is the percentile bootstrap, widened to the exact Poisson "
+                  "interval of their pooled episodes.")
+    else:
+        source = ("This run's rate; its interval is the exact Poisson (Garwood) interval of "
+                  "the run's episode count over its days.")
     return Table("Simulated against reported (episodes a day)",
-                 ("rule", "simulated", "reported", "", "fact"), tuple(rows))
+                 ("rule", "simulated", "95% interval", "reported", "verdict", "fact"),
+                 tuple(rows), source + " consistent: the interval overlaps the reported "
+                 "band (holds a single reported value); above/below: all of it is above/"
+                 "below the band.")
 
 
 def replications_table(stats: Mapping[str, Any], brief: bool = False) -> Table | None:
@@ -275,5 +292,6 @@ def sweep_table(stored: StoredSweep, metrics: Sequence[str] | None = None) -> Ta
                                        f"{len(stored.points) * stored.replications} rows.")
     return Table(f"Sweep {stored.name}: mean [95% CI] over replications",
                  (*stored.axes, "reps", *names), rows,
-                 "Student t intervals; every grid point runs the same replication seeds."
+                 "Student t intervals (clipped at zero: the metrics are counts and rates); "
+                 "every grid point runs the same replication seeds."
                  + done)

@@ -3,8 +3,8 @@ each finished row committed to the folder's results store, and summaries per gri
 
 A sweep folder holds ``results.sqlite`` (see ``sim.study.store``), ``sweep.yaml`` (the
 definition as run) and, once every row is in, ``summary.csv`` (per grid point and metric:
-the mean over replications with a 95% Student t interval). Running the same sweep again
-computes only the rows that are missing.
+the mean over replications with a 95% Student t interval, clipped at zero for counts and
+rates). Running the same sweep again computes only the rows that are missing.
 """
 
 from __future__ import annotations
@@ -213,7 +213,8 @@ def default_metrics(stored: StoredSweep) -> tuple[str, ...]:
 def summarize_sweep(stored: StoredSweep, metrics: Sequence[str] | None = None
                     ) -> list[MetricSummary]:
     """Mean and 95% Student t interval of each metric at each grid point, over the
-    replications in the store; points in grid order, metrics sorted."""
+    replications in the store (clipped at zero for a metric none of whose values is below
+    it: the headline metrics are counts and rates); points in grid order, metrics sorted."""
     names = stored.metrics if metrics is None else tuple(metrics)
     by_point: dict[int, list[dict[str, Any]]] = {}
     for row in stored.rows:
@@ -237,7 +238,11 @@ def _summary(point: int, labels: tuple[Any, ...], metric: str, values: np.ndarra
         return MetricSummary(point, labels, metric, n, mean, math.nan, math.nan, math.nan)
     std = float(np.std(values, ddof=1))
     half = t975(n - 1) * std / math.sqrt(n)
-    return MetricSummary(point, labels, metric, n, mean, std, mean - half, mean + half)
+    # A metric never below zero (a count, a rate, hours) cannot have a mean below zero: its
+    # t interval, symmetric about the mean, is clipped there (replications [0, 0, 0, 4]
+    # give mean 1 +- 3.18, which would otherwise start at -2.18).
+    low = max(0.0, mean - half) if float(values.min()) >= 0.0 else mean - half
+    return MetricSummary(point, labels, metric, n, mean, std, low, mean + half)
 
 
 def label_text(value: Any) -> str:
