@@ -24,7 +24,7 @@ from sim.analysis.metrics import (
     verdicts_of,
 )
 from sim.cli import main
-from sim.io.read import load_run_folder
+from sim.io.read import RunFolderError, load_run_folder
 from sim.model.records import Episode
 from sim.model.scenario import load_scenario
 from sim.present.tables import reported_table, text
@@ -187,3 +187,8 @@ def test_run_with_replications_stores_prints_and_reports_the_verdict(tmp_path, c
     assert "3 replications" in page
     table = "\n".join(text(reported_table(folder.summary, folder.stats)))
     assert "Mean over 3 replications" in table
+    # A verdict edited by hand is refused when the folder is read back.
+    stats["reported"][0]["verdict"] = "below" if lanes["verdict"] != "below" else "above"
+    (out / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
+    with pytest.raises(RunFolderError, match="'reported' disagrees"):
+        load_run_folder(out)

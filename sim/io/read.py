@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from sim import __version__
-from sim.analysis.metrics import near_miss_stats, reported_summary
+from sim.analysis.metrics import near_miss_stats, reported_summary, reported_verdicts
 from sim.io.write import (FLIGHT_COLUMNS, HOTLINE_COLUMNS, TRACK_COLUMNS, ZONE_COLUMNS,
                           product_kind)
 from sim.model.errors import InputError
@@ -197,6 +197,16 @@ def _checked_stats(folder: Path, scenario: Scenario, summary: dict[str, Any],
                              " and scenario.yaml; run the scenario again to rebuild the folder")
     if "replications" in stored:
         stats["replications"] = _replications(folder / "stats.json", stored["replications"])
+    if "reported" in stored or summary["reported"]:
+        # The verdicts that count (from the replications when there are some) are
+        # recomputed too, so that a verdict edited by hand is refused, not shown.
+        verdicts = reported_verdicts(summary["reported"], stats.get("replications"),
+                                     float(stats["days"]))
+        if stored.get("reported") != verdicts:
+            raise RunFolderError(f"{folder / 'stats.json'}: 'reported' disagrees with "
+                                 "summary.json and the replications; run the scenario again "
+                                 "to rebuild the folder")
+        stats["reported"] = verdicts
     return stats
 
 
