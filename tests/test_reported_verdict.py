@@ -192,3 +192,17 @@ def test_run_with_replications_stores_prints_and_reports_the_verdict(tmp_path, c
     (out / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
     with pytest.raises(RunFolderError, match="'reported' disagrees"):
         load_run_folder(out)
+
+
+@pytest.mark.parametrize("count", [*range(0, 60), 99, 100, 101, 1000, 4321, 12345])
+def test_garwood_interval_is_scipys_chi_squared_quantiles(count):
+    # The product solves the interval itself (scipy.stats is slow to import); the oracle
+    # is scipy's chi-squared quantiles, at three confidences.
+    from scipy.stats import chi2
+
+    for confidence in (0.95, 0.9, 0.99):
+        a = (1.0 - confidence) / 2.0
+        low, high = poisson_interval(count, confidence)
+        want_low = 0.0 if count == 0 else chi2.ppf(a, 2 * count) / 2.0
+        assert low == pytest.approx(want_low, rel=1e-10, abs=1e-300)
+        assert high == pytest.approx(chi2.ppf(1.0 - a, 2 * count + 2) / 2.0, rel=1e-10)
