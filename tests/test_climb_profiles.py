@@ -111,7 +111,8 @@ def test_every_flown_sortie_climbs_and_descends_at_its_rates(baseline: Any) -> N
             np.testing.assert_allclose(z[after], np.minimum(plan.altitude_m, np.minimum(
                 climb * (t[after] - t[0]), descent * (t[-1] - t[after]))), atol=1e-6)
     assert turned  # close approaches were made, and their plans kept the profile
-    assert "rerouted" in baseline.outcomes.values() or "delayed" in baseline.outcomes.values()
+    # and planners rerouted sorties round zones (none is delayed here): those plans too
+    assert "rerouted" in baseline.outcomes.values()
 
 
 def test_racetracks_are_flown_at_cruise(baseline: Any) -> None:
