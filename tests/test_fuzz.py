@@ -7,7 +7,8 @@ derandomized (the same examples every run) and bounded: ``FUZZ_EXAMPLES`` exampl
 category (default 15: 25 categories, 375 examples, about 30 s on two cores). A longer
 campaign with random seeds: ``python tools/fuzz_campaign.py --examples 5000``.
 
-``REGRESSIONS`` holds the minimal reproducers the campaigns found, each checked every run.
+``REGRESSIONS`` holds the minimal reproducers the campaigns found, each checked every run
+against its one right outcome in ``FIXED`` (an exit code, and the key path refused).
 """
 
 from __future__ import annotations
