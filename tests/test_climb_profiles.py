@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -13,6 +14,8 @@ from sim.model.spec import vertical_rates
 from sim.model.units import FOOT, MINUTE
 from sim.traffic.plans import FlightPlan, climb_profile
 from tests.test_scenario_errors import SORTIES, refuse, variant
+
+ROOT = Path(__file__).resolve().parent.parent
 
 FPM = FOOT / MINUTE
 CLIMB, DESCENT = 10_000 * FPM, 6_000 * FPM
@@ -78,7 +81,7 @@ def test_level_off_at_a_waypoint_inserts_nothing() -> None:
 @pytest.fixture(scope="module")
 def baseline() -> Any:
     # Low compliance: many close approaches and shortcuts, in two days.
-    return run(load_scenario("scenarios/euphrates_dec2017.yaml",
+    return run(load_scenario(str(ROOT / "scenarios" / "euphrates_dec2017.yaml"),
                              ["duration=2 d", "parties.russia.compliance=0.5"]))
 
 
@@ -111,7 +114,8 @@ def test_every_flown_sortie_climbs_and_descends_at_its_rates(baseline: Any) -> N
             np.testing.assert_allclose(z[after], np.minimum(plan.altitude_m, np.minimum(
                 climb * (t[after] - t[0]), descent * (t[-1] - t[after]))), atol=1e-6)
     assert turned  # close approaches were made, and their plans kept the profile
-    assert "rerouted" in baseline.outcomes.values() or "delayed" in baseline.outcomes.values()
+    # and planners rerouted sorties round zones (none is delayed here): those plans too
+    assert "rerouted" in baseline.outcomes.values()
 
 
 def test_racetracks_are_flown_at_cruise(baseline: Any) -> None:

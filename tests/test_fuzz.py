@@ -7,7 +7,8 @@ derandomized (the same examples every run) and bounded: ``FUZZ_EXAMPLES`` exampl
 category (default 15: 25 categories, 375 examples, about 30 s on two cores). A longer
 campaign with random seeds: ``python tools/fuzz_campaign.py --examples 5000``.
 
-``REGRESSIONS`` holds the minimal reproducers the campaigns found, each checked every run.
+``REGRESSIONS`` holds the minimal reproducers the campaigns found, each checked every run
+against its one right outcome in ``FIXED`` (an exit code, and the key path refused).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from tests.fuzz_strategies import (
     CATEGORIES,
     TIMEOUT_S,
     FuzzCase,
+    Outcome,
+    call_main,
     check_case,
     fuzz_cases,
 )
@@ -35,11 +38,12 @@ CI = settings(max_examples=EXAMPLES, derandomize=True, database=None, deadline=N
               phases=[Phase.explicit, Phase.reuse, Phase.generate])
 
 
-def assert_contract(case: FuzzCase, timeout_s: float = TIMEOUT_S) -> None:
+def assert_contract(case: FuzzCase, timeout_s: float = TIMEOUT_S) -> Outcome:
     outcome = check_case(case, timeout_s=timeout_s)
     assert outcome.failure is None, (
         f"{outcome.failure} (validate exit {outcome.validate_rc}, run exit {outcome.run_rc})"
         f" {outcome.exception} {outcome.where}\n{outcome.detail[-4000:]}\n{case!r}")
+    return outcome
 
 
 @pytest.mark.parametrize("category", CATEGORIES)
@@ -54,7 +58,7 @@ def test_scenario_input_keeps_the_contract(category: str, data: st.DataObject) -
 
 # Minimal reproducers found by the campaigns (tools/fuzz_campaign.py), each checked every
 # run: (id, YAML text). Found against commit d68e21b (and the last four against the
-# uncommitted tree that followed it); each ends in exit 0 or exit 2 once its bug is fixed.
+# uncommitted tree that followed it); FIXED below gives the outcome of each, fixed.
 BIG = "1" + "0" * 400  # a YAML int that float() cannot convert (OverflowError)
 SORTIES = ('sorties_per_day: 5, bases: [raqqa], missions: [{area: raqqa}], '
            'aircraft: [{type: F-16, speed: "450 kt", altitude: FL200}]')
@@ -133,7 +137,51 @@ REGRESSIONS: list[tuple[str, str]] = [
 REGRESSION_TIMEOUT_S = 8.0
 
 
-@pytest.mark.parametrize("text", [pytest.param(text, id=name) for name, text in REGRESSIONS])
-def test_fuzz_regressions(text: str) -> None:
-    assert_contract(FuzzCase("regression", text.encode("utf-8"), structured=True),
-                    timeout_s=REGRESSION_TIMEOUT_S)
+# Each regression's one right outcome now that its bug is fixed: the exit code of both
+# validate and run, and for a refusal the key path its first problem names. (The refusals
+# are also what makes the former hangs quick: the size checks at load.)
+FIXED: dict[str, tuple[int, str | None]] = {
+    "overflow-place-lonlat": (2, "places.p"),
+    "overflow-frame-center": (2, "frame.center"),
+    "overflow-hotline-loss": (2, "hotline.loss"),
+    "overflow-adhoc-probability": (2, "hotline.adhoc.probability"),
+    "overflow-compliance": (2, "parties.a.compliance"),
+    "overflow-deviation-weight": (2, "parties.a.deviations.drift.weight"),
+    "overflow-sorties-per-day": (2, "parties.a.sorties_per_day"),
+    "overflow-mission-share": (2, "parties.a.missions[0].share"),
+    "overflow-aircraft-share": (2, "parties.a.aircraft[0].share"),
+    "overflow-base-weight": (2, "parties.a.bases.raqqa"),
+    "overflow-daily-profile": (2, "parties.a.daily_profile"),
+    "overflow-reported-per-day": (2, "reported[0].per_day"),
+    "unhashable-reported-rule": (2, "reported[0].rule"),
+    "unhashable-reported-rule-list": (2, "reported[0].rule"),
+    "zone-circle-radius-1e-300-m": (2, "zones[0].area.circle.radius"),
+    "zone-polygon-of-centimetres": (0, None),
+    "zone-circle-radius-19999-km": (0, None),
+    "work-area-racetrack-19999-km": (0, None),
+    "work-area-frame-at-pole": (0, None),
+    "racetrack-1e-9-m": (2, "parties.a.missions[0].time_on_station"),
+    "sorties-unbounded": (2, "parties.a.sorties_per_day"),
+    "sorties-100000-a-day": (2, "parties.a.sorties_per_day"),
+    "hotline-every-second": (2, "hotline.interval"),
+    "empty-top-level-key": (2, "''"),
+    "altitude-step-1e-320-m": (0, None),
+    "rule-between-a-party-without-flights": (0, None),
+    "start-before-the-year-1-in-utc": (0, None),
+}
+
+
+@pytest.mark.parametrize(("name", "text"),
+                         [pytest.param(name, text, id=name) for name, text in REGRESSIONS])
+def test_fuzz_regressions(name: str, text: str, tmp_path) -> None:
+    assert set(FIXED) == {n for n, _ in REGRESSIONS}  # each regression has its outcome
+    outcome = assert_contract(FuzzCase("regression", text.encode("utf-8"), structured=True),
+                              timeout_s=REGRESSION_TIMEOUT_S)
+    code, key = FIXED[name]
+    assert (outcome.validate_rc, outcome.run_rc) == (code, code)
+    if key is not None:
+        scenario = tmp_path / "scenario.yaml"
+        scenario.write_text(text, encoding="utf-8")
+        err = call_main(["validate", str(scenario)])[2]
+        first = next(line.strip() for line in err.splitlines() if str(scenario) in line)
+        assert first.startswith(f"{scenario}: {key}: "), err

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +11,9 @@ import pytest
 from sim.analysis.compare import compare, sign_test
 from sim.model.scenario import load_scenario
 
-BASELINE = "scenarios/euphrates_dec2017.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+
+BASELINE = str(ROOT / "scenarios" / "euphrates_dec2017.yaml")
 
 
 @pytest.mark.parametrize(("differences", "p"), [

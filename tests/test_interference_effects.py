@@ -9,6 +9,7 @@ from __future__ import annotations
 import copy
 import json
 import math
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +23,8 @@ from sim.engine import interference as interference_module
 from sim.engine import run
 from sim.engine.hotline import Degradation
 from sim.model.scenario import parse_scenario
+
+ROOT = Path(__file__).resolve().parent.parent
 
 DT = 2.0
 
@@ -247,7 +250,7 @@ def test_a_run_loses_every_item_of_a_degraded_window_and_none_outside():
 
 
 def test_zero_effects_change_no_output(tmp_path, capsys):
-    scenario = "scenarios/euphrates_dec2017.yaml"
+    scenario = str(ROOT / "scenarios" / "euphrates_dec2017.yaml")
     with_zero = tmp_path / "zero.yaml"
     # The same file with an area whose every effect is zero appended (read from the
     # scenarios folder: --allow-outside is not needed, it names no files).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -16,7 +17,9 @@ from sim.io.read import load_run_folder
 from sim.model.geography import build_geography
 from sim.present import plots
 
-SCENARIO = "scenarios/euphrates_feb2018_ew.yaml"
+ROOT = Path(__file__).resolve().parent.parent
+
+SCENARIO = str(ROOT / "scenarios" / "euphrates_feb2018_ew.yaml")
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +84,7 @@ def test_map_draws_jamming_areas_and_per_day_figure_marks_caused_episodes(folder
 def test_report_has_the_interference_table(folder):
     assert main(["report", str(folder)]) == 0
     html = (folder / "report.html").read_text(encoding="utf-8")
-    assert "<caption>Interference</caption>" in html or ">Interference<" in html
+    assert "<caption>Interference</caption>" in html
     assert "drones aborted (lost)" in html
     assert "agreed_spacing: episodes caused (a day)" in html
 

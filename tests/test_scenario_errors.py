@@ -744,7 +744,8 @@ def test_resolved_yaml_fills_defaults() -> None:
     tolerance = parse_quantity(resolved["rules"][0]["tolerance"], "distance").si
     assert tolerance == pytest.approx(22.5 * MI, abs=1e-9)
     assert scenario.rules[0].tolerance_m == pytest.approx(22.5 * MI, abs=1e-9)
-    assert "vertical" in resolved["rules"][1] or scenario.rules[1].vertical_m is None
+    assert resolved["rules"][1]["vertical"] is None  # written out: no vertical limit
+    assert scenario.rules[1].vertical_m is None
     assert scenario.rules[1].between is None
 
 

@@ -288,7 +288,9 @@ def exit_problems(sig: signal.Signals, rc: int, stderr: str) -> list[str]:
     problems = []
     if sig == signal.SIGINT and rc != 130:
         problems.append(f"exit code {rc}, expected 130")
-    if sig == signal.SIGTERM and rc not in (143, -signal.SIGTERM):
+    # Every stop is sent while the command runs, where SIGTERM is an interrupt (exit 143),
+    # never the default death by the signal.
+    if sig == signal.SIGTERM and rc != 143:
         problems.append(f"exit code {rc}, expected 143")
     if sig == signal.SIGKILL and rc != -signal.SIGKILL:
         problems.append(f"exit code {rc}, expected death by SIGKILL")

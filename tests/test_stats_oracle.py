@@ -33,6 +33,7 @@ from sim.analysis.metrics import (
     near_miss_stats,
     quantiles,
     replication_summary,
+    reported_verdicts,
     severity,
 )
 from sim.cli import main
@@ -843,6 +844,12 @@ def test_euphrates_stats_recomputed_from_the_run_folder(euphrates_run):
     folder = load_run_folder(euphrates_run)
     again = near_miss_stats(folder.scenario, folder.episodes, folder.flights,
                             folder.summary["hotline"])
-    assert json.loads(json.dumps(again)) == folder.stats
+    # The reported verdicts are recomputed from summary.json (and replications) on reading.
+    stored = {k: v for k, v in folder.stats.items() if k != "reported"}
+    assert json.loads(json.dumps(again)) == stored
+    assert folder.stats["reported"] == reported_verdicts(folder.summary["reported"], None,
+                                                         folder.stats["days"])
+    assert [v["source"] for v in folder.stats["reported"]] == ["run"] * len(
+        folder.scenario.reported)
     hot = folder.stats["hotline"]
     assert all(folder.summary["hotline"][k] == v for k, v in hot.items())
