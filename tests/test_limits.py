@@ -198,3 +198,15 @@ def test_library_messages_name_python_remedies_and_the_command_line_its_options(
         "x (or raise the limit with --limit hotline_calls=N or --limit declarations=N)")
     assert for_command_line("f: outside; load it with allow_outside=True to read it anyway") \
         == "f: outside; pass --allow-outside to read it anyway"
+    # The keyword arguments and words of sim.io and sim.study, as the options they are.
+    assert for_command_line(
+        "s: holds a sweep; run with mode='resume' to keep them, with mode='restart' to "
+        "discard them, or choose another out folder") == (
+        "s: holds a sweep; run with --resume to keep them, with --restart to discard them, "
+        "or choose another --out")
+    assert for_command_line("o: holds a run folder; use force=True to replace it") == \
+        "o: holds a run folder; use --force to replace it"
+    assert for_command_line("party=x: not a party\nreplications=0: give a number") == \
+        "--party x: not a party\n--replications 0: give a number"
+    assert for_command_line("scheduler=tcp://h:1: cannot reach it, or use scheduler=local") \
+        == "--scheduler tcp://h:1: cannot reach it, or use --scheduler local"

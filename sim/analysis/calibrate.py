@@ -97,10 +97,10 @@ def calibrate(scenario: Scenario, party: str, rule: str, per_day: float,
             rates that compliance 0 and 1 give.
     """
     if party not in scenario.parties or scenario.parties[party].sorties is None:
-        raise CalibrationError(f"--party {party}: not a party that generates sorties "
+        raise CalibrationError(f"party={party}: not a party that generates sorties "
                                f"(parties: {', '.join(scenario.parties)})")
     if rule not in {r.id for r in scenario.rules}:
-        raise CalibrationError(f"--rule {rule}: no such rule (rules: "
+        raise CalibrationError(f"rule={rule}: no such rule (rules: "
                                f"{', '.join(r.id for r in scenario.rules)})")
     build_geography(scenario)  # geometry problems surface here, once, as input errors
     seeds = replication_seeds(scenario.seed, replications)
@@ -134,7 +134,7 @@ def _calibrate(scenario: Scenario, party: str, rule: str, per_day: float, seeds:
     at_zero, at_one = float(np.mean(rates(0.0))), float(np.mean(rates(1.0)))
     if not at_one <= per_day <= at_zero:
         raise CalibrationError(
-            f"--per-day {per_day:g}: {party}'s compliance can only give {at_one:.2f} (always "
+            f"per_day={per_day:g}: {party}'s compliance can only give {at_one:.2f} (always "
             f"compliant) to {at_zero:.2f} (never) {rule} episodes a day in this scenario; "
             "change the sortie rate or the deviations to reach it")
     knob = solve(per_day, resolution)

@@ -186,11 +186,29 @@ def run_command(args: argparse.Namespace) -> int:
 
 def for_command_line(message: str) -> str:
     """A library message as the command line says it: its Python remedies (a ``Limits``
-    field, ``allow_outside=True``, an override) named by the options that give them."""
+    field, ``allow_outside=True``, an override, a keyword argument such as
+    ``force=True`` or ``mode='restart'``) named by the options that give them."""
     message = re.sub(r"Limits\((\w+)=N\)", r"--limit \1=N", message)
     message = message.replace("raise the limit: --limit", "raise the limit with --limit")
-    message = re.sub(r"(?m)(^|: )override '", r"\1--set '", message)  # apply_override's
-    return message.replace("load it with allow_outside=True", "pass --allow-outside")
+    message = message.replace("load it with allow_outside=True", "pass --allow-outside")
+    message = re.sub(r"\bforce=True\b", "--force", message)
+    message = re.sub(r"\bmode='(resume|restart)'", r"--\1", message)
+    for python, option in _PHRASES:
+        message = message.replace(python, option)
+    # Arguments that begin a message or follow a file's name: "party=x: ...".
+    message = re.sub(r"(?m)(^|: )override '", r"\1--set '", message)
+    message = re.sub(r"(?m)(^|: )(party|rule|replications)=", r"\1--\2 ", message)
+    message = re.sub(r"(?m)(^|: )per_day=", r"\1--per-day ", message)
+    return re.sub(r"\bscheduler=", "--scheduler ", message)
+
+
+# The library's words for what an option gives, and the option (sim.io, sim.study).
+_PHRASES = (
+    (" out folder", " --out"), ("fewer workers", "fewer --workers"),
+    ("change that with seed=N", "change that with --seed"),
+    ("one or more grid axes KEY=", "one or more --grid KEY="),
+    ("per grid axis)", "per --grid)"),
+)
 
 
 def _bug(message: str) -> int:

@@ -89,31 +89,31 @@ def check_target(out: Path, force: bool, own: bool = False) -> None:
     command's own default folder, replaced in place whatever it holds."""
     if len(out.name) > MAX_NAME:
         raise OutputError(f"{out}: the folder name is longer than {MAX_NAME} characters; "
-                          "choose a shorter --out (or scenario name)")
+                          "choose a shorter out folder (or scenario name)")
     try:
         recover_interrupted(out)
         if out.exists() and not out.is_dir():
-            raise OutputError(f"{out}: exists and is not a folder; choose another --out")
+            raise OutputError(f"{out}: exists and is not a folder; choose another out folder")
         if not out.is_dir() or not any(out.iterdir()):
             return
         if _is_current_folder(out):
             raise OutputError(f"{out}: is the current folder (or holds it) and is not empty; "
-                              "it cannot be replaced; choose another --out")
+                              "it cannot be replaced; choose another out folder")
         if own:
             return
         kind = product_kind(out)
         if kind is None:
             raise OutputError(f"{out}: the folder holds {describe_contents(out)} and has no "
                               f"{MARKER} file: deconflict did not write it (or an older "
-                              "version did); --force replaces only folders deconflict "
-                              "marked as its own, so choose another --out (or delete the "
+                              "version did); force=True replaces only folders deconflict "
+                              "marked as its own, so choose another out folder (or delete the "
                               "folder yourself)")
         if not force:
             raise OutputError(f"{out}: holds a {kind} folder written by deconflict; use "
-                              "--force to replace it, or choose another --out")
+                              "force=True to replace it, or choose another out folder")
     except OSError as exc:
         raise OutputError(f"{out}: cannot be used as the run folder ({exc.strerror or exc}); "
-                          "choose another --out") from None
+                          "choose another out folder") from None
 
 
 def product_file(path: Path) -> bool:
@@ -138,11 +138,11 @@ def check_file_target(out: Path, force: bool) -> None:
     if not out.exists():
         return
     if not product_file(out):
-        raise OutputError(f"{out}: exists and was not written by deconflict; --force replaces "
-                          "only files deconflict wrote; choose another --out")
+        raise OutputError(f"{out}: exists and was not written by deconflict; force=True replaces "
+                          "only files deconflict wrote; choose another out folder")
     if not force:
-        raise OutputError(f"{out}: exists (written by deconflict); use --force to replace it, "
-                          "or choose another --out")
+        raise OutputError(f"{out}: exists (written by deconflict); use force=True to replace it, "
+                          "or choose another out folder")
 
 
 def write_run(run: Run, out: Path, force: bool = False,

@@ -77,7 +77,7 @@ def process_pool(tasks: Sequence[Task], workers: int) -> Results:
     except BrokenProcessPool:
         raise ExecutorError("a worker process died (killed, or out of memory?); the rows "
                             "finished so far are saved: run the same command again to go on, "
-                            "with fewer --workers if memory is short") from None
+                            "with fewer workers if memory is short") from None
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -94,7 +94,7 @@ def dask_client(scheduler: str, workers: int, dashboard: str | None = None
         import dask.config as dask_config
         import distributed
     except ImportError:  # pragma: no cover - a dependency; only a broken install lacks it
-        raise ExecutorError("--scheduler needs Dask distributed: pip install distributed"
+        raise ExecutorError("a Dask scheduler needs Dask distributed: pip install distributed"
                             ) from None
     dask: Any = distributed  # untyped
     cluster: Any = None
@@ -120,10 +120,10 @@ def dask_client(scheduler: str, workers: int, dashboard: str | None = None
         if cluster is not None:
             cluster.close()
         scratch.cleanup()
-        raise ExecutorError(f"--scheduler {scheduler}: cannot reach the Dask scheduler "
+        raise ExecutorError(f"scheduler={scheduler}: cannot reach the Dask scheduler "
                             f"({type(exc).__name__}: {exc}); start one with `dask scheduler` "
                             "and workers with `dask worker tcp://HOST:8786`, or use "
-                            "--scheduler local") from None
+                            "scheduler=local") from None
     try:
         yield client
     finally:

@@ -166,7 +166,7 @@ def _plain_axis(key: str, values: Sequence[Any], source: str) -> Axis:
 def _check_axis_name(name: str, source: str) -> None:
     if name in ("seed", "replication"):
         raise GridError(f"{source}: {name!r} cannot be a grid key: replication seeds come "
-                        "from the scenario's seed; change that with --seed")
+                        "from the scenario's seed; change that with seed=N")
     if name.lower() in RESERVED_NAMES:
         raise GridError(f"{source}: {name!r} cannot name a grid axis: it is a column of the "
                         f"results ({', '.join(RESERVED_NAMES)}); choose another name")
@@ -271,7 +271,7 @@ def _file_axis(name: str, key: str, node: Any) -> Axis:
             for k in assignments:
                 if str(k).strip() == "seed":
                     raise GridError(f"{where}: sets seed: replication seeds come from the "
-                                    "scenario's seed; change that with --seed")
+                                    "scenario's seed; change that with seed=N")
             if keys is None:
                 keys = [str(k) for k in assignments]
             elif [str(k) for k in assignments] != keys:
@@ -299,16 +299,16 @@ def plan_sweep(scenario_file: str | Path, axes: Sequence[Axis], replications: in
     spawn the replication seeds. Raises ScenarioError for the base scenario, GridError
     for the grid (naming the ``--grid`` argument or sweep-file key and the value)."""
     if not axes:
-        raise GridError("no grid: give one or more --grid KEY=V1,V2,... (or a sweep file)")
+        raise GridError("no grid: give one or more grid axes KEY=V1,V2,... (or a sweep file)")
     if not 1 <= replications <= MAX_REPLICATIONS:
-        raise GridError(f"--replications {replications}: give a number from 1 to "
+        raise GridError(f"replications={replications}: give a number from 1 to "
                         f"{MAX_REPLICATIONS}")
     _check_distinct(axes)
     _check_overrides(overrides, axes)
     count = math.prod(len(a.labels) for a in axes)
     if count > MAX_POINTS:
         raise GridError(f"the grid has {count} points; a sweep takes at most {MAX_POINTS} "
-                        "(fewer values per --grid)")
+                        "(fewer values per grid axis)")
     name = str(scenario_file)
     document = scenario_document(scenario_file, overrides, seed=seed, duration=duration,
                                  limits=limits)
@@ -356,7 +356,7 @@ def _check_overrides(overrides: Sequence[str], axes: Sequence[Axis]) -> None:
     for assignment in overrides:
         key = assignment.partition("=")[0].strip()
         if key in keys:
-            raise GridError(f"--set {assignment!r}: {key} is also varied by "
+            raise GridError(f"override {assignment!r}: {key} is also varied by "
                             f"{keys[key].source}; the grid would override it at every point")
 
 

@@ -87,7 +87,7 @@ class Store:
         except sqlite3.Error as exc:
             self.conn.close()
             raise StoreError(f"{path}: cannot be read as a sweep results store ({exc}); use "
-                             "--restart to replace it") from None
+                             "mode='restart' to replace it") from None
         # Only rows of the plan's own grid points and seeds count as done.
         self.done = {(p, r) for p, r, seed in rows
                      if isinstance(p, int) and isinstance(r, int) and 0 <= p < len(plan.points)
@@ -233,9 +233,9 @@ def open_store(out: Path, plan: SweepPlan, mode: Mode = "auto") -> tuple[Store, 
         return Store(path, plan), 0
     if mode == "auto":
         raise StoreError(f"{path}: holds a sweep of another definition ({_difference(stored, plan)}"
-                         "); run with --resume to keep the rows that still apply (same grid "
-                         "point scenario, seed and version) and run the rest, with --restart "
-                         "to discard them, or choose another --out")
+                         "); run with mode='resume' to keep the rows that still apply (same grid "
+                         "point scenario, seed and version) and run the rest, with mode='restart' "
+                         "to discard them, or choose another out folder")
     return _carry_over(path, plan)
 
 
@@ -248,18 +248,18 @@ def _read_definition(path: Path) -> dict[str, Any]:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: not a sweep results store ({exc}); use --restart to replace "
-                         "it, or choose another --out") from None
+        raise StoreError(f"{path}: not a sweep results store ({exc}); use mode='restart' to replace "
+                         "it, or choose another out folder") from None
     if row is None or fmt is None or fmt[0] != FORMAT:
         raise StoreError(f"{path}: not a sweep results store of this version (format "
-                         f"{fmt[0] if fmt else 'unknown'}); use --restart to replace it")
+                         f"{fmt[0] if fmt else 'unknown'}); use mode='restart' to replace it")
     try:
         definition = json.loads(row[0])
     except (TypeError, ValueError):
         definition = None
     if not isinstance(definition, dict):
         raise StoreError(f"{path}: its sweep definition is damaged (not a JSON mapping); use "
-                         "--restart to replace the store")
+                         "mode='restart' to replace the store")
     return definition
 
 
@@ -287,7 +287,7 @@ def _carry_over(path: Path, plan: SweepPlan) -> tuple[Store, int]:
         old.row_factory = sqlite3.Row
         rows = [dict(r) for r in old.execute("SELECT * FROM results")]
     except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{path}: cannot be read ({exc}); use --restart to replace it") from None
+        raise StoreError(f"{path}: cannot be read ({exc}); use mode='restart' to replace it") from None
     finally:
         old.close()
     point_of = {p.sha: p.index for p in plan.points}
@@ -350,12 +350,12 @@ def read_store(folder: str | Path) -> StoredSweep:
     for row in rows:
         if row.get("point") not in points:
             raise StoreError(f"{path}: a row of grid point {row.get('point')!r}, which the "
-                             "sweep does not have; use --restart to replace the store")
+                             "sweep does not have; use mode='restart' to replace the store")
         for metric in metrics:
             value = row[metric]
             if value is not None and (isinstance(value, (str, bytes))
                                       or not math.isfinite(value)):
                 raise StoreError(f"{path}: column {metric} holds {value!r}, not a number; "
-                                 "use --restart to replace the store")
+                                 "use mode='restart' to replace the store")
     return StoredSweep(path, name, names, labels, points, positions, rows, metrics, chosen,
                        replications, len(rows) == len(points) * replications)

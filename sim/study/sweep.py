@@ -128,7 +128,7 @@ def _make_folder(folder: Path) -> bool:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StoreError(f"{folder}: cannot create the sweep folder ({exc.strerror or exc}); "
-                         "choose another --out") from None
+                         "choose another out folder") from None
     if not (folder / MARKER).exists():
         write_text_atomically(folder / MARKER, marker_text("sweep"))
     return not existed
@@ -137,17 +137,17 @@ def _make_folder(folder: Path) -> bool:
 def _check_folder(folder: Path) -> None:
     try:
         if folder.exists() and not folder.is_dir():
-            raise StoreError(f"{folder}: exists and is not a folder; choose another --out")
+            raise StoreError(f"{folder}: exists and is not a folder; choose another out folder")
         if folder.is_dir() and not (folder / STORE_NAME).exists():
             foreign = [p.name for p in folder.iterdir()
                        if not p.name.startswith(".") and p.name != DEFINITION_NAME]
             if foreign:
                 raise StoreError(f"{folder}: holds files ({', '.join(sorted(foreign)[:3])}) "
                                  f"but no {STORE_NAME}: not a sweep folder; choose a new or "
-                                 "empty --out")
+                                 "empty out folder")
     except OSError as exc:
         raise StoreError(f"{folder}: cannot be used as the sweep folder "
-                         f"({exc.strerror or exc}); choose another --out") from None
+                         f"({exc.strerror or exc}); choose another out folder") from None
 
 
 @contextmanager
@@ -170,7 +170,7 @@ def _lock(folder: Path) -> Iterator[None]:
             except OSError:
                 if time.monotonic() > deadline:
                     raise StoreError(f"{folder}: another sweep is writing to this folder; "
-                                     "wait for it to finish, or choose another --out"
+                                     "wait for it to finish, or choose another out folder"
                                      ) from None
                 time.sleep(0.1)
         try:
