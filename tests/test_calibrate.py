@@ -36,6 +36,12 @@ def test_calibrate_finds_the_knob_and_writes_a_calibrated_copy(tmp_path, capsys)
     at = episode_rate(day, "russia", "opposite_tracks", compliance + 1e-4, seeds)
     below = episode_rate(day, "russia", "opposite_tracks", compliance - 2e-3, seeds)
     assert np.mean(at) <= 4.0 < np.mean(below)
+    # The rate's interval as printed: around the mean over the replications at the knob,
+    # the t interval (3 replications) with its low end never below zero.
+    rate = float(np.mean(at))
+    half = 4.302652729911275 * float(np.std(at, ddof=1)) / np.sqrt(3)
+    assert (f"gives opposite_tracks {rate:.2f} (95% CI {max(0.0, rate - half):.2f} to "
+            f"{rate + half:.2f}) a day (target 4)") in printed
 
 
 def test_an_unreachable_target_is_refused_with_the_reachable_range(tmp_path, capsys):

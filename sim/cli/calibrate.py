@@ -58,7 +58,10 @@ def handle(args: argparse.Namespace) -> int:
                       progress=progress, workers=max(1, args.workers))
     line = (f"{found.party} compliance {found.compliance:.3f} (95% CI {found.compliance_low:.3f}"
             f" to {found.compliance_high:.3f}) gives {found.rule} {found.rate_per_day:.2f} "
-            f"± {found.rate_half_width:.2f} a day (target {found.target_per_day:g}) over "
+            # A rate's interval stops at zero (the t interval would not, for a rare rule).
+            f"(95% CI {max(0.0, found.rate_per_day - found.rate_half_width):.2f} to "
+            f"{found.rate_per_day + found.rate_half_width:.2f}) a day (target "
+            f"{found.target_per_day:g}) over "
             f"{found.replications} replications of {found.days:g} d")
     document = apply_override(read_yaml(args.scenario, resource_limits(args)),
                               f"parties.{found.party}.compliance="
