@@ -210,3 +210,13 @@ def test_library_messages_name_python_remedies_and_the_command_line_its_options(
         "--party x: not a party\n--replications 0: give a number"
     assert for_command_line("scheduler=tcp://h:1: cannot reach it, or use scheduler=local") \
         == "--scheduler tcp://h:1: cannot reach it, or use --scheduler local"
+
+
+def test_an_override_of_compare_is_named_by_its_option_and_sweep_checks_its_seed(capsys):
+    refused(capsys, main(["compare", str(ENCOUNTERS), "--a", "bad", "--b", "hotline.loss=0.1"]),
+            "--a 'bad': expected KEY=VALUE")
+    refused(capsys, main(["compare", str(ENCOUNTERS), "--b", "nonsense"]),
+            "--b 'nonsense': expected KEY=VALUE")
+    refused(capsys, main(["sweep", str(ENCOUNTERS), "--grid", "hotline.loss=0.1,0.2",
+                          "--seed", str(2**64)]),
+            f"--seed {2**64}: write a whole number from 0 to 2**64-1")

@@ -187,11 +187,35 @@ def test_run_with_replications_stores_prints_and_reports_the_verdict(tmp_path, c
     assert "3 replications" in page
     table = "\n".join(text(reported_table(folder.summary, folder.stats)))
     assert "Mean over 3 replications" in table
-    # A verdict edited by hand is refused when the folder is read back.
+    # A verdict, a replication mean or interval, or a replication's row edited by hand is
+    # refused when the folder is read back.
+    original = (out / "stats.json").read_text(encoding="utf-8")
+    rows = (out / "replications.csv").read_text(encoding="utf-8")
     stats["reported"][0]["verdict"] = "below" if lanes["verdict"] != "below" else "above"
     (out / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
     with pytest.raises(RunFolderError, match="'reported' disagrees"):
         load_run_folder(out)
+    for name, edit in [("mean", 99.0), ("low", -1.0)]:
+        stats = json.loads(original)
+        stats["replications"]["metrics"]["hotline.complaints_per_call"][name] = edit
+        (out / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
+        with pytest.raises(RunFolderError, match="'replications' disagrees"):
+            load_run_folder(out)
+    stats = json.loads(original)
+    stats["replications"]["seeds"][0] = 5
+    (out / "stats.json").write_text(json.dumps(stats), encoding="utf-8")
+    with pytest.raises(RunFolderError, match="'replications' disagrees"):
+        load_run_folder(out)
+    (out / "stats.json").write_text(original, encoding="utf-8")
+    header, first, *rest = rows.splitlines()
+    cells = first.split(",")
+    cells[-1] = repr(float(cells[-1] or 0) + 1.0)
+    (out / "replications.csv").write_text("\n".join([header, ",".join(cells), *rest]) + "\n",
+                                          encoding="utf-8")
+    with pytest.raises(RunFolderError, match="'replications' disagrees"):
+        load_run_folder(out)
+    (out / "replications.csv").write_text(rows, encoding="utf-8")
+    assert load_run_folder(out).stats["replications"] == json.loads(original)["replications"]
 
 
 @pytest.mark.parametrize("count", [*range(0, 60), 99, 100, 101, 1000, 4321, 12345])

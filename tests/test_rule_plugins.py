@@ -143,9 +143,9 @@ def test_plugin_parameters_are_validated_and_defaulted(site):
     assert spec.horizontal == pytest.approx(5 * 1852.0)
     assert spec.vertical is None and spec.complaint is False
     # The defaults are written into the scenario as run.
-    assert as_document(scenario)["rules"][0] == {"id": "tc", "type": "too_close", "complaint": False,
-                                             "horizontal": "5 nmi", "vertical": None,
-                                             "between": None}
+    assert as_document(scenario)["rules"][0] == {
+        "id": "tc", "type": "too_close", "complaint": False, "horizontal": "5 nmi",
+        "vertical": None, "between": None}
 
 
 def test_wrong_unit_in_a_plugin_parameter_names_rule_and_plugin(site, tmp_path, capsys):

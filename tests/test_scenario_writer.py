@@ -26,7 +26,7 @@ from sim.model.scenario import (
     load_scenario,
     parse_scenario,
 )
-from sim.model.writer import as_document, scenario_yaml
+from sim.model.writer import UnwritableScenario, as_document, scenario_yaml
 from sim.study.grid import scenario_sha
 from tests import scenario_documents as docs
 
@@ -153,3 +153,42 @@ def test_run_takes_a_seed_or_a_generator():
         run(scenario, seed="5")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="2\\*\\*64-1"):
         run(scenario, seed=-1)
+
+
+def test_numpy_numbers_changed_in_python_are_written_as_plain_numbers(tmp_path):
+    scenario = load_scenario(BASELINE, duration="1 d")
+    parties = dict(scenario.parties)
+    parties["russia"] = dataclasses.replace(parties["russia"], compliance=np.float64(0.5))
+    changed = dataclasses.replace(
+        scenario, parties=parties, seed=np.uint64(2**64 - 1),
+        hotline=dataclasses.replace(scenario.hotline, loss=np.float64(0.1)))
+    result = run(changed)
+    out = write_run(result, tmp_path / "run")
+    again = load_scenario(out / "scenario.yaml")
+    assert again.seed == 2**64 - 1 and again.parties["russia"].compliance == 0.5
+    assert again.hotline.loss == 0.1
+    assert run(again).episodes == result.episodes
+
+
+@pytest.mark.parametrize("change", ["no deviations", "one deviation", "no lane", "no rule"])
+def test_a_change_the_format_cannot_say_is_refused_not_written_otherwise(change, tmp_path):
+    scenario = load_scenario(BASELINE, duration="1 d")
+    russia = scenario.parties["russia"]
+    parties = dict(scenario.parties)
+    if change == "no deviations":
+        parties["russia"] = dataclasses.replace(russia, deviations=())
+    elif change == "one deviation":
+        parties["russia"] = dataclasses.replace(russia, deviations=russia.deviations[1:2])
+    elif change == "no lane":
+        parties["russia"] = dataclasses.replace(russia, sorties=dataclasses.replace(
+            russia.sorties, lane=None))
+    changed = dataclasses.replace(scenario, parties=parties)
+    if change == "no rule":  # the reported rates still name it
+        changed = dataclasses.replace(scenario, rules=tuple(
+            r for r in scenario.rules if r.id != "nmac"))
+    words = "no longer a valid scenario" if change == "no rule" else "would read back as"
+    with pytest.raises(UnwritableScenario, match=words):
+        changed.resolved_yaml()
+    with pytest.raises(UnwritableScenario):
+        write_run(run(changed), tmp_path / "run")
+    assert not (tmp_path / "run").exists()  # nothing half written

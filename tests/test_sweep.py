@@ -283,6 +283,31 @@ def test_a_stale_partial_store_from_a_crash_at_creation_is_cleaned(tmp_path):
     assert len(rows(out)) == 4
 
 
+def test_a_row_of_another_seed_is_run_again_and_replaced(tmp_path):
+    # A row at a point and replication whose seed is not the plan's is not done: the sweep
+    # runs it again and the new row takes its place (it used to fail on the primary key).
+    out = tmp_path / "s"
+    plan = small_plan(2, "1 h")
+    run_sweep(plan, out)
+    before = rows(out)
+    with sqlite3.connect(out / "results.sqlite") as conn:
+        conn.execute("UPDATE results SET seed = '12345' WHERE point = 1 AND replication = 1")
+    outcome = run_sweep(plan, out)
+    assert rows(out) == before  # the same seed, so the same row
+    assert outcome.ran == 1
+
+
+def test_plot_of_a_foreign_store_says_to_rebuild_it_with_the_sweep(tmp_path, capsys):
+    out = tmp_path / "s"
+    out.mkdir()
+    (out / "results.sqlite").write_bytes(b"not a database at all" * 100)
+    code = main(["plot", str(out)])
+    err = capsys.readouterr().err
+    assert_refused(code, err, "not a sweep results store",
+                   "run the sweep again with --restart to rebuild it")
+    assert "--out" not in err
+
+
 def test_a_corrupt_store_is_refused_unless_restarted(tmp_path):
     out = tmp_path / "s"
     out.mkdir()

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 import os
+from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from sim.cli.core import (
@@ -17,6 +19,7 @@ from sim.cli.core import (
     resource_limits,
 )
 from sim.io.formats import FIGURE_FORMATS, MAX_NAME
+from sim.model.scenario import Scenario, ScenarioError
 from sim.model.units import DAY
 
 
@@ -99,9 +102,8 @@ def _compare_variants(args: argparse.Namespace) -> int:
     if not args.a and not args.b:
         raise UsageError(f"{args.scenario}: give the variants: --a KEY=VALUE and/or --b "
                          "KEY=VALUE, such as --b hotline.enabled=false")
-    base = args.overrides
-    a, _ = load(argparse.Namespace(**{**vars(args), "overrides": [*base, *args.a]}))
-    b, _ = load(argparse.Namespace(**{**vars(args), "overrides": [*base, *args.b]}))
+    a = _variant(args, "a")
+    b = _variant(args, "b")
     if a.seed != b.seed:
         raise UsageError("--a/--b: the variants must share a seed (replications are paired "
                          "by seed); set it for both with --set seed=N")
@@ -116,3 +118,22 @@ def _compare_variants(args: argparse.Namespace) -> int:
         print(f"  {d.metric:<30} {d.mean_a:>9.3f} {d.mean_b:>9.3f} {d.difference:>+9.3f}  "
               f"[{d.low:+.3f}, {d.high:+.3f}]".ljust(72) + f" {d.p_sign:>7.2g}")
     return EXIT_OK
+
+
+def _variant(args: argparse.Namespace, side: str) -> Scenario:
+    """The scenario with ``--set`` and one side's ``--a``/``--b`` overrides; an override in
+    error is named by the option it was given with."""
+    mine = getattr(args, side)
+    try:
+        scenario, _ = load(argparse.Namespace(**{**vars(args),
+                                                  "overrides": [*args.overrides, *mine]}))
+    except ScenarioError as exc:
+        raise ScenarioError([replace(p, message=_named(p.message, mine, f"--{side}"))
+                             for p in exc.problems]) from None
+    return scenario
+
+
+def _named(message: str, assignments: Sequence[str], option: str) -> str:
+    for assignment in assignments:
+        message = message.replace(f"override {assignment!r}", f"{option} {assignment!r}")
+    return message

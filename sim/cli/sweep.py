@@ -21,6 +21,7 @@ from sim.cli.core import (
     read_recorded_files,
     resource_limits,
 )
+from sim.model.fields import MAX_SEED
 from sim.model.scenario import read_yaml
 from sim.model.units import DAY
 from sim.study.names import LOCAL, STORE_NAME
@@ -129,9 +130,10 @@ def _sweep_plan(args: argparse.Namespace) -> tuple[SweepPlan, Path]:
     from sim.study.grid import load_sweep_file, merge_axes, parse_grid_argument, plan_sweep
 
     axes = [parse_grid_argument(a) for a in args.grid]
-    for value, option in ((args.seed, "--seed"), (args.replications, "--replications")):
-        if value is not None and value < 0:
-            raise UsageError(f"{option} {value}: give a whole number, 0 or more")
+    if args.seed is not None and not 0 <= args.seed <= MAX_SEED:
+        raise UsageError(f"--seed {args.seed}: write a whole number from 0 to 2**64-1")
+    if args.replications is not None and args.replications < 0:
+        raise UsageError(f"--replications {args.replications}: give a whole number, 0 or more")
     limits = resource_limits(args)
     document = read_yaml(args.scenario, limits)
     is_sweep_file = isinstance(document, dict) and "grid" in document  # no scenario key

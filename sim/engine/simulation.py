@@ -64,14 +64,15 @@ def run(scenario: Scenario, geography: Geography | None = None, *,
     """
     if isinstance(seed, np.random.Generator):
         root = seed
-    elif seed is None or (isinstance(seed, (int, np.integer)) and not isinstance(seed, bool)):
-        if seed is not None and not 0 <= int(seed) <= MAX_SEED:
-            raise ValueError(f"seed {seed} is not a whole number from 0 to 2**64-1")
-        if seed is not None and int(seed) != scenario.seed:
-            scenario = replace(scenario, seed=int(seed))
-        root = np.random.default_rng(scenario.seed)
     else:
-        raise TypeError(f"seed must be an int or a numpy.random.Generator, not {seed!r}")
+        number = scenario.seed if seed is None else seed
+        if not isinstance(number, (int, np.integer)) or isinstance(number, bool):
+            raise TypeError(f"seed must be an int or a numpy.random.Generator, not {seed!r}")
+        if not 0 <= int(number) <= MAX_SEED:
+            raise ValueError(f"seed {number} is not a whole number from 0 to 2**64-1")
+        if type(scenario.seed) is not int or int(number) != scenario.seed:
+            scenario = replace(scenario, seed=int(number))  # a numpy integer made plain
+        root = np.random.default_rng(scenario.seed)
     geography = geography or build_geography(scenario)
     traffic_rng, hotline_rng = root.spawn(2)
     declaration_rng, complaint_rng = hotline_rng.spawn(2)

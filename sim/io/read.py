@@ -18,7 +18,8 @@ from typing import Any
 import numpy as np
 
 from sim import __version__
-from sim.analysis.metrics import near_miss_stats, reported_summary, reported_verdicts
+from sim.analysis.metrics import (near_miss_stats, replication_summary, reported_summary,
+                                  reported_verdicts)
 from sim.io.write import (FLIGHT_COLUMNS, HOTLINE_COLUMNS, TRACK_COLUMNS, ZONE_COLUMNS,
                           product_kind)
 from sim.model.errors import InputError
@@ -197,6 +198,23 @@ def _checked_stats(folder: Path, scenario: Scenario, summary: dict[str, Any],
                              " and scenario.yaml; run the scenario again to rebuild the folder")
     if "replications" in stored:
         stats["replications"] = _replications(folder / "stats.json", stored["replications"])
+        # The means and intervals are recomputed from replications.csv, the rows they
+        # summarise: a mean or an interval edited by hand is refused, not shown.
+        seeds, samples = _replication_rows(folder / "replications.csv")
+        # In stats.json's order (the bootstrap draws for one metric after another); the
+        # file's columns are sorted.
+        order = {name: k for k, name in enumerate(stats["replications"]["metrics"])}
+        samples = [dict(sorted(row.items(), key=lambda item: (order.get(item[0], len(order)),
+                                                              item[0]))) for row in samples]
+        again = {"seeds": seeds, "metrics": replication_summary(samples, scenario.seed)}
+        if json.loads(json.dumps(again)) != stats["replications"]:
+            raise RunFolderError(f"{folder / 'stats.json'}: 'replications' disagrees with "
+                                 "replications.csv; run the scenario again to rebuild the "
+                                 "folder")
+    elif (folder / "replications.csv").exists():
+        raise RunFolderError(f"{folder / 'replications.csv'}: stats.json has no "
+                             "'replications' section to go with it; run the scenario again to "
+                             "rebuild the folder")
     if "reported" in stored or summary["reported"]:
         # The verdicts that count (from the replications when there are some) are
         # recomputed too, so that a verdict edited by hand is refused, not shown.
@@ -217,6 +235,35 @@ HOTLINE_NUMBERS = ("calls", "scheduled_calls", "declared", "lost", "complaints",
 def _is_number(value: Any) -> bool:
     return (isinstance(value, (int, float)) and not isinstance(value, bool)
             and math.isfinite(value))
+
+
+def _replication_rows(file: Path) -> tuple[list[int], list[dict[str, float]]]:
+    """The seeds and headline metrics of ``replications.csv`` (an empty cell: a metric that
+    replication did not have)."""
+    if not file.is_file():
+        raise RunFolderError(f"{file}: missing: stats.json has replications; run the scenario "
+                             "again to rebuild the folder")
+    seeds, samples = [], []
+    with open(file, newline="", encoding="utf-8") as handle:
+        reader = csv.reader(handle)
+        header = next(reader, None)
+        if header is None or header[:2] != ["replication", "seed"]:
+            raise RunFolderError(f"{file}: the header must start replication,seed, as "
+                                 "deconflict run writes it")
+        for k, row in enumerate(reader):
+            try:
+                if len(row) != len(header) or int(row[0]) != k or not row[1].isdigit():
+                    raise ValueError
+                seeds.append(int(row[1]))
+                samples.append({name: float(v) for name, v in zip(header[2:], row[2:],
+                                                                  strict=True) if v != ""})
+            except ValueError:
+                raise RunFolderError(f"{file}, row {k + 2}: expected the replication number "
+                                     f"{k}, its seed (a whole number) and {len(header) - 2} "
+                                     "numbers or empty cells") from None
+    if not seeds:
+        raise RunFolderError(f"{file}: no replications")
+    return seeds, samples
 
 
 def _replications(file: Path, section: Any) -> dict[str, Any]:

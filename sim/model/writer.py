@@ -11,9 +11,12 @@ parties are compared item by item, so an added rule leaves the others as written
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Callable, Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
+import numpy as np
 import yaml
 
 from sim.model.spec import (
@@ -70,15 +73,36 @@ class _Absent:
 ABSENT = _Absent()  # a key the file did not write (and that stays unwritten)
 
 
+class UnwritableScenario(ValueError):
+    """A scenario changed in Python into values the scenario format cannot say (a party
+    with no deviations, sorties on no lane though the party has one, a reported rate of a
+    removed rule): written, it would read back to another scenario."""
+
+
 def as_document(scenario: Scenario, frame_center: tuple[float, float] | None = None
-             ) -> dict[str, Any]:
+                ) -> dict[str, Any]:
     """The scenario as a document that reads back to it: what the file wrote where that
     is still what runs, the typed values where the scenario was changed.
 
     ``frame_center`` (lon, lat) fills in the frame's centre when the scenario left it to
     be computed, so that the document pins the very same frame.
+
+    Raises:
+        UnwritableScenario: a section changed in Python does not read back to itself
+            (the document is read back whenever a section other than the seed was
+            written from its values).
     """
     out: dict[str, Any] = {}
+    changed: list[str] = []
+
+    def kept(key: str, before: tuple[Any, Any] | None, typed: Any,
+             write: Callable[[Any], Any]) -> Any:
+        if before is not None and before[0] == typed:
+            return before[1]
+        if key not in changed:
+            changed.append(key)
+        return _native(write(typed))
+
     for key, value in sections(scenario).items():
         loaded, raw = scenario.written.get(key, (ABSENT, ABSENT))
         if loaded is not ABSENT and loaded == value:
@@ -86,38 +110,78 @@ def as_document(scenario: Scenario, frame_center: tuple[float, float] | None = N
                 out[key] = raw
             continue
         if key == "lanes":
-            before = dict(zip([lane.id for lane in loaded], [(lane, raw[lane.id]) for lane in
-                                                             loaded], strict=True)) \
+            before = {lane.id: (lane, raw[lane.id]) for lane in loaded} \
                 if loaded is not ABSENT and raw is not ABSENT else {}
             if value or raw is not ABSENT:
-                out[key] = {lane.id: _kept(before.get(lane.id), lane, _lane) for lane in value}
+                out[key] = {lane.id: kept(key, before.get(lane.id), lane, _lane)
+                            for lane in value}
         elif key in ITEM_WRITERS:
-            before = list(zip(loaded, raw, strict=True)) \
+            items = list(zip(loaded, raw, strict=True)) \
                 if loaded is not ABSENT and raw is not ABSENT else []
             if value or raw is not ABSENT:
-                out[key] = [_kept(before[i] if i < len(before) else None, item,
-                                  ITEM_WRITERS[key]) for i, item in enumerate(value)]
+                out[key] = [kept(key, items[i] if i < len(items) else None, item,
+                                 ITEM_WRITERS[key]) for i, item in enumerate(value)]
+            if len(value) < len(items) and key not in changed:
+                changed.append(key)  # items removed
         elif key == "parties":
             before = {pid: (party, raw[pid]) for pid, party in loaded.items()} \
                 if loaded is not ABSENT and raw is not ABSENT else {}
-            out[key] = {pid: _kept(before.get(pid), party, _party)
+            out[key] = {pid: kept(key, before.get(pid), party, _party)
                         for pid, party in value.items()}
+            if set(before) - set(value) and key not in changed:
+                changed.append(key)  # parties removed
         else:
-            written = WRITERS[key](value)
+            written = kept(key, None, value, WRITERS[key])
             if written is not None:
                 out[key] = written
+    document = {key: out[key] for key in TOP_KEYS if key in out}
+    if [key for key in changed if key != "seed"]:  # a seed is an int: it reads back
+        _check_reads_back(scenario, document, changed)
     if frame_center is not None and scenario.frame.center is None:
-        frame = dict(out.get("frame") or {})
+        frame = dict(document.get("frame") or {})
         frame["center"] = [float(frame_center[0]), float(frame_center[1])]
-        out["frame"] = frame
-    return {key: out[key] for key in TOP_KEYS if key in out}
+        document["frame"] = frame
+        document = {key: document[key] for key in TOP_KEYS if key in document}
+    return document
 
 
-def _kept(before: tuple[Any, Any] | None, typed: Any, write: Callable[[Any], Any]) -> Any:
-    """An item as the file wrote it when it is unchanged, else written from its values."""
-    if before is not None and before[0] == typed:
-        return before[1]
-    return write(typed)
+def _check_reads_back(scenario: Scenario, document: dict[str, Any], changed: list[str]
+                      ) -> None:
+    """Refuse a document that does not read back to ``scenario`` (UnwritableScenario)."""
+    from sim.model.loader import parse_scenario  # the loader imports this module
+    from sim.model.spec import ScenarioError
+
+    what = f"{scenario.file or 'the scenario'}: changed in Python ({', '.join(changed)})"
+    try:
+        again = parse_scenario(copy.deepcopy(document), scenario.file or "<scenario>",
+                               limits=scenario.limits, allow_outside=True, data_files=False)
+    except ScenarioError as exc:
+        raise UnwritableScenario(f"{what}, it is no longer a valid scenario:\n{exc}") from None
+    want, got = sections(_comparable(scenario)), sections(_comparable(again))
+    differ = [key for key in want if want[key] != got[key]]
+    if differ:
+        raise UnwritableScenario(
+            f"{what}, its {', '.join(differ)} would read back as other values: the scenario "
+            "format cannot say them (such as a party without deviations, sorties on no lane "
+            "when the party has one, bases of coordinates with weights)")
+
+
+def _comparable(scenario: Scenario) -> Scenario:
+    """A scenario without its recorded entries' paths as written (the document names
+    each file by its absolute path)."""
+    return replace(scenario, recorded=tuple(replace(r, file="") for r in scenario.recorded))
+
+
+def _native(value: Any) -> Any:
+    """A written value in YAML's plain types: numpy numbers as Python ones, tuples as
+    lists (a scenario changed in Python may hold either)."""
+    if isinstance(value, dict):
+        return {k: _native(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_native(v) for v in value]
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def yaml_text(document: Mapping[str, Any]) -> str:
@@ -205,8 +269,8 @@ def _bases(bases: Sequence[tuple[Point, float]]) -> Any:
         return {p.name: w for p, w in bases}  # type: ignore[union-attr]
     if all(w == 1.0 for _, w in bases):
         return [_point(p) for p, _ in bases]
-    raise ValueError("bases of coordinates with weights cannot be written: name them under "
-                     "places: and weigh the names")
+    raise UnwritableScenario("bases of coordinates with weights cannot be written: name "
+                             "them under places: and weigh the names")
 
 
 def _party(party: Party) -> dict[str, Any]:

@@ -9,9 +9,10 @@ Parquet files are written whole, so they would need a file per row and a compact
 to give the same guarantee.
 
 Tables: ``results`` (one row per grid point and replication: point, replication, seed
-(decimal text: a 64-bit unsigned seed does not fit SQLite's INTEGER), one column per grid axis, version, one REAL column per headline metric), ``points``
-(each grid point's axis values and scenario digest) and ``sweep`` (the definition as
-JSON, the scenario as run, the chosen metrics).
+(decimal text: a 64-bit unsigned seed does not fit SQLite's INTEGER), one column per grid
+axis, version, one REAL column per headline metric), ``points`` (each grid point's axis
+values and scenario digest) and ``sweep`` (the definition as JSON, the scenario as run,
+the chosen metrics).
 """
 
 from __future__ import annotations
@@ -110,8 +111,10 @@ class Store:
         try:
             for metric in sorted(set(result.metrics) - self.columns):
                 self.conn.execute(f"ALTER TABLE results ADD COLUMN {quote(metric)} REAL")
+            # OR REPLACE: a row of another seed at this point and replication (not done,
+            # so run again) gives way to the new one.
             self.conn.execute(
-                f"INSERT INTO results ({', '.join(map(quote, names))}) "
+                f"INSERT OR REPLACE INTO results ({', '.join(map(quote, names))}) "
                 f"VALUES ({', '.join('?' * len(values))})", values)
             self.conn.execute("COMMIT")
         except BaseException:
@@ -239,7 +242,13 @@ def open_store(out: Path, plan: SweepPlan, mode: Mode = "auto") -> tuple[Store, 
     return _carry_over(path, plan)
 
 
-def _read_definition(path: Path) -> dict[str, Any]:
+_REPLACE = "use mode='restart' to replace it, or choose another out folder"
+_REBUILD = "run the sweep again with mode='restart' to rebuild it"
+
+
+def _read_definition(path: Path, remedy: str = _REPLACE) -> dict[str, Any]:
+    """The sweep definition a store holds; ``remedy``: what to do about one that cannot be
+    read (replace it when a sweep writes there, rebuild it when a plot reads it)."""
     try:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
         try:
@@ -248,18 +257,17 @@ def _read_definition(path: Path) -> dict[str, Any]:
         finally:
             conn.close()
     except sqlite3.Error as exc:
-        raise StoreError(f"{path}: not a sweep results store ({exc}); use mode='restart' to replace "
-                         "it, or choose another out folder") from None
+        raise StoreError(f"{path}: not a sweep results store ({exc}); {remedy}") from None
     if row is None or fmt is None or fmt[0] != FORMAT:
         raise StoreError(f"{path}: not a sweep results store of this version (format "
-                         f"{fmt[0] if fmt else 'unknown'}); use mode='restart' to replace it")
+                         f"{fmt[0] if fmt else 'unknown'}); {remedy}")
     try:
         definition = json.loads(row[0])
     except (TypeError, ValueError):
         definition = None
     if not isinstance(definition, dict):
-        raise StoreError(f"{path}: its sweep definition is damaged (not a JSON mapping); use "
-                         "mode='restart' to replace the store")
+        raise StoreError(f"{path}: its sweep definition is damaged (not a JSON mapping); "
+                         f"{remedy}")
     return definition
 
 
@@ -287,7 +295,8 @@ def _carry_over(path: Path, plan: SweepPlan) -> tuple[Store, int]:
         old.row_factory = sqlite3.Row
         rows = [dict(r) for r in old.execute("SELECT * FROM results")]
     except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
-        raise StoreError(f"{path}: cannot be read ({exc}); use mode='restart' to replace it") from None
+        raise StoreError(f"{path}: cannot be read ({exc}); use mode='restart' to replace "
+                         "it") from None
     finally:
         old.close()
     point_of = {p.sha: p.index for p in plan.points}
@@ -321,7 +330,7 @@ def read_store(folder: str | Path) -> StoredSweep:
     if not path.is_file():
         raise StoreError(f"{folder}: no {STORE_NAME}; not a sweep folder (deconflict sweep "
                          "writes one)")
-    _read_definition(path)
+    _read_definition(path, _REBUILD)
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
     try:
         meta = dict(conn.execute("SELECT key, value FROM sweep").fetchall())
@@ -350,12 +359,12 @@ def read_store(folder: str | Path) -> StoredSweep:
     for row in rows:
         if row.get("point") not in points:
             raise StoreError(f"{path}: a row of grid point {row.get('point')!r}, which the "
-                             "sweep does not have; use mode='restart' to replace the store")
+                             f"sweep does not have; {_REBUILD}")
         for metric in metrics:
             value = row[metric]
             if value is not None and (isinstance(value, (str, bytes))
                                       or not math.isfinite(value)):
                 raise StoreError(f"{path}: column {metric} holds {value!r}, not a number; "
-                                 "use mode='restart' to replace the store")
+                                 f"{_REBUILD}")
     return StoredSweep(path, name, names, labels, points, positions, rows, metrics, chosen,
                        replications, len(rows) == len(points) * replications)
