@@ -100,7 +100,8 @@ def between_bounds(c0: np.ndarray, c1: np.ndarray, low: np.ndarray | float,
     inside = flat & (((low <= c0) & (c0 <= high)) if closed else ((low < c0) & (c0 < high)))
     lo[inside], hi[inside] = -np.inf, np.inf
     moving = ~flat
-    with np.errstate(divide="ignore", invalid="ignore"):
+    # A rate so slow that the crossing time overflows crosses after any leg ends: inf.
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         ta = (low - c0) / c1
         tb = (high - c0) / c1
     lo[moving] = np.minimum(ta, tb)[moving]
