@@ -87,3 +87,14 @@ def test_distances_follow_the_overrides_and_mixed_units_fall_back_to_km(capsys):
     lines = validate(capsys, ENCOUNTERS)  # written in km: no second figure
     assert line(lines, "  spacing").endswith(": 40 km apart")
     assert line(lines, "  corridor").endswith("half width 40 km")
+
+
+@pytest.mark.parametrize(("first_call", "interval", "shown"), [
+    ('"5 min"', '"24 h"', "from 5 min, a call every 24 h,"),
+    ('"6 h"', '"90 min"', "from 6 h, a call every 90 min,"),
+    ('"0 s"', '"45 s"', "from 0 h, a call every 45 s,"),
+])
+def test_the_hotline_times_are_shown_in_whole_units(capsys, first_call, interval, shown):
+    lines = validate(capsys, ENCOUNTERS, "--set", f"hotline.first_call={first_call}", "--set",
+                     f"hotline.interval={interval}", "--set", "hotline.enabled=true")
+    assert shown in line(lines, "  hotline ")

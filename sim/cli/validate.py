@@ -91,8 +91,8 @@ def describe(scenario: Scenario, geography: Geography) -> str:
                      + _rule_limits(rule, rules_written.get(rule.id, {}), like))
     hotline = scenario.hotline
     per = f"{len(hotline.pattern_s)} calls" if len(hotline.pattern_s) > 1 else "a call"
-    lines.append("  hotline   " + (f"from {hotline.first_call_s / HOUR:g} h, {per} every "
-                                   f"{hotline.interval_s / HOUR:g} h, latency "
+    lines.append("  hotline   " + (f"from {_hours(hotline.first_call_s)}, {per} every "
+                                   f"{_hours(hotline.interval_s)}, latency "
                                    f"{hotline.latency_s / 60:g} min, loss {hotline.loss:g}, "
                                    f"ad-hoc calls {hotline.adhoc_probability:g}"
                                    if hotline.enabled else "off"))
@@ -166,6 +166,14 @@ def _km(metres: float, signed: bool = False) -> str:
     if abs(metres) < KILOMETRE:
         return f"{metres:{sign}.0f} m"
     return f"{metres / KILOMETRE:{sign}.1f} km"
+
+
+def _hours(seconds: float) -> str:
+    """A time in whole hours ("6 h"), else whole minutes ("5 min"), else seconds."""
+    for unit, size in (("h", HOUR), ("min", 60.0)):
+        if seconds % size == 0.0:
+            return f"{seconds / size:g} {unit}"
+    return f"{seconds:g} s"
 
 
 def _written(text: Any, metres: float, signed: bool = False, like: str | None = None) -> str:
