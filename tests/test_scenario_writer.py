@@ -192,3 +192,11 @@ def test_a_change_the_format_cannot_say_is_refused_not_written_otherwise(change,
     with pytest.raises(UnwritableScenario):
         write_run(run(changed), tmp_path / "run")
     assert not (tmp_path / "run").exists()  # nothing half written
+
+
+def test_a_seed_out_of_range_set_in_python_is_refused_when_written():
+    scenario = load_scenario(BASELINE)
+    with pytest.raises(UnwritableScenario, match="seed"):
+        dataclasses.replace(scenario, seed=-1).resolved_yaml()
+    assert "seed: 18446744073709551615\n" in dataclasses.replace(
+        scenario, seed=2**64 - 1).resolved_yaml()

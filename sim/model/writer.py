@@ -19,6 +19,7 @@ from typing import Any
 import numpy as np
 import yaml
 
+from sim.model.fields import MAX_SEED
 from sim.model.spec import (
     TOP_KEYS,
     CircleArea,
@@ -135,7 +136,8 @@ def as_document(scenario: Scenario, frame_center: tuple[float, float] | None = N
             if written is not None:
                 out[key] = written
     document = {key: out[key] for key in TOP_KEYS if key in out}
-    if [key for key in changed if key != "seed"]:  # a seed is an int: it reads back
+    plain_seed = type(scenario.seed) is int and 0 <= scenario.seed <= MAX_SEED
+    if [key for key in changed if key != "seed"] or not plain_seed:  # a seed reads back
         _check_reads_back(scenario, document, changed)
     if frame_center is not None and scenario.frame.center is None:
         frame = dict(document.get("frame") or {})
