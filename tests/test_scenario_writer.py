@@ -200,3 +200,9 @@ def test_a_seed_out_of_range_set_in_python_is_refused_when_written():
         dataclasses.replace(scenario, seed=-1).resolved_yaml()
     assert "seed: 18446744073709551615\n" in dataclasses.replace(
         scenario, seed=2**64 - 1).resolved_yaml()
+
+
+def test_resolved_is_the_document_of_the_typed_values():
+    scenario = load_scenario(BASELINE)
+    assert scenario.resolved == as_document(scenario)
+    assert dataclasses.replace(scenario, seed=3).resolved["seed"] == 3

@@ -434,6 +434,14 @@ class Scenario:
     # the scenario: they do not change its outputs, only whether it is allowed to run).
     limits: Limits = field(default=DEFAULT_LIMITS, compare=False, repr=False)
 
+    @property
+    def resolved(self) -> dict[str, Any]:
+        """The scenario as run, defaults filled, as a document (``sim.model.writer``):
+        derived from the typed values, so that a changed scenario gives what it runs."""
+        from sim.model.writer import as_document  # the writer imports these classes
+
+        return as_document(self)
+
     def resolved_yaml(self, frame_center: tuple[float, float] | None = None) -> str:
         """Return the scenario as run, defaults filled, as YAML text that reads back to
         it (``sim.model.writer``).
