@@ -259,9 +259,9 @@ def reported_verdicts(reported: Sequence[Mapping[str, Any]],
 
 
 def verdicts_of(summary: Mapping[str, Any], stats: Mapping[str, Any]) -> list[dict[str, Any]]:
-    """The reported verdicts of a run: ``stats.json``'s ``reported`` when the dict holds
-    it, else recomputed from ``summary.json`` and the replications (a run folder read
-    back holds the statistics recomputed from its files)."""
+    """The reported verdicts of a run: ``stats.json``'s ``reported`` (``run_stats`` and a
+    run folder read back hold it), else recomputed from ``summary.json`` and the
+    replications (statistics made without them, such as ``near_miss_stats``'s)."""
     if "reported" in stats:
         return list(stats["reported"])
     return reported_verdicts(summary.get("reported", []), stats.get("replications"),

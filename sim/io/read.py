@@ -197,20 +197,23 @@ def _checked_stats(folder: Path, scenario: Scenario, summary: dict[str, Any],
         raise RunFolderError(f"{folder / 'summary.json'}: 'reported' disagrees with events.csv"
                              " and scenario.yaml; run the scenario again to rebuild the folder")
     if "replications" in stored:
-        stats["replications"] = _replications(folder / "stats.json", stored["replications"])
-        # The means and intervals are recomputed from replications.csv, the rows they
-        # summarise: a mean or an interval edited by hand is refused, not shown.
+        # The seeds, means and intervals are recomputed from replications.csv, the rows
+        # they summarise: a section edited by hand (or of another shape) is refused.
         seeds, samples = _replication_rows(folder / "replications.csv")
         # In stats.json's order (the bootstrap draws for one metric after another); the
         # file's columns are sorted.
-        order = {name: k for k, name in enumerate(stats["replications"]["metrics"])}
+        section = stored["replications"]
+        written = section.get("metrics") if isinstance(section, dict) else None
+        order = {name: k for k, name in enumerate(written if isinstance(written, dict) else ())}
         samples = [dict(sorted(row.items(), key=lambda item: (order.get(item[0], len(order)),
                                                               item[0]))) for row in samples]
-        again = {"seeds": seeds, "metrics": replication_summary(samples, scenario.seed)}
-        if json.loads(json.dumps(again)) != stats["replications"]:
+        again = json.loads(json.dumps(
+            {"seeds": seeds, "metrics": replication_summary(samples, scenario.seed)}))
+        if again != section:
             raise RunFolderError(f"{folder / 'stats.json'}: 'replications' disagrees with "
                                  "replications.csv; run the scenario again to rebuild the "
                                  "folder")
+        stats["replications"] = again
     elif (folder / "replications.csv").exists():
         raise RunFolderError(f"{folder / 'replications.csv'}: stats.json has no "
                              "'replications' section to go with it; run the scenario again to "
@@ -264,24 +267,6 @@ def _replication_rows(file: Path) -> tuple[list[int], list[dict[str, float]]]:
     if not seeds:
         raise RunFolderError(f"{file}: no replications")
     return seeds, samples
-
-
-def _replications(file: Path, section: Any) -> dict[str, Any]:
-    """The replications section: seeds, and per metric a mean with its interval."""
-    problem = f"{file}: 'replications' must hold 'seeds' (whole numbers) and 'metrics' " \
-              "({name: {mean, low, high, replications}}), as deconflict run writes it"
-    if not isinstance(section, dict) or not isinstance(section.get("seeds"), list) or \
-            not isinstance(section.get("metrics"), dict):
-        raise RunFolderError(problem)
-    if not all(isinstance(s, int) and not isinstance(s, bool) for s in section["seeds"]):
-        raise RunFolderError(problem)
-    for m in section["metrics"].values():
-        if not isinstance(m, dict) or not _is_number(m.get("mean")) or not all(
-                m.get(k) is None or _is_number(m.get(k)) for k in ("low", "high")) or (
-                (m.get("low") is None) != (m.get("high") is None)) or not isinstance(
-                m.get("replications"), int):
-            raise RunFolderError(problem)
-    return {"seeds": list(section["seeds"]), "metrics": dict(section["metrics"])}
 
 
 def _no_constant(name: str) -> Any:
