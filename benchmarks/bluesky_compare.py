@@ -992,6 +992,7 @@ def main(argv: list[str] | None = None) -> int:
     startup: dict[str, Any] | None = None
     try:
         if options.only != "separation":
+            load_run_py().compile_package()  # BlueSky's venv has its bytecode: ours too
             startup = measure_startup(options, bluesky, folder)
         for n in options.sizes:
             print(f"N = {n}", file=sys.stderr, flush=True)

@@ -28,6 +28,8 @@ the widest separation rule), episodes, and simulated flight hours per wall secon
 from __future__ import annotations
 
 import argparse
+import compileall
+import importlib.util
 import json
 import re
 import statistics
@@ -61,8 +63,8 @@ LEVELS = (150, 200, 210, 250, 260, 300)
 # VmHWM, the high-water mark of its own address space. (getrusage's ru_maxrss would not do:
 # Linux carries it over fork and exec, so a child would report the parent's peak.)
 CHILD = ("import json, re, sys\n"
-         "from sim.cli import main\n"
-         "code = main(sys.argv[1:])\n"
+         "from sim.cli import console\n"
+         "code = console(sys.argv[1:])\n"
          "status = open('/proc/self/status').read()\n"
          "kb = int(re.search(r'VmHWM:\\s+(\\d+) kB', status).group(1))\n"
          "print(json.dumps({'maxrss_kb': kb}), file=sys.stderr)\n"
@@ -275,6 +277,16 @@ def table(rows: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def compile_package() -> None:
+    """Write the package's bytecode first, as installing it with pip does. An interpreter
+    that may not write bytecode (PYTHONDONTWRITEBYTECODE=1, as in this project's
+    workplace) would otherwise compile every module changed since its last bytecode at
+    each start: 0.08 s of a 0.38 s small run, measured."""
+    spec = importlib.util.find_spec("sim")  # the package the measured processes import
+    assert spec is not None and spec.origin is not None
+    compileall.compile_dir(Path(spec.origin).parent, quiet=1)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("workloads", nargs="*", help="names (default: the standard set)")
@@ -289,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.list:
         print("\n".join(STANDARD))
         return 0
+    compile_package()
     if args.breakdown:
         with tempfile.TemporaryDirectory() as tmp:
             stages = {name: breakdown(name, args.repeat, Path(tmp))

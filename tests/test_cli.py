@@ -718,3 +718,20 @@ def test_run_prints_the_informed_split_and_the_planners_as_summary_json_has_them
     page = (out / "report.html").read_text(encoding="utf-8")
     assert "Informed and uninformed, and the planners" in page
     assert f"{planning['russia']['sorties']:,} ({planning['russia']['as_planned']:,}," in page
+
+
+def test_the_process_entry_point_returns_mains_code_and_leaves_the_heap_frozen(tmp_path):
+    import gc
+
+    from sim.cli import console
+
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text(SCENARIO)
+    gc.unfreeze()
+    try:
+        assert console(["validate", str(scenario)]) == 0
+        assert gc.get_freeze_count() > 0  # the shutdown collections will pass it over
+        gc.unfreeze()
+        assert console(["validate", str(tmp_path / "missing.yaml")]) == 2
+    finally:
+        gc.unfreeze()

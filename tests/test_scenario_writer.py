@@ -206,3 +206,73 @@ def test_resolved_is_the_document_of_the_typed_values():
     scenario = load_scenario(BASELINE)
     assert scenario.resolved == as_document(scenario)
     assert dataclasses.replace(scenario, seed=3).resolved["seed"] == 3
+
+
+# ------------------------------------------- plain data emitted straight as events (yamlemit)
+
+_TEXTS = st.sampled_from(
+    ["yes", "No", "on", "~", "null", "", "0x1F", "0o17", "017", "1_000", "1:30", ".inf",
+     "-.Inf", ".NaN", "1e3", "2018-02-07", "<<", "=", "5 nmi", "FL250", "- x", "a: b", "'q'",
+     "#c", "نهر الفرات", "true", "12", "-3.5", " lead", "trail ", "a\nb", "x" * 120,
+     "tab\there", "\u2028", "\x85"]) | st.text(max_size=8)
+_EMIT_SCALARS = (_TEXTS | st.integers() | st.floats() | st.booleans() | st.none()
+                 | st.sampled_from([0.0, -0.0, 1e17, 1e-5, float("inf"), -float("inf"),
+                                    float("nan"), True, 1, 1.0]))
+_EMIT_DOCUMENTS = st.recursive(_EMIT_SCALARS, lambda inner: st.lists(inner, max_size=5)
+                               | st.dictionaries(_EMIT_SCALARS.filter(lambda k: k == k),
+                                                 inner, max_size=5), max_leaves=30)
+
+
+def _pyyaml_text(document: Any, width: int | None, allow_unicode: bool) -> str:
+    from sim.model import writer
+
+    return yaml.dump(document, Dumper=writer._Dumper, sort_keys=False,
+                     default_flow_style=None, width=width, allow_unicode=allow_unicode)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_EMIT_DOCUMENTS, st.sampled_from([None, 20, 100]), st.booleans())
+def test_plain_data_is_written_byte_for_byte_as_pyyaml_writes_it(document, width,
+                                                                  allow_unicode):
+    from sim.model import writer
+    from sim.model.yamlemit import dump_yaml
+
+    got = dump_yaml(document, dumper=writer._Dumper, width=width, allow_unicode=allow_unicode)
+    assert got == _pyyaml_text(document, width, allow_unicode)
+
+
+def test_block_mappings_and_everything_but_plain_data_are_written_as_pyyaml_writes_them():
+    from sim.model import writer, yamlemit
+
+    shared = [1, 2]
+    block = {"recorded": [writer._Block({"file": "/a/b.csv", "party": "x"})], "k": {"a": 1}}
+    assert (yamlemit.dump_yaml(block, dumper=writer._Dumper, block=writer._Block, width=100)
+            == yaml.dump(block, Dumper=writer._Dumper, sort_keys=False,
+                         default_flow_style=None, width=100))
+    assert "recorded:\n- file: /a/b.csv\n  party: x\n" in yamlemit.dump_yaml(
+        block, dumper=writer._Dumper, block=writer._Block)
+    # One list written twice: PyYAML gives it an anchor and an alias, so PyYAML writes it.
+    twice = {"a": shared, "b": shared}
+    with pytest.raises(yamlemit._NotPlain):
+        yamlemit._events(twice, writer._Dumper(None), None)
+    assert yamlemit.dump_yaml(twice, dumper=writer._Dumper) == "a: &id001 [1, 2]\nb: *id001\n"
+    # Tuples and collections as keys are PyYAML's to write; what it cannot, its error.
+    for value in ({"t": (1, 2)}, {(1, 2): "key"}):
+        with pytest.raises(yamlemit._NotPlain):
+            yamlemit._events(value, writer._Dumper(None), None)
+        assert yamlemit.dump_yaml(value, dumper=writer._Dumper) == _pyyaml_text(value, None,
+                                                                                False)
+    with pytest.raises(yaml.representer.RepresenterError):
+        yamlemit.dump_yaml({"n": np.float64(1.5)}, dumper=writer._Dumper)
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=[p.stem for p in SHIPPED])
+def test_every_shipped_scenario_is_written_as_pyyaml_writes_it(path):
+    from sim.model import writer
+
+    loaded = load_scenario(path)
+    for scenario in (loaded, dataclasses.replace(loaded, written={})):
+        document = dict(as_document(scenario))
+        if document.get("recorded"):
+            document["recorded"] = [writer._Block(e) for e in document["recorded"]]
+        assert scenario_yaml(scenario) == _pyyaml_text(document, 100, True)

@@ -4,12 +4,14 @@ One module per command, each with its options (``add_parser``) and what it does
 (``handle``): ``run``, ``calibrate``, ``compare``, ``plot``, ``report``, ``sweep``,
 ``validate``, ``schema`` and ``rules``; ``core`` holds what they share (exit codes, usage
 errors, ``--limit``, loading a scenario, SIGTERM, the messages of a failed command). Here
-the parser is put together and ``main`` runs it.
+the parser is put together and ``main`` runs it; ``console`` is ``main`` as a process's
+entry point.
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
 from collections.abc import Sequence
 
 from sim import __version__
@@ -18,7 +20,7 @@ from sim.cli.core import add_limit_option, fewer_collections, run_command, termi
 from sim.cli.sweep import RowProgress
 from sim.cli.validate import describe
 
-__all__ = ["RowProgress", "describe", "main"]
+__all__ = ["RowProgress", "console", "describe", "main"]
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -46,3 +48,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     with terminate_as_interrupt(), fewer_collections():
         return run_command(args)
+
+
+def console(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``deconflict`` process and ``python -m sim``: ``main``, for a
+    process that ends when it returns."""
+    code = main(argv)
+    # Everything the command built is about to go with the process. Frozen, it is left out
+    # of the collections the interpreter makes as it shuts down, which would otherwise walk
+    # every object of the run: 0.1 s of a 0.65 s run of 500 flights. (Not in ``main``: a
+    # program calling it many times must keep collecting its garbage.)
+    gc.freeze()
+    return code

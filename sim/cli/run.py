@@ -39,7 +39,6 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
 def handle(args: argparse.Namespace) -> int:
     """Run the scenario and write its run folder."""
     # Imported here: the other commands (validate, schema) start without them.
-    from sim.analysis.compare import replicate
     from sim.analysis.metrics import run_stats, summarize
     from sim.engine.simulation import run as run_scenario
     from sim.io.export import export_files
@@ -61,8 +60,11 @@ def handle(args: argparse.Namespace) -> int:
     if args.out is not None:
         check_target(args.out, args.force)  # refuse before spending time on the run
     result = run_scenario(scenario, geography)
-    reps = (replicate(scenario, args.replications, max(1, args.workers))
-            if args.replications else None)
+    reps = None
+    if args.replications:
+        from sim.analysis.compare import replicate  # its worker pools only when asked for
+
+        reps = replicate(scenario, args.replications, max(1, args.workers))
     out = args.out or default_run_dir(result)
     stats = run_stats(result, reps)
     summary = summarize(result)

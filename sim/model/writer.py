@@ -44,6 +44,7 @@ from sim.model.spec import (
     ZoneSpec,
 )
 from sim.model.units import SI_UNIT, Kind, format_si
+from sim.model.yamlemit import dump_yaml
 
 def sections(scenario: Scenario) -> dict[str, Any]:
     """The typed value behind each top-level key of the document, in the contract's order
@@ -194,8 +195,7 @@ def yaml_text(document: Mapping[str, Any]) -> str:
         # Block style: a recorded file's absolute path would otherwise decide where the
         # flow mapping's line breaks fall, and so the file's bytes.
         document["recorded"] = [_Block(entry) for entry in document["recorded"]]
-    return yaml.dump(document, Dumper=_Dumper, sort_keys=False, allow_unicode=True,
-                     default_flow_style=None, width=100)
+    return dump_yaml(document, dumper=_Dumper, block=_Block, width=100, allow_unicode=True)
 
 
 def scenario_yaml(scenario: Scenario, frame_center: tuple[float, float] | None = None) -> str:

@@ -10,12 +10,13 @@ import html
 import io
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sim.analysis.metrics import headline_metrics, reported_verdicts, verdicts_of
 from sim.model.units import FOOT, HOUR, NAUTICAL_MILE
-from sim.study.store import StoredSweep
-from sim.study.sweep import default_metrics, label_text, summarize_sweep
+
+if TYPE_CHECKING:
+    from sim.study.store import StoredSweep
 
 
 @dataclass(frozen=True, slots=True)
@@ -278,6 +279,9 @@ def to_html(table: Table) -> str:
 
 def sweep_table(stored: StoredSweep, metrics: Sequence[str] | None = None) -> Table:
     """A sweep's grid points, each with the mean and 95% interval of a few metrics."""
+    # Imported here: a run's tables need none of the sweeps' machinery (SQLite).
+    from sim.study.sweep import default_metrics, label_text, summarize_sweep
+
     names = tuple(metrics) if metrics else default_metrics(stored)
     names = tuple(m for m in names if m in stored.metrics)
     cells: dict[tuple[int, str], str] = {}
