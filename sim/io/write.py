@@ -435,13 +435,19 @@ def zones_csv(run: Run) -> str:
     writer.writerow(ZONE_COLUMNS)
     work = set(run.work_areas)
     known = run.known_s
-    frame = run.geography.frame
-    for zone in run.geography.zones:
+    zones = run.geography.zones
+    rings = [np.asarray(zone.shape.exterior.coords, float) for zone in zones]
+    # Every ring unprojected in one call (the same values point by point; a run of the
+    # baseline has some 600 zones), then cut back into rings.
+    ends = np.cumsum([len(ring) for ring in rings])
+    xy = np.concatenate(rings) if rings else np.empty((0, 2))
+    lon, lat = run.geography.frame.to_lonlat(xy[:, 0], xy[:, 1])
+    lons, lats = np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist()
+    for zone, end, ring in zip(zones, ends.tolist(), rings, strict=True):
         z = zone.spec
-        x, y = np.asarray(zone.shape.exterior.coords, float).T
-        lon, lat = frame.to_lonlat(x, y)
+        start = end - len(ring)
         wkt = "POLYGON ((" + ", ".join(f"{a:.6f} {b:.6f}" for a, b in zip(
-            np.atleast_1d(lon).tolist(), np.atleast_1d(lat).tolist(), strict=True)) + "))"
+            lons[start:end], lats[start:end], strict=True)) + "))"
         writer.writerow([z.id, z.party, "work_area" if z.id in work else "written",
                          _flag(z.declare), repr(z.floor_m), _number_inf(z.ceiling_m),
                          repr(z.active_start_s), repr(z.active_end_s),
