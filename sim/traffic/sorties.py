@@ -233,6 +233,8 @@ def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Genera
 def deviation_windows(plan: FlightPlan, leg_causes: tuple[str, ...]
                       ) -> tuple[tuple[str, float, float], ...]:
     """Each run of legs with the same deliberate deviation as (cause, start_s, end_s)."""
+    if not any(leg_causes):  # most sorties keep the rules: no legs to walk
+        return ()
     times = plan.waypoint_times()
     windows = []
     k = 0
