@@ -158,7 +158,7 @@ def _detour_all(xy: np.ndarray, causes: tuple[str, ...], found: Sequence[Obstacl
     box = _box(xy)
     for obstacle in found:
         if _boxes_meet(obstacle.bounds, box):
-            detoured, causes = _detour(xy, causes, obstacle.shape)
+            detoured, causes = _detour(xy, causes, obstacle)
             if detoured is not xy:
                 xy, box = detoured, _box(detoured)
     return xy, causes
@@ -180,25 +180,28 @@ def _crosses(shape: Polygon, line: LineString | Point) -> bool:
     return bool(shapely.relate_pattern(shape, line, "T********"))
 
 
-def _detour(xy: np.ndarray, causes: tuple[str, ...], shape: Polygon
+def _detour(xy: np.ndarray, causes: tuple[str, ...], obstacle: Obstacle
             ) -> tuple[np.ndarray, tuple[str, ...]]:
-    """Replace the stretch from the first entry into ``shape`` to the last exit from it
-    with the shorter arc of its boundary (``shape`` convex; the ends lie outside it)."""
+    """Replace the stretch from the first entry into the obstacle to the last exit from it
+    with the shorter arc of its boundary (its shape convex; the ends lie outside it)."""
     if len(xy) < 2:
         return xy, causes
+    shape = obstacle.shape
     low, high = np.minimum(xy[:-1], xy[1:]), np.maximum(xy[:-1], xy[1:])
-    min_x, min_y, max_x, max_y = shape.bounds
-    if not np.any((high[:, 0] >= min_x) & (low[:, 0] <= max_x) & (high[:, 1] >= min_y)
-                  & (low[:, 1] <= max_y)):
-        return xy, causes  # no segment's box meets the shape's
-    segments = shapely.linestrings(np.stack([xy[:-1], xy[1:]], axis=1))
-    pieces = shapely.intersection(segments, shape)
-    inside = np.flatnonzero(shapely.length(pieces) > 0.0)
-    if len(inside) == 0:
+    min_x, min_y, max_x, max_y = obstacle.bounds
+    # Only a segment whose box meets the shape's can cross it: the others are not clipped.
+    near = np.flatnonzero((high[:, 0] >= min_x) & (low[:, 0] <= max_x)
+                          & (high[:, 1] >= min_y) & (low[:, 1] <= max_y))
+    if len(near) == 0:
         return xy, causes
-    k_in, k_out = int(inside[0]), int(inside[-1])
-    entry = _end_nearest(pieces[k_in], xy[k_in])
-    exit_ = _end_nearest(pieces[k_out], xy[k_out + 1])
+    segments = shapely.linestrings(np.stack([xy[near], xy[near + 1]], axis=1))
+    pieces = shapely.intersection(segments, shape)
+    crossed = np.flatnonzero(shapely.length(pieces) > 0.0)
+    if len(crossed) == 0:
+        return xy, causes
+    k_in, k_out = int(near[crossed[0]]), int(near[crossed[-1]])
+    entry = _end_nearest(pieces[crossed[0]], xy[k_in])
+    exit_ = _end_nearest(pieces[crossed[-1]], xy[k_out + 1])
     arc = _shorter_arc(shape, entry, exit_)
     cause = next((c for c in causes[k_in:k_out + 1] if c), "")
     new_xy = np.vstack([xy[:k_in + 1], [entry], arc, [exit_], xy[k_out + 1:]])
