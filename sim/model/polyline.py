@@ -5,11 +5,14 @@ it the largest cost of generating traffic (thousands of sorties, a few cuts each
 with hundreds of vertices). A ``Polyline`` walks them once, keeping each vertex's distance
 along the line summed exactly as ``substring`` sums it, and then answers each cut with a
 binary search and one vectorised shapely call for the two ends: the same points, bit for
-bit (``tests/test_traffic.py`` checks this against ``substring`` itself).
+bit (``tests/test_traffic.py`` checks this against ``substring`` itself). The distances and
+vertices are kept as Python lists: a cut takes a few of them, and numpy's per-call cost on
+such small pieces was most of a cut's.
 """
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from itertools import pairwise
 
@@ -26,8 +29,8 @@ class Polyline:
 
     line: LineString
     length: float = field(init=False)
-    _along: np.ndarray = field(init=False, repr=False)  # of every vertex but the last
-    _xy: np.ndarray = field(init=False, repr=False)
+    _along: list[float] = field(init=False, repr=False)  # of every vertex but the last
+    _xy: Coords = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         along, total = [], 0.0
@@ -35,8 +38,9 @@ class Polyline:
             along.append(total)
             total += ((x2 - x1) ** 2 + (y2 - y1) ** 2) ** 0.5  # as substring sums them
         object.__setattr__(self, "length", self.line.length)
-        object.__setattr__(self, "_along", np.array(along, float))
-        object.__setattr__(self, "_xy", shapely.get_coordinates(self.line))
+        object.__setattr__(self, "_along", along)
+        object.__setattr__(self, "_xy", list(map(tuple, shapely.get_coordinates(self.line)
+                                                 .tolist())))
 
     def cut(self, start_m: float, end_m: float) -> Coords:
         """The points of ``shapely.ops.substring(line, start_m, end_m)`` (one point when
@@ -50,9 +54,9 @@ class Polyline:
         low, high = (end_m, start_m) if reverse else (start_m, end_m)
         low = max(low, 0)
         # substring keeps vertex i when low < along[i] < high, along[i] rising.
-        a = int(np.searchsorted(self._along, low, side="right"))
-        b = int(np.searchsorted(self._along, high, side="left"))
-        inner: Coords = list(map(tuple, self._xy[a:max(a, b)].tolist()))
+        a = bisect.bisect_right(self._along, low)
+        b = bisect.bisect_left(self._along, high)
+        inner = self._xy[a:max(a, b)]
         if reverse:
             return [first, *inner[::-1], last]
         return [first, *inner, last]

@@ -72,6 +72,13 @@ class FlightPlan:
 PROFILE_TOLERANCE_S = 1e-6
 
 
+def _nearest_gap(times: np.ndarray, t: float) -> float:
+    """``min(|times - t|)`` for rising times: the nearest is one of the two either side of
+    ``t`` (a difference of rising numbers rounds rising too, so this is the same minimum)."""
+    k = int(np.searchsorted(times, t))
+    return float(min(abs(times[i] - t) for i in (k - 1, k) if 0 <= i < len(times)))
+
+
 def climb_profile(plan: FlightPlan, climb_mps: float, descent_mps: float
                   ) -> tuple[FlightPlan, np.ndarray]:
     """A level plan flown from and to the ground: off its first waypoint at 0 ft, a climb
@@ -91,13 +98,21 @@ def climb_profile(plan: FlightPlan, climb_mps: float, descent_mps: float
     turns = ([level_s, descend_s] if level_s <= descend_s
              else [(climb_mps * t0 + descent_mps * t1) / (climb_mps + descent_mps)])
     inserted = sorted({t for t in turns if t0 < t < t1
-                       and float(np.min(np.abs(times - t))) > PROFILE_TOLERANCE_S})
+                       and _nearest_gap(times, t) > PROFILE_TOLERANCE_S})
     xy = np.asarray(plan.route_xy, float)
     legs = np.searchsorted(times, inserted, side="right") - 1
     if len(inserted):
         fraction = (np.asarray(inserted) - times[legs]) / (times[legs + 1] - times[legs])
         points = xy[legs] + fraction[:, None] * (xy[legs + 1] - xy[legs])
-        xy = np.insert(xy, legs + 1, points, axis=0)
+        # What np.insert(xy, legs + 1, points, axis=0) makes (legs rising), without its
+        # general machinery: the points go after their legs' first waypoints.
+        at = legs + 1 + np.arange(len(legs))
+        grown = np.empty((len(xy) + len(legs), 2))
+        keep = np.ones(len(grown), bool)
+        keep[at] = False
+        grown[at] = points
+        grown[keep] = xy
+        xy = grown
     index = np.arange(len(times)) + np.searchsorted(legs, np.arange(len(times)), side="left")
     flown = FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, plan.altitude_m,
                        xy, plan.aircraft, plan.deviations)

@@ -33,6 +33,7 @@ random numbers for calibration and sweeps.
 
 from __future__ import annotations
 
+import bisect
 import math
 from dataclasses import dataclass, replace
 
@@ -43,6 +44,7 @@ from sim.model.scenario import (
     Deviation,
     FlightSpec,
     Party,
+    Point,
     Problem,
     Scenario,
     ScenarioError,
@@ -231,6 +233,8 @@ def plan_traffic(scenario: Scenario, geography: Geography, rng: np.random.Genera
 def deviation_windows(plan: FlightPlan, leg_causes: tuple[str, ...]
                       ) -> tuple[tuple[str, float, float], ...]:
     """Each run of legs with the same deliberate deviation as (cause, start_s, end_s)."""
+    if not any(leg_causes):  # most sorties keep the rules: no legs to walk
+        return ()
     times = plan.waypoint_times()
     windows = []
     k = 0
@@ -273,10 +277,24 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
                         "flights")
     draws = rng.uniform(0.0, 1.0, (len(departs), DRAWS))
     router = party_router(scenario, geography, party)
+    # The choices' cumulative weights, and the points in the frame, worked out once for
+    # all the party's sorties rather than once per sortie.
+    aircraft_weights = _cumulative([a.share for a in sorties.aircraft])
+    base_weights = _cumulative([w for _, w in sorties.bases])
+    mission_weights = _cumulative([m.share for m in sorties.missions])
+    deviation_weights = _cumulative([d.weight for d in party.deviations])
+    # (By index in the party's bases and missions, resolved when first used.)
+    resolved: dict[tuple[str, int], tuple[float, float]] = {}
+
+    def where(kind: str, index: int, point: Point) -> tuple[float, float]:
+        if (kind, index) not in resolved:
+            resolved[(kind, index)] = resolve_point(point, scenario, geography.frame)
+        return resolved[(kind, index)]
+
     out = []
     points = 0
     for k, (depart, u) in enumerate(zip(departs, draws, strict=True)):
-        aircraft = sorties.aircraft[_pick([a.share for a in sorties.aircraft], u[0])]
+        aircraft = sorties.aircraft[_pick(aircraft_weights, u[0])]
         low, high = aircraft.altitude_m
         altitude = low + u[1] * (high - low)
         step = sorties.altitude_step_m
@@ -284,18 +302,17 @@ def generate_sorties(scenario: Scenario, geography: Geography, party: Party,
         if math.isfinite(levels):  # (a step too small to count levels in is no step)
             stepped = round(levels) * step
             altitude = stepped if low <= stepped <= high else altitude
-        base = sorties.bases[_pick([w for _, w in sorties.bases], u[2])][0]
-        m = _pick([m.share for m in sorties.missions], u[3])
+        b = _pick(base_weights, u[2])
+        m = _pick(mission_weights, u[3])
         mission = sorties.missions[m]
         station_s = between(mission.time_on_station_s, u[4])
         deviation = None
         if u[5] >= party.compliance and party.deviations:
-            deviation = party.deviations[_pick([d.weight for d in party.deviations], u[6])]
+            deviation = party.deviations[_pick(deviation_weights, u[6])]
         on_lane = deviation if deviation is None or deviation.cause != "close_approach" else None
         try:
             route, windows, track, loop = router.route(
-                resolve_point(base, scenario, geography.frame),
-                resolve_point(mission.area, scenario, geography.frame),
+                where("base", b, sorties.bases[b][0]), where("mission", m, mission.area),
                 mission.racetrack_length_m, mission.racetrack_width_m,
                 station_s * aircraft.speed_mps,
                 between(sorties.lane_entry_m, u[7]), between(sorties.lane_exit_m, u[8]),
@@ -415,7 +432,13 @@ def _intercept(target: FlightPlan, p0: np.ndarray, t0: float, speed_mps: float
     return None
 
 
-def _pick(weights: list[float], u: float) -> int:
-    cumulative = np.cumsum(weights)
-    return int(min(np.searchsorted(cumulative, u * cumulative[-1], side="right"),
-                   len(weights) - 1))
+def _cumulative(weights: list[float]) -> list[float]:
+    """The running sums of weights, for ``_pick``."""
+    sums: list[float] = np.cumsum(weights).tolist()
+    return sums
+
+
+def _pick(cumulative: list[float], u: float) -> int:
+    """The index a uniform number ``u`` picks from weights with these running sums
+    (``bisect_right`` is ``searchsorted(..., side="right")``, on a list: faster for a few)."""
+    return min(bisect.bisect_right(cumulative, u * cumulative[-1]), len(cumulative) - 1)
