@@ -9,6 +9,8 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 
+from sim.detect import rules
+
 ORPHAN_CHECK_S = 0.2  # how often a worker checks that its parent still runs
 
 
@@ -25,7 +27,9 @@ def start_worker() -> None:
     command line's clean-up handler, inherited through fork, is the parent's business).
     And a worker would outlive a parent killed outright (SIGKILL), idle, holding what it
     inherited through fork (a sweep folder's lock among them): it ends itself then.
+    Each worker has a core's share of work: its rules run in one thread.
     """
+    rules.LANE_RULES_BESIDE = False
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()

@@ -17,7 +17,7 @@ import numpy as np
 import simpy
 
 from sim.detect.legs import Legs
-from sim.detect.rules import World, detect, separation_parties, separation_reach
+from sim.detect.rules import World, detect_all, separation_parties, separation_reach
 from sim.engine.hotline import Degradation, complain, schedule, start_hotline
 from sim.engine.interference import Effects, interfere
 from sim.engine.motion import FlightLog, fly
@@ -106,12 +106,14 @@ def run(scenario: Scenario, geography: Geography | None = None, *,
     world = World(geography, flights, legs, hotline, separation_reach(scenario.rules),
                   scenario.limits,
                   separation_parties(scenario.rules, (f.party for f in flights)))
-    found = []
-    for k, spec in enumerate(scenario.rules):
-        try:
-            found += detect(spec, world)
-        except LimitExceeded as exc:  # dense traffic: refused, naming the rule
-            raise ScenarioError([Problem(scenario.file, f"rules[{k}]", str(exc))]) from None
+    found: list[Episode] = []
+    for k, outcome in enumerate(detect_all(scenario.rules, world)):
+        if isinstance(outcome, LimitExceeded):  # dense traffic: refused, naming the rule
+            raise ScenarioError([Problem(scenario.file, f"rules[{k}]", str(outcome))])
+        if isinstance(outcome, BaseException):
+            raise outcome
+        assert outcome is not None  # every rule before the first failure has run
+        found += outcome
     episodes = _tag_causes(found, plans, effects.windows)
     episodes.sort(key=Episode.sort_key)
     complain(hotline, scenario.hotline, scenario.rules, episodes, sorted(scenario.parties),

@@ -40,12 +40,8 @@ class FlightPlan:
         if self.route_t_s is not None:
             times = np.array(self.route_t_s, float)
         else:
-            xy = np.asarray(self.route_xy, float)
-            step = xy[1:] - xy[:-1]
-            times = np.empty(len(xy))
-            times[:1] = 0.0
-            np.cumsum(np.hypot(step[:, 0], step[:, 1]) / self.speed_mps, out=times[1:])
-            times += self.depart_s
+            times = _level_times(np.asarray(self.route_xy, float), self.speed_mps,
+                                 self.depart_s)
         times.flags.writeable = False
         object.__setattr__(self, "_times_s", times)
 
@@ -66,6 +62,16 @@ class FlightPlan:
             return float(self.altitude_m), float(self.altitude_m)
         z = np.asarray(self.route_z_m, float)
         return float(z.min()), float(z.max())
+
+
+def _level_times(xy: np.ndarray, speed_mps: float, depart_s: float) -> np.ndarray:
+    """When each waypoint of ``xy`` is reached at ``speed_mps`` from ``depart_s``."""
+    step = xy[1:] - xy[:-1]
+    times = np.empty(len(xy))
+    times[:1] = 0.0
+    np.cumsum(np.hypot(step[:, 0], step[:, 1]) / speed_mps, out=times[1:])
+    times += depart_s
+    return times
 
 
 # A level-off this close to a waypoint's time is at the waypoint: no point is inserted.
@@ -114,9 +120,7 @@ def climb_profile(plan: FlightPlan, climb_mps: float, descent_mps: float
         grown[keep] = xy
         xy = grown
     index = np.arange(len(times)) + np.searchsorted(legs, np.arange(len(times)), side="left")
-    flown = FlightPlan(plan.id, plan.party, plan.depart_s, plan.speed_mps, plan.altitude_m,
-                       xy, plan.aircraft, plan.deviations)
-    t = flown.waypoint_times()
+    t = _level_times(xy, plan.speed_mps, plan.depart_s)  # the profiled plan's times
     z = np.minimum(cruise, np.minimum(climb_mps * (t - t0), descent_mps * (t[-1] - t)))
     # The level-off's time is rounded: at cruise give or take that, it is at cruise, so that
     # the legs at cruise are exactly level.

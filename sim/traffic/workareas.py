@@ -74,8 +74,8 @@ def _area(scenario: Scenario, ident: str, party: str, members: Sequence[Sortie]
     ring = np.asarray(shape.exterior.coords, float)
     altitudes = [s.plan.altitude_m for s in members]
     windows = [s.station_s for s in members]
-    spec = ZoneSpec(ident, party, PolygonArea(tuple(FramePoint(float(x), float(y))
-                                                    for x, y in ring[:-1])),
+    spec = ZoneSpec(ident, party, PolygonArea(tuple(FramePoint(x, y)
+                                                    for x, y in ring[:-1].tolist())),
                     min(altitudes) - settings.vertical_buffer_m,
                     max(altitudes) + settings.vertical_buffer_m,
                     min(w[0] for w in windows), max(w[1] for w in windows), settings.declare)
