@@ -194,9 +194,9 @@ class _Airspace:
             return nominal
         now = self.env.now
         # A zone whose time is over cannot apply again (``applies`` needs now < its end).
-        received = [self.zones[z] for z in sorted(
-            z for z in self.hotline.received_by(party, now)
-            if z in self.zones and self.zones[z].spec.active_end_s > now)]
+        # (In no order: only the set of those that apply is used.)
+        received = [zone for z in self.hotline.received_by(party, now)
+                    if (zone := self.zones.get(z)) is not None and zone.spec.active_end_s > now]
         route, avoided = nominal, set[str]()
         # Rerouting makes the flight longer, which may bring more zones into its time:
         # repeat until the set of zones to avoid stops growing.
