@@ -10,13 +10,14 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from sim.detect.blocks import aircraft_episodes, close_pieces, pair_episodes
 from sim.detect.broadphase import PairStats
+from sim.detect.legs import Legs
 from sim.detect.narrowphase import (
     circle_pieces,
     index_spans,
@@ -32,6 +33,7 @@ from sim.detect.world import (
     separation_stats,
 )
 from sim.model import ruletypes
+from sim.model.geography import ZoneGeometry
 from sim.model.limits import LimitExceeded
 from sim.model.records import RECEIVED, Episode
 from sim.model.ruletypes import BUILTIN_RULE_TYPES, PluginError, RuleType
@@ -78,12 +80,23 @@ def lane_discipline(spec: RuleSpec, world: World) -> list[Episode]:
 def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     """Episodes of an aircraft inside another party's active zone, within its altitudes."""
     assert isinstance(spec, ZoneIncursionSpec)
-    legs, zones = world.legs, world.geography.zones
-    if len(legs) == 0 or not zones:
+    if len(world.legs) == 0 or not world.geography.zones:
         return []
-    # Every zone's candidates solved at once (~600 zones, most with a few legs: a pass per
+    # Many zones' candidates solved at once (~600 zones, most with a few legs: a pass per
     # zone would be all overhead), then taken zone by zone.
-    zone, inside = _inside_areas(world, *zone_candidates(world))
+    episodes = []
+    for first, zone, leg in zone_candidates(world):
+        episodes += _zone_episodes(spec, world, first, zone, leg)
+    return episodes
+
+
+def _zone_episodes(spec: ZoneIncursionSpec, world: World, first: int, zone: np.ndarray,
+                   leg: np.ndarray) -> list[Episode]:
+    """The episodes of candidates (zone, leg) of zones from ``first`` on (``zone``: counted
+    from it), each zone's in the zones' order."""
+    legs = world.legs
+    zones = world.geography.zones[first:first + int(zone[-1]) + 1]
+    zone, inside = _inside_areas(legs, zones, zone, leg)
     z = [g.spec for g in zones]
     keep, pieces = kept_zone_pieces(
         legs, inside, np.array([s.floor_m for s in z])[zone],
@@ -92,10 +105,10 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     zone = zone[keep]
     if len(zone) == 0:
         return []
-    first = np.flatnonzero(np.r_[True, zone[1:] != zone[:-1]])
+    starts = np.flatnonzero(np.r_[True, zone[1:] != zone[:-1]])
     episodes = []
-    for k, begin, end in zip(zone[first].tolist(), first.tolist(),
-                             [*first[1:].tolist(), len(zone)], strict=True):
+    for k, begin, end in zip(zone[starts].tolist(), starts.tolist(),
+                             [*starts[1:].tolist(), len(zone)], strict=True):
         for episode in aircraft_episodes(spec, world, pieces.leg[begin:end],
                                          pieces.start_s[begin:end], pieces.end_s[begin:end],
                                          other_party=z[k].party, zone=z[k].id):
@@ -104,12 +117,11 @@ def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     return episodes
 
 
-def _inside_areas(world: World, zone: np.ndarray, leg: np.ndarray
+def _inside_areas(legs: Legs, zones: Sequence[ZoneGeometry], zone: np.ndarray, leg: np.ndarray
                   ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
     """The leg-local intervals (leg, lo, hi) in which candidates (zone, leg) are strictly
     inside their zone's area, with each one's zone: by zone, then as each zone alone gives
     them (by leg, then time)."""
-    legs, zones = world.legs, world.geography.zones
     polygon = np.array([g.ring is not None for g in zones])
     on_polygon = polygon[zone]
     p_zone, p_leg = zone[on_polygon], leg[on_polygon]
@@ -129,12 +141,14 @@ def _inside_areas(world: World, zone: np.ndarray, leg: np.ndarray
                                  np.concatenate([p_hi, c_hi])[by_zone])
 
 
-ZONE_BLOCK = 1_000_000  # (zone, leg) pairs of the zones' time windows looked at at once
+ZONE_BLOCK = 1_000_000  # legs of the zones' windows a block of zones looks at at once
 
 
-def zone_candidates(world: World) -> tuple[np.ndarray, np.ndarray]:
-    """The (zone, leg) pairs the zone rule solves, by zone then leg: every leg of the zone's
-    other parties in its active window whose box meets the zone's."""
+def zone_candidates(world: World) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The (zone, leg) pairs the zone rule solves: every leg of a zone's other parties in
+    its active window whose box meets the zone's. In blocks of whole zones, in order, each
+    (first, zone, leg): its first zone, and its pairs by zone (counted from the first),
+    then leg; blocks with no pair are left out."""
     legs, zones = world.legs, world.geography.zones
     # Parties as small integers: ~600 zones each look at thousands of legs, and object
     # comparisons would dominate.
@@ -166,14 +180,15 @@ def zone_candidates(world: World) -> tuple[np.ndarray, np.ndarray]:
     # The legs' boxes east-west in ``by_start`` order: a zone's stretch is read in a run.
     x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
     east_min, east_max = np.minimum(legs.x0_m, x1)[by_start], np.maximum(legs.x0_m, x1)[by_start]
-    # Rows in blocks of at most ZONE_BLOCK legs (a row never splits): memory stays bounded
-    # however long the run.
-    reach = np.cumsum(count)
-    zone_parts, leg_parts, begin = [], [], 0
-    while begin < len(lo):
+    # Zones in blocks of at most ZONE_BLOCK legs of their windows (a zone never splits):
+    # memory stays bounded however long the run and however many the zones.
+    first_row = np.searchsorted(row_zone, np.arange(len(zones) + 1))
+    reach = np.cumsum(np.bincount(row_zone, count, len(zones)).astype(np.int64))
+    begin = 0
+    while begin < len(zones):
         below = reach[begin - 1] if begin else 0
         stop = max(int(np.searchsorted(reach, below + ZONE_BLOCK, "right")), begin + 1)
-        rows = slice(begin, stop)
+        rows = slice(first_row[begin], first_row[stop])
         at = index_spans(lo[rows], hi[rows])  # places in ``by_start``
         # Most of a zone's hours' legs pass east or west of it: that test first, on the
         # whole stretch, the others on the few left (the same tests, in stages).
@@ -185,13 +200,10 @@ def zone_candidates(world: World) -> tuple[np.ndarray, np.ndarray]:
         y1 = y0 + legs.vy_mps[leg] * (legs.t1_s[leg] - legs.t0_s[leg])
         keep = ((legs.t0_s[leg] < end[owner]) & (legs.t1_s[leg] > start[owner])
                 & (np.minimum(y0, y1) <= ymax[owner]) & (np.maximum(y0, y1) >= ymin[owner]))
-        zone_parts.append(owner[keep])
-        leg_parts.append(leg[keep])
+        if np.any(keep):
+            order = np.lexsort((leg[keep], owner[keep]))
+            yield begin, owner[keep][order] - begin, leg[keep][order]
         begin = stop
-    zone = np.concatenate(zone_parts) if zone_parts else np.zeros(0, np.int64)
-    leg = np.concatenate(leg_parts) if leg_parts else np.zeros(0, np.int64)
-    order = np.lexsort((leg, zone))
-    return zone[order], leg[order]
 
 
 BUILTIN: dict[str, RuleType] = {
