@@ -294,7 +294,6 @@ def polygons_pieces(legs: Legs, leg: np.ndarray, polygon: np.ndarray,
     ring_x, ring_y, run_x, run_y = a[:, 0], a[:, 1], b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
     geometries = np.empty(len(shapes), object)
     geometries[:] = list(shapes)
-    shapely.prepare(geometries)  # as contains_xy does for one polygon: the same test
     # In blocks of rows of at most POLYGON_BLOCK (row, edge) pairs (a row's edges never
     # split), so polygons of many vertices cost time, not memory. Rows are independent.
     reach = np.cumsum(edges[polygon])
@@ -352,8 +351,9 @@ def _polygon_rows(legs: Legs, rows: np.ndarray, leg: np.ndarray, polygon: np.nda
     lo, hi, at = t[k], t[k + 1], t_at[k]
     mid = 0.5 * (lo + hi)
     the_leg = leg[at]
-    inside = shapely.contains_xy(geometries[polygon[at]],
-                                 legs.x0_m[the_leg] + legs.vx_mps[the_leg] * mid,
+    tested = geometries[polygon[at]]
+    shapely.prepare(tested)  # as contains_xy does for one polygon: the same test
+    inside = shapely.contains_xy(tested, legs.x0_m[the_leg] + legs.vx_mps[the_leg] * mid,
                                  legs.y0_m[the_leg] + legs.vy_mps[the_leg] * mid)
     return rows[at[inside]], lo[inside], hi[inside]
 
