@@ -1,5 +1,6 @@
 """A scalar reference for the separation narrow phase: one leg pair at a time, in plain
-Python, the same closed form as ``sim.detect.separation_pieces`` written out step by step.
+Python, the same closed form as ``sim.detect.separation_pieces`` written out step by step;
+and one for the polygon test of zones (``polygon_leg_pieces``), one leg and edge at a time.
 
 It exists so that the vectorised narrow phase can be held to it exactly (bit for bit):
 numpy may reorder nothing, drop no case, and mask nothing wrongly. Square roots and
@@ -12,8 +13,10 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import shapely
 
 from sim.detect.legs import Legs
+from sim.detect.narrowphase import CUT_SLACK
 
 INF = math.inf
 
@@ -72,3 +75,34 @@ def pair_piece(legs: Legs, i: int, j: int, horizontal_m: float, vertical_m: floa
     start = ts if lo <= 0.0 else ts + lo
     end = min(t1i, t1j) if hi >= span else ts + hi
     return start, end, distance, ts + tau_min
+
+
+def polygon_leg_pieces(legs: Legs, i: int, ring: np.ndarray, shape: shapely.Polygon
+                       ) -> list[tuple[float, float]]:
+    """The leg-local pieces (lo, hi) of leg ``i`` strictly inside a polygon (closed ``ring``,
+    ``shape``), edge by edge in plain Python: the reference ``polygons_pieces`` is held to.
+
+    The same closed form: each edge's crossing (or, for a leg along the edge, the edge's
+    ends) cuts the leg; a piece between two cuts is inside if its midpoint is."""
+    px, py = float(legs.x0_m[i]), float(legs.y0_m[i])
+    vx, vy = float(legs.vx_mps[i]), float(legs.vy_mps[i])
+    span = float(legs.t1_s[i]) - float(legs.t0_s[i])
+    cuts = []
+    for (ax, ay), (bx, by) in zip(ring[:-1].tolist(), ring[1:].tolist(), strict=True):
+        ex, ey = bx - ax, by - ay
+        wx, wy = ax - px, ay - py
+        denom = vx * ey - vy * ex
+        if denom != 0.0:
+            u = (wx * vy - wy * vx) / denom
+            if -CUT_SLACK <= u <= 1.0 + CUT_SLACK:
+                cuts.append((wx * ey - wy * ex) / denom)
+        elif wx * vy - wy * vx == 0.0 and vx * vx + vy * vy > 0.0:
+            vv = vx * vx + vy * vy
+            cuts += [(wx * vx + wy * vy) / vv, ((wx + ex) * vx + (wy + ey) * vy) / vv]
+    ends = [0.0, *sorted(c for c in cuts if 0.0 < c < span), span]
+    pieces = []
+    for lo, hi in zip(ends[:-1], ends[1:], strict=True):
+        mid = 0.5 * (lo + hi)
+        if hi > lo and shapely.contains_xy(shape, px + vx * mid, py + vy * mid):
+            pieces.append((lo, hi))
+    return pieces

@@ -6,21 +6,25 @@
   find among all pairs, with or without a vertical limit, whatever the batch size, the
   chunk budget or the cell-key path; asked for some party pairs only, it keeps exactly
   those of theirs it keeps when asked for all.
+- The polygon test of zones (``polygons_pieces``), many polygons of different vertex counts
+  at once, in blocks of any size, gives bit for bit what the plain reference
+  ``polygon_leg_pieces`` gives one leg and polygon at a time.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pytest
+import shapely
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from sim import testing as sst
-from sim.detect import broadphase
+from sim.detect import broadphase, narrowphase
 from sim.detect.broadphase import candidate_leg_pairs
 from sim.detect.legs import Legs
-from sim.detect.narrowphase import separation_pieces
-from tests.scalar_narrow_phase import pair_piece
+from sim.detect.narrowphase import polygon_pieces, polygons_pieces, separation_pieces
+from tests.scalar_narrow_phase import pair_piece, polygon_leg_pieces
 
 horizontals_m = st.sampled_from([152.4, 1852.0, 9260.0, 72_420.0]) | st.floats(1.0, 100_000.0)
 verticals_m = st.none() | st.sampled_from([30.48, 304.8]) | st.floats(1.0, 5_000.0)
@@ -220,3 +224,57 @@ def test_rules_between_parties_without_flights_run(tmp_path):
     assert main(["run", str(scenario), "--out", str(tmp_path / "out")]) == 0
     events = (tmp_path / "out" / "events.csv").read_text().splitlines()
     assert [line.split(",")[0] for line in events[1:]] == ["own"]
+
+
+def _check_polygons(legs: Legs, leg: np.ndarray, polygon: np.ndarray, rings: list[np.ndarray],
+                    block: int) -> None:
+    shapes = [shapely.Polygon(r) for r in rings]
+    real = narrowphase.POLYGON_BLOCK
+    narrowphase.POLYGON_BLOCK = block
+    try:
+        row, lo, hi = polygons_pieces(legs, leg, polygon, rings, shapes)
+    finally:
+        narrowphase.POLYGON_BLOCK = real
+    expected = [(k, a, b) for k, (i, p) in enumerate(zip(leg.tolist(), polygon.tolist(),
+                                                           strict=True))
+                for a, b in polygon_leg_pieces(legs, i, rings[p], shapes[p])]
+    assert list(zip(row.tolist(), lo.tolist(), hi.tolist(), strict=True)) == expected
+
+
+@settings(max_examples=100, deadline=None)
+@given(sst.leg_sets(), st.lists(sst.polygons(), min_size=1, max_size=5), st.data(),
+       st.sampled_from([1, 10, 25, 1_000_000]))
+def test_polygons_at_once_equal_the_reference_one_leg_and_polygon_at_a_time(
+        leg_set, polygons, data, block):
+    legs, _ = leg_set
+    rings = [np.vstack([p, p[:1]]) for p in polygons]  # of 3 to 9 vertices each
+    pairs = data.draw(st.lists(st.tuples(st.integers(0, len(legs) - 1),
+                                         st.integers(0, len(rings) - 1)), max_size=40))
+    leg = np.array([i for i, _ in pairs], np.int64)
+    polygon = np.array([p for _, p in pairs], np.int64)
+    _check_polygons(legs, leg, polygon, rings, block)
+    # One polygon alone, as the jammers and plugins ask.
+    inside = polygon_pieces(legs, leg, rings[0], shapely.Polygon(rings[0]))
+    row, lo, hi = polygons_pieces(legs, leg, np.zeros(len(leg), np.int64), rings[:1],
+                                  [shapely.Polygon(rings[0])])
+    assert np.array_equal(inside[0], leg[row]) and inside[1].tobytes() == lo.tobytes()
+    assert inside[2].tobytes() == hi.tobytes()
+
+
+def test_polygons_along_edges_and_through_corners_equal_the_reference():
+    # Legs along a square's edges, through its corners, along its diagonal and standing
+    # still, against the square, a triangle and a pentagon at once.
+    along = [(-2.0, -1.0, 1.0, 0.0), (-1.0, -3.0, 0.0, 1.0), (-3.0, -3.0, 1.0, 1.0),
+             (-3.0, 1.0, 1.0, -1.0), (0.0, 0.0, 0.0, 0.0), (-1.0, 1.0, 0.5, 0.0)]
+    n = len(along)
+    x0, y0, vx, vy = (np.array(c, float) * 1000.0 for c in zip(*along, strict=True))  # 6 s
+    legs = Legs(np.arange(n), np.zeros(n), np.full(n, 6.0), x0, y0, np.zeros(n), vx, vy,
+                np.zeros(n))
+    square = np.array([[-1.0, -1.0], [1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0]]) * 1000.0
+    triangle = np.array([[-1.0, -1.0], [1.0, 1.0], [-1.0, 1.0], [-1.0, -1.0]]) * 1000.0
+    pentagon = np.array([[0.0, -2.0], [2.0, 0.0], [1.0, 2.0], [-1.0, 2.0], [-2.0, 0.0],
+                         [0.0, -2.0]]) * 1000.0
+    leg = np.repeat(np.arange(n), 3)
+    polygon = np.tile(np.arange(3), n)
+    for block in (1, 4, 1_000_000):
+        _check_polygons(legs, leg, polygon, [square, triangle, pentagon], block)

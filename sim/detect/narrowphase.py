@@ -7,6 +7,7 @@ lane discipline and zones; the pieces are merged into episodes when they touch w
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -20,7 +21,7 @@ MERGE_GAP_S = 1e-3  # docs/exactness.md: intervals that touch within 1 ms are on
 MIN_EPISODE_S = 1e-6
 CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
 LANE_STEPS = 4  # stretches a leg is looked at in before lane discipline's exact solver
-POLYGON_BLOCK = 1_000_000  # (leg, edge) pairs a zone's crossing test holds at once
+POLYGON_BLOCK = 1_000_000  # (leg, edge) pairs the polygons' crossing test holds at once
 SLACK_M = 1.0  # added to a stretch's length: more than the rounding of its ends
 
 
@@ -255,9 +256,11 @@ def _lane_pieces_exact(legs: Legs, corridor: np.ndarray, half_width_m: float,
     return _absolute(legs, ev_leg[k], ev_t[k], ev_t[k + 1])
 
 
-def circle_pieces(legs: Legs, candidates: np.ndarray, center: tuple[float, float],
-                  radius_m: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Leg-local intervals (leg, lo, hi) strictly inside a circle."""
+def circle_pieces(legs: Legs, candidates: np.ndarray,
+                  center: tuple[float, float] | tuple[np.ndarray, np.ndarray],
+                  radius_m: float | np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leg-local intervals (leg, lo, hi) strictly inside a circle (or each candidate inside
+    its own circle: centre and radius given as arrays aligned with ``candidates``)."""
     lo, hi = within_radius(legs.x0_m[candidates] - center[0], legs.y0_m[candidates] - center[1],
                            legs.vx_mps[candidates], legs.vy_mps[candidates], radius_m)
     return candidates, lo, hi
@@ -265,27 +268,63 @@ def circle_pieces(legs: Legs, candidates: np.ndarray, center: tuple[float, float
 
 def polygon_pieces(legs: Legs, candidates: np.ndarray, ring: np.ndarray, shape: shapely.Polygon
                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Leg-local intervals (leg, lo, hi) strictly inside a polygon.
+    """Leg-local intervals (leg, lo, hi) strictly inside a polygon (``polygons_pieces``)."""
+    row, lo, hi = polygons_pieces(legs, candidates, np.zeros(len(candidates), np.int64),
+                                  [ring], [shape])
+    return candidates[row], lo, hi
+
+
+def polygons_pieces(legs: Legs, leg: np.ndarray, polygon: np.ndarray,
+                    rings: Sequence[np.ndarray], shapes: Sequence[shapely.Polygon]
+                    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Leg-local intervals strictly inside polygons: row k is leg ``leg[k]`` against polygon
+    ``polygon[k]`` (closed ring ``rings[p]``, ``shapes[p]``). Returns (row, lo, hi), by row
+    then time.
 
     The times a leg crosses the polygon's edges (a linear equation per edge) cut the leg
     into pieces that are wholly inside or wholly outside; a piece's midpoint tells which.
+    Every (row, edge) of all rows is solved at once, whatever polygon it is of: hundreds of
+    small zones cost one pass, not one each, with the same arithmetic per (row, edge).
     """
-    if len(candidates) == 0:
+    edges = np.array([len(r) - 1 for r in rings], np.int64)
+    # Every ring's edges end to end: a row's edges are a run of them.
+    first = np.cumsum(edges) - edges
+    a = np.concatenate([r[:-1] for r in rings]) if rings else np.zeros((0, 2))
+    b = np.concatenate([r[1:] for r in rings]) if rings else np.zeros((0, 2))
+    ring_x, ring_y, run_x, run_y = a[:, 0], a[:, 1], b[:, 0] - a[:, 0], b[:, 1] - a[:, 1]
+    geometries = np.empty(len(shapes), object)
+    geometries[:] = list(shapes)
+    # In blocks of rows of at most POLYGON_BLOCK (row, edge) pairs (a row's edges never
+    # split), so polygons of many vertices cost time, not memory. Rows are independent.
+    reach = np.cumsum(edges[polygon])
+    parts, begin = [], 0
+    while begin < len(leg):
+        below = reach[begin - 1] if begin else 0
+        end = max(int(np.searchsorted(reach, below + POLYGON_BLOCK, "right")), begin + 1)
+        rows = np.arange(begin, end)
+        parts.append(_polygon_rows(legs, rows, leg[rows], polygon[rows], first, edges,
+                                   (ring_x, ring_y, run_x, run_y), geometries))
+        begin = end
+    if not parts:
         z = np.zeros(0)
-        return candidates, z, z
-    # (legs x edges) arrays: in row blocks of bounded size, so a zone of many vertices
-    # costs time, not memory. Rows are independent, so the result is the same.
-    rows = max(1, POLYGON_BLOCK // max(len(ring) - 1, 1))
-    if len(candidates) > rows:
-        parts = [polygon_pieces(legs, candidates[k:k + rows], ring, shape)
-                 for k in range(0, len(candidates), rows)]
-        return (np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts]),
-                np.concatenate([q[2] for q in parts]))
-    span = (legs.t1_s - legs.t0_s)[candidates]
-    px, py = legs.x0_m[candidates][:, None], legs.y0_m[candidates][:, None]
-    vx, vy = legs.vx_mps[candidates][:, None], legs.vy_mps[candidates][:, None]
-    ax, ay = ring[:-1, 0][None, :], ring[:-1, 1][None, :]
-    ex, ey = (ring[1:, 0] - ring[:-1, 0])[None, :], (ring[1:, 1] - ring[:-1, 1])[None, :]
+        return np.zeros(0, np.int64), z, z
+    row, lo, hi = (np.concatenate(q) for q in zip(*parts, strict=True))
+    return row, lo, hi
+
+
+def _polygon_rows(legs: Legs, rows: np.ndarray, leg: np.ndarray, polygon: np.ndarray,
+                  first: np.ndarray, edges: np.ndarray,
+                  ring: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray],
+                  geometries: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """``polygons_pieces`` for one block of rows, as flat (row, edge) arrays."""
+    count = edges[polygon]
+    at = np.repeat(np.arange(len(rows)), count)  # each (row, edge)'s row in the block
+    edge = index_spans(first[polygon], first[polygon] + count)
+    ax, ay, ex, ey = (r[edge] for r in ring)
+    the_leg = leg[at]
+    px, py = legs.x0_m[the_leg], legs.y0_m[the_leg]
+    vx, vy = legs.vx_mps[the_leg], legs.vy_mps[the_leg]
+    span = legs.t1_s[leg] - legs.t0_s[leg]
     wx, wy = ax - px, ay - py
     denom = vx * ey - vy * ex
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -300,32 +339,54 @@ def polygon_pieces(legs: Legs, candidates: np.ndarray, ring: np.ndarray, shape: 
         collinear = (denom == 0.0) & (wx * vy - wy * vx == 0.0)
         tau_a = (wx * vx + wy * vy) / vv
         tau_b = ((wx + ex) * vx + (wy + ey) * vy) / vv
-    cuts = np.concatenate([np.where(crossing, tau, np.nan), np.where(collinear, tau_a, np.nan),
-                           np.where(collinear, tau_b, np.nan)], axis=1)
-    cuts = np.where((cuts > 0.0) & (cuts < span[:, None]), cuts, np.nan)
-    cuts = np.concatenate([np.zeros((len(candidates), 1)), cuts, span[:, None]], axis=1)
-    cuts.sort(axis=1)  # nan last
-    lo, hi = cuts[:, :-1], cuts[:, 1:]
-    valid = np.isfinite(hi) & (hi > lo)
-    row, col = np.nonzero(valid)
-    lo, hi = lo[row, col], hi[row, col]
-    leg = candidates[row]
+    cut = np.concatenate([tau[crossing], tau_a[collinear], tau_b[collinear]])
+    cut_at = np.concatenate([at[crossing], at[collinear], at[collinear]])
+    within = (cut > 0.0) & (cut < span[cut_at])  # (nan, for a leg standing still, is not)
+    # Each row's cuts between its ends, sorted: consecutive cuts bound its pieces.
+    t = np.concatenate([np.zeros(len(rows)), cut[within], span])
+    t_at = np.concatenate([np.arange(len(rows)), cut_at[within], np.arange(len(rows))])
+    order = np.lexsort((t, t_at))
+    t, t_at = t[order], t_at[order]
+    k = np.flatnonzero((t_at[1:] == t_at[:-1]) & (t[1:] > t[:-1]))
+    lo, hi, at = t[k], t[k + 1], t_at[k]
     mid = 0.5 * (lo + hi)
-    inside = shapely.contains_xy(shape, legs.x0_m[leg] + legs.vx_mps[leg] * mid,
-                                 legs.y0_m[leg] + legs.vy_mps[leg] * mid)
-    return leg[inside], lo[inside], hi[inside]
+    the_leg = leg[at]
+    tested = geometries[polygon[at]]
+    shapely.prepare(tested)  # as contains_xy does for one polygon: the same test
+    inside = shapely.contains_xy(tested, legs.x0_m[the_leg] + legs.vx_mps[the_leg] * mid,
+                                 legs.y0_m[the_leg] + legs.vy_mps[the_leg] * mid)
+    return rows[at[inside]], lo[inside], hi[inside]
 
 
-def zone_pieces(legs: Legs, inside: tuple[np.ndarray, np.ndarray, np.ndarray], floor_m: float,
-                ceiling_m: float, active_start_s: float, active_end_s: float) -> LegPieces:
-    """Intersect inside-the-area intervals with the altitude band and the active window."""
+def zone_pieces(legs: Legs, inside: tuple[np.ndarray, np.ndarray, np.ndarray],
+                floor_m: float | np.ndarray, ceiling_m: float | np.ndarray,
+                active_start_s: float | np.ndarray, active_end_s: float | np.ndarray
+                ) -> LegPieces:
+    """Intersect inside-the-area intervals with the altitude band and the active window (of
+    one zone, or of each piece's own zone: bounds as arrays aligned with the pieces)."""
+    return kept_zone_pieces(legs, inside, floor_m, ceiling_m, active_start_s, active_end_s)[1]
+
+
+def kept_zone_pieces(legs: Legs, inside: tuple[np.ndarray, np.ndarray, np.ndarray],
+                     floor_m: float | np.ndarray, ceiling_m: float | np.ndarray,
+                     active_start_s: float | np.ndarray, active_end_s: float | np.ndarray
+                     ) -> tuple[np.ndarray, LegPieces]:
+    """``zone_pieces``, and which of the ``inside`` pieces are left in it (a mask)."""
     leg, lo, hi = inside
     zlo, zhi = between_bounds(legs.z0_m[leg], legs.vz_mps[leg], floor_m, ceiling_m)
     alo, ahi = between_bounds(legs.t0_s[leg], np.ones(len(leg)), active_start_s, active_end_s)
     lo = np.maximum.reduce([lo, zlo, alo, np.zeros(len(leg))])
     hi = np.minimum.reduce([hi, zhi, ahi, legs.t1_s[leg] - legs.t0_s[leg]])
     keep = hi > lo
-    return _absolute(legs, leg[keep], lo[keep], hi[keep])
+    return keep, _absolute(legs, leg[keep], lo[keep], hi[keep])
+
+
+def index_spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
+    """Every index in [lo[k], hi[k]) for each k, in order."""
+    count = np.maximum(hi - lo, 0)
+    shift = np.repeat(lo - (np.cumsum(count) - count), count)
+    spans: np.ndarray = shift + np.arange(int(count.sum()))
+    return spans
 
 
 # ---------------------------------------------------------------------------- merging

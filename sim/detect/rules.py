@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import replace
 
 import numpy as np
 
 from sim.detect.blocks import aircraft_episodes, close_pieces, pair_episodes
 from sim.detect.broadphase import PairStats
+from sim.detect.legs import Legs
 from sim.detect.narrowphase import (
     circle_pieces,
+    index_spans,
+    kept_zone_pieces,
     lane_pieces,
-    polygon_pieces,
-    zone_pieces,
+    polygons_pieces,
 )
 from sim.detect.world import (
     World,
@@ -31,6 +33,7 @@ from sim.detect.world import (
     separation_stats,
 )
 from sim.model import ruletypes
+from sim.model.geography import ZoneGeometry
 from sim.model.limits import LimitExceeded
 from sim.model.records import RECEIVED, Episode
 from sim.model.ruletypes import BUILTIN_RULE_TYPES, PluginError, RuleType
@@ -77,62 +80,130 @@ def lane_discipline(spec: RuleSpec, world: World) -> list[Episode]:
 def zone_incursion(spec: RuleSpec, world: World) -> list[Episode]:
     """Episodes of an aircraft inside another party's active zone, within its altitudes."""
     assert isinstance(spec, ZoneIncursionSpec)
-    legs = world.legs
-    if len(legs) == 0:
+    if len(world.legs) == 0 or not world.geography.zones:
         return []
-    # Parties as small integers and leg boxes worked out once: ~600 zones each look at
-    # thousands of legs, and object comparisons would dominate.
-    names, party_code = np.unique(world.party_of_flight, return_inverse=True)
-    party = party_code.astype(np.int64)[legs.flight]
-    code = {str(name): c for c, name in enumerate(names)}
-    x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
-    y1 = legs.y0_m + legs.vy_mps * (legs.t1_s - legs.t0_s)
-    leg_xmin, leg_xmax = np.minimum(legs.x0_m, x1), np.maximum(legs.x0_m, x1)
-    leg_ymin, leg_ymax = np.minimum(legs.y0_m, y1), np.maximum(legs.y0_m, y1)
-    # Legs by party, then start time: a zone looks at the legs of the other parties only,
-    # and, active for hours (a work area), at those of its hours only, not at every leg
-    # of the run (thousands of one side's work areas cost nothing against its own legs).
-    # (As complex numbers, (party, start) pairs sort and search as pairs: every party's
-    # stretch is found in one vectorised search, whatever the number of parties.)
-    by_start = np.lexsort((legs.t0_s, party))
-    key = party[by_start] + 1j * legs.t0_s[by_start]
-    present = np.unique(party)
-    longest = np.zeros(len(names))
-    np.maximum.at(longest, party, legs.t1_s - legs.t0_s)
+    # Many zones' candidates solved at once (~600 zones, most with a few legs: a pass per
+    # zone would be all overhead), then taken zone by zone.
     episodes = []
-    for zone in world.geography.zones:
-        z = zone.spec
-        xmin, ymin, xmax, ymax = zone.bounds
-        others = present[present != code.get(z.party, -1)]
-        lo = np.searchsorted(key, others + 1j * (z.active_start_s - longest[others]), "left")
-        hi = np.searchsorted(key, others + 1j * z.active_end_s, "left")
-        window = by_start[_spans(lo, hi)]
-        keep = ((legs.t0_s[window] < z.active_end_s) & (legs.t1_s[window] > z.active_start_s)
-                & (leg_xmin[window] <= xmax) & (leg_xmax[window] >= xmin)
-                & (leg_ymin[window] <= ymax) & (leg_ymax[window] >= ymin))
-        candidates = np.sort(window[keep])
-        if len(candidates) == 0:
-            continue
-        if zone.ring is not None:
-            inside = polygon_pieces(legs, candidates, zone.ring, zone.shape)
-        else:
-            assert zone.center is not None and zone.radius_m is not None
-            inside = circle_pieces(legs, candidates, zone.center, zone.radius_m)
-        pieces = zone_pieces(legs, inside, z.floor_m, z.ceiling_m, z.active_start_s,
-                             z.active_end_s)
-        for episode in aircraft_episodes(spec, world, pieces.leg, pieces.start_s, pieces.end_s,
-                                     other_party=z.party, zone=z.id):
-            status = world.hotline.status(episode.party, z, episode.start_s)
+    for first, zone, leg in zone_candidates(world):
+        episodes += _zone_episodes(spec, world, first, zone, leg)
+    return episodes
+
+
+def _zone_episodes(spec: ZoneIncursionSpec, world: World, first: int, zone: np.ndarray,
+                   leg: np.ndarray) -> list[Episode]:
+    """The episodes of candidates (zone, leg) of zones from ``first`` on (``zone``: counted
+    from it), each zone's in the zones' order."""
+    legs = world.legs
+    zones = world.geography.zones[first:first + int(zone[-1]) + 1]
+    zone, inside = _inside_areas(legs, zones, zone, leg)
+    z = [g.spec for g in zones]
+    keep, pieces = kept_zone_pieces(
+        legs, inside, np.array([s.floor_m for s in z])[zone],
+        np.array([s.ceiling_m for s in z])[zone], np.array([s.active_start_s for s in z])[zone],
+        np.array([s.active_end_s for s in z])[zone])
+    zone = zone[keep]
+    if len(zone) == 0:
+        return []
+    starts = np.flatnonzero(np.r_[True, zone[1:] != zone[:-1]])
+    episodes = []
+    for k, begin, end in zip(zone[starts].tolist(), starts.tolist(),
+                             [*starts[1:].tolist(), len(zone)], strict=True):
+        for episode in aircraft_episodes(spec, world, pieces.leg[begin:end],
+                                         pieces.start_s[begin:end], pieces.end_s[begin:end],
+                                         other_party=z[k].party, zone=z[k].id):
+            status = world.hotline.status(episode.party, z[k], episode.start_s)
             episodes.append(replace(episode, informed=status == RECEIVED, declaration=status))
     return episodes
 
 
-def _spans(lo: np.ndarray, hi: np.ndarray) -> np.ndarray:
-    """Every index in [lo[k], hi[k]) for each k, in order."""
+def _inside_areas(legs: Legs, zones: Sequence[ZoneGeometry], zone: np.ndarray, leg: np.ndarray
+                  ) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """The leg-local intervals (leg, lo, hi) in which candidates (zone, leg) are strictly
+    inside their zone's area, with each one's zone: by zone, then as each zone alone gives
+    them (by leg, then time)."""
+    polygon = np.array([g.ring is not None for g in zones])
+    on_polygon = polygon[zone]
+    p_zone, p_leg = zone[on_polygon], leg[on_polygon]
+    row, p_lo, p_hi = polygons_pieces(
+        legs, p_leg, (np.cumsum(polygon) - 1)[p_zone],  # a zone's place among the polygons
+        [g.ring for g in zones if g.ring is not None],
+        [g.shape for g in zones if g.ring is not None])
+    c_zone = zone[~on_polygon]
+    centers = np.array([g.center or (0.0, 0.0) for g in zones])  # (a polygon's: unused)
+    radii = np.array([g.radius_m or 0.0 for g in zones])
+    c_leg, c_lo, c_hi = circle_pieces(legs, leg[~on_polygon],
+                                      (centers[c_zone, 0], centers[c_zone, 1]), radii[c_zone])
+    piece_zone = np.concatenate([p_zone[row], c_zone])
+    by_zone = np.argsort(piece_zone, kind="stable")
+    return piece_zone[by_zone], (np.concatenate([p_leg[row], c_leg])[by_zone],
+                                 np.concatenate([p_lo, c_lo])[by_zone],
+                                 np.concatenate([p_hi, c_hi])[by_zone])
+
+
+ZONE_BLOCK = 1_000_000  # legs of the zones' windows a block of zones looks at at once
+
+
+def zone_candidates(world: World) -> Iterator[tuple[int, np.ndarray, np.ndarray]]:
+    """The (zone, leg) pairs the zone rule solves: every leg of a zone's other parties in
+    its active window whose box meets the zone's. In blocks of whole zones, in order, each
+    (first, zone, leg): its first zone, and its pairs by zone (counted from the first),
+    then leg; blocks with no pair are left out."""
+    legs, zones = world.legs, world.geography.zones
+    # Parties as small integers: ~600 zones each look at thousands of legs, and object
+    # comparisons would dominate.
+    names, party_code = np.unique(world.party_of_flight, return_inverse=True)
+    party = party_code.astype(np.int64)[legs.flight]
+    code = {str(name): c for c, name in enumerate(names)}
+    # Legs by party, then start time: a zone looks at the legs of the other parties only,
+    # and, active for hours (a work area), at those of its hours only, not at every leg
+    # of the run (thousands of one side's work areas cost nothing against its own legs).
+    # (As complex numbers, (party, start) pairs sort and search as pairs: every zone's
+    # stretch of every party is found in one vectorised search.)
+    by_start = np.lexsort((legs.t0_s, party))
+    ordered = party[by_start]
+    key = ordered + 1j * legs.t0_s[by_start]
+    runs = np.flatnonzero(np.r_[True, ordered[1:] != ordered[:-1]])
+    present = ordered[runs]
+    longest = np.zeros(len(names))
+    longest[present] = np.maximum.reduceat((legs.t1_s - legs.t0_s)[by_start], runs)
+    start = np.array([g.spec.active_start_s for g in zones])
+    end = np.array([g.spec.active_end_s for g in zones])
+    xmin, ymin, xmax, ymax = np.array([g.bounds for g in zones]).T
+    # One row per (zone, other party present), by zone: its legs' stretch of ``by_start``.
+    own = np.array([code.get(g.spec.party, -1) for g in zones])
+    row_zone, column = np.nonzero(present[None, :] != own[:, None])
+    others = present[column]
+    lo = np.searchsorted(key, others + 1j * (start[row_zone] - longest[others]), "left")
+    hi = np.searchsorted(key, others + 1j * end[row_zone], "left")
     count = np.maximum(hi - lo, 0)
-    shift = np.repeat(lo - (np.cumsum(count) - count), count)
-    spans: np.ndarray = shift + np.arange(int(count.sum()))
-    return spans
+    # The legs' boxes east-west in ``by_start`` order: a zone's stretch is read in a run.
+    x1 = legs.x0_m + legs.vx_mps * (legs.t1_s - legs.t0_s)
+    east_min, east_max = np.minimum(legs.x0_m, x1)[by_start], np.maximum(legs.x0_m, x1)[by_start]
+    # Zones in blocks of at most ZONE_BLOCK legs of their windows (a zone never splits):
+    # memory stays bounded however long the run and however many the zones.
+    first_row = np.searchsorted(row_zone, np.arange(len(zones) + 1))
+    reach = np.cumsum(np.bincount(row_zone, count, len(zones)).astype(np.int64))
+    begin = 0
+    while begin < len(zones):
+        below = reach[begin - 1] if begin else 0
+        stop = max(int(np.searchsorted(reach, below + ZONE_BLOCK, "right")), begin + 1)
+        rows = slice(first_row[begin], first_row[stop])
+        at = index_spans(lo[rows], hi[rows])  # places in ``by_start``
+        # Most of a zone's hours' legs pass east or west of it: that test first, on the
+        # whole stretch, the others on the few left (the same tests, in stages).
+        near = np.flatnonzero((east_min[at] <= np.repeat(xmax[row_zone[rows]], count[rows]))
+                              & (east_max[at] >= np.repeat(xmin[row_zone[rows]], count[rows])))
+        owner = np.repeat(row_zone[rows], count[rows])[near]
+        leg = by_start[at[near]]
+        y0 = legs.y0_m[leg]
+        y1 = y0 + legs.vy_mps[leg] * (legs.t1_s[leg] - legs.t0_s[leg])
+        keep = ((legs.t0_s[leg] < end[owner]) & (legs.t1_s[leg] > start[owner])
+                & (np.minimum(y0, y1) <= ymax[owner]) & (np.maximum(y0, y1) >= ymin[owner]))
+        if np.any(keep):
+            order = np.lexsort((leg[keep], owner[keep]))
+            yield begin, owner[keep][order] - begin, leg[keep][order]
+        begin = stop
 
 
 BUILTIN: dict[str, RuleType] = {
