@@ -202,22 +202,26 @@ def _paths_may_violate(points: np.ndarray, a: np.ndarray, b: np.ndarray, corrido
     not, with SLACK_M to spare for the rounding of a leg's own arithmetic against its path.
 
     Cheap tests first, each on the paths the ones before left:
-    1. Distance to a line changes no faster than one moves along a path of length L, so
-       from the distances at its ends (d0, d1) the distance anywhere along it is at most
-       (d0 + d1 + L) / 2: such a path is surely near its lane throughout.
+    1. How far a point is inside the corridor and off its lane at once, v = min(half width
+       - distance to the centerline, distance to the lane - tolerance), is positive exactly
+       where it is in violation, and changes no faster than one moves (as each distance
+       does). So along a path of length L, v is at most (v0 + v1 + L) / 2 from its values
+       at the ends: where that is not positive, the path is surely not in violation.
     2. A path farther than the half width from every centerline segment (their least
        distance, segment to segment) is surely outside the corridor.
     3. The exact solver on the paths themselves, the corridor widened and the tolerance
        narrowed by SLACK_M.
     """
     length = np.abs(points[b] - points[a])
-    to_lane = _distances(points, lanes)
-    may = (to_lane[a] + to_lane[b] + length + SLACK_M) / 2.0 > tolerance_m
+    at_points = shapely.points(points.real, points.imag)
+    v = np.minimum(half_width_m - _distances(at_points, corridor),
+                   _distances(at_points, lanes) - tolerance_m)
+    may = (v[a] + v[b] + length + SLACK_M) / 2.0 > 0.0
     look = np.flatnonzero(may)
     lines = shapely.linestrings(np.stack([points[a[look]].real, points[a[look]].imag,
                                           points[b[look]].real, points[b[look]].imag],
                                          axis=1).reshape(-1, 2, 2))
-    may[look] = _distance_to(lines, corridor) < half_width_m + SLACK_M
+    may[look] = _distances(lines, corridor) < half_width_m + SLACK_M
     look = np.flatnonzero(may)
     along = points[b[look]] - points[a[look]]
     zero, one = np.zeros(len(look)), np.ones(len(look))
@@ -230,23 +234,14 @@ def _paths_may_violate(points: np.ndarray, a: np.ndarray, b: np.ndarray, corrido
     return may
 
 
-def _distances(points: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Distance of each point (complex numbers) to a set of segments (inf when empty)."""
-    distance = np.full(len(points), np.inf)
+def _distances(geometries: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Least distance of each geometry to a set of segments (inf when the set is empty)."""
+    distance = np.full(len(geometries), np.inf)
     if len(segments):
         tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
-        (which, _), nearest = tree.query_nearest(shapely.points(points.real, points.imag),
-                                                 return_distance=True, all_matches=False)
+        (which, _), nearest = tree.query_nearest(geometries, return_distance=True,
+                                                 all_matches=False)
         distance[which] = nearest
-    return distance
-
-
-def _distance_to(geometries: np.ndarray, segments: np.ndarray) -> np.ndarray:
-    """Least distance of each geometry to a set of segments (inf when empty)."""
-    if len(segments) == 0:
-        return np.full(len(geometries), np.inf)
-    distance: np.ndarray = shapely.distance(
-        geometries, shapely.multilinestrings(shapely.linestrings(segments.reshape(-1, 2, 2))))
     return distance
 
 
