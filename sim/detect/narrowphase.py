@@ -227,8 +227,10 @@ def _paths_may_violate(points: np.ndarray, a: np.ndarray, b: np.ndarray, corrido
     zero, one = np.zeros(len(look)), np.ones(len(look))
     as_legs = Legs(np.zeros(len(look), np.int64), zero, one, points[a[look]].real,
                    points[a[look]].imag, zero, along.real, along.imag, zero)
-    widened = _lane_pieces_exact(as_legs, corridor, half_width_m + SLACK_M, lanes,
-                                 max(tolerance_m - SLACK_M, 0.0))
+    # A tolerance narrower than SLACK_M narrows to none: no lane keeps a path in order.
+    narrowed = tolerance_m - SLACK_M
+    widened = _lane_pieces_exact(as_legs, corridor, half_width_m + SLACK_M,
+                                 lanes if narrowed >= 0.0 else lanes[:0], max(narrowed, 0.0))
     may[look] = False
     may[look[widened.leg]] = True
     return may
