@@ -179,15 +179,23 @@ def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np
     # any others) changes the time, never the result. Racetrack laps fly the same few legs
     # again and again, and whether a leg may be in violation depends only on its path (its
     # two ends), so it is decided once per path.
-    # (As complex numbers, points sort and compare as (x, y) pairs, and fast.)
+    if len(legs) == 0:
+        return LegPieces(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     span = legs.t1_s - legs.t0_s
-    x1, y1 = legs.x0_m + legs.vx_mps * span, legs.y0_m + legs.vy_mps * span
-    points, ends = np.unique(np.concatenate([legs.x0_m + 1j * legs.y0_m, x1 + 1j * y1]),
-                             return_inverse=True)
-    ends = ends.reshape(2, len(legs))
-    paths, path_of_leg = np.unique(ends[0] * len(points) + ends[1], return_inverse=True)
-    chosen = _paths_may_violate(points, paths // len(points), paths % len(points), corridor,
-                                half_width_m, lanes, tolerance_m)[path_of_leg.reshape(-1)]
+    ends = (legs.x0_m, legs.y0_m, legs.x0_m + legs.vx_mps * span,
+            legs.y0_m + legs.vy_mps * span)
+    order = np.lexsort(ends[::-1])
+    ends = tuple(e[order] for e in ends)
+    first = np.r_[True, np.any([e[1:] != e[:-1] for e in ends], axis=0)]
+    path_of_leg = np.empty(len(legs), np.int64)
+    path_of_leg[order] = np.cumsum(first) - 1
+    x0, y0, x1, y1 = (e[first] for e in ends)
+    # Paths meet at their ends: each point is asked about once. (As complex numbers, points
+    # sort and compare as (x, y) pairs, and fast.)
+    points, at = np.unique(np.concatenate([x0 + 1j * y0, x1 + 1j * y1]), return_inverse=True)
+    at = at.reshape(2, -1)
+    chosen = _paths_may_violate(points, at[0], at[1], corridor, half_width_m, lanes,
+                                tolerance_m)[path_of_leg]
     index = np.flatnonzero(chosen)
     pieces = _lane_pieces_exact(legs.select(chosen), corridor, half_width_m, lanes,
                                 tolerance_m)
@@ -202,21 +210,28 @@ def _paths_may_violate(points: np.ndarray, a: np.ndarray, b: np.ndarray, corrido
     not, with SLACK_M to spare for the rounding of a leg's own arithmetic against its path.
 
     Cheap tests first, each on the paths the ones before left:
-    1. How far a point is inside the corridor and off its lane at once, v = min(half width
-       - distance to the centerline, distance to the lane - tolerance), is positive exactly
-       where it is in violation, and changes no faster than one moves (as each distance
-       does). So along a path of length L, v is at most (v0 + v1 + L) / 2 from its values
-       at the ends: where that is not positive, the path is surely not in violation.
-    2. A path farther than the half width from every centerline segment (their least
+    1. Distance to a line changes no faster than one moves along a path of length L, so
+       from the distances at its ends (d0, d1) the distance anywhere along it is at most
+       (d0 + d1 + L) / 2: where that is within the tolerance, the path is surely near its
+       lane throughout.
+    2. The same bound on how far a point is inside the corridor and off its lane at once,
+       v = min(half width - distance to the centerline, distance to the lane - tolerance):
+       positive exactly where it is in violation, and changing no faster than one moves
+       (as each distance does). Where (v0 + v1 + L) / 2 is not positive, the path is
+       surely not in violation (it leaves the corridor before it strays from its lane).
+    3. A path farther than the half width from every centerline segment (their least
        distance, segment to segment) is surely outside the corridor.
-    3. The exact solver on the paths themselves, the corridor widened and the tolerance
+    4. The exact solver on the paths themselves, the corridor widened and the tolerance
        narrowed by SLACK_M.
     """
     length = np.abs(points[b] - points[a])
     at_points = shapely.points(points.real, points.imag)
-    v = np.minimum(half_width_m - _distances(at_points, corridor),
-                   _distances(at_points, lanes) - tolerance_m)
+    v = _distances(at_points, lanes) - tolerance_m
     may = (v[a] + v[b] + length + SLACK_M) / 2.0 > 0.0
+    look = np.flatnonzero(may)
+    ask = np.unique(np.concatenate([a[look], b[look]]))
+    v[ask] = np.minimum(v[ask], half_width_m - _distances(at_points[ask], corridor))
+    may[look] = (v[a[look]] + v[b[look]] + length[look] + SLACK_M) / 2.0 > 0.0
     look = np.flatnonzero(may)
     lines = shapely.linestrings(np.stack([points[a[look]].real, points[a[look]].imag,
                                           points[b[look]].real, points[b[look]].imag],
