@@ -8,8 +8,8 @@
   those of theirs it keeps when asked for all.
 - Lane discipline's prefilter (``lane_pieces``) hands the exact solver every leg it finds
   something for: the result is, bit for bit, the exact solver's on all legs, whose answer
-  for a leg does not depend on the other legs; ``near_segments``'s box test
-  keep every (leg, segment) meeting of the closed form over all pairs.
+  for a leg does not depend on the other legs; ``near_segments``'s box test keeps every
+  (leg, segment) meeting of the closed form over all pairs.
 """
 
 from __future__ import annotations

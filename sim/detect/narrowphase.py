@@ -20,7 +20,7 @@ MERGE_GAP_S = 1e-3  # docs/exactness.md: intervals that touch within 1 ms are on
 MIN_EPISODE_S = 1e-6
 CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
 POLYGON_BLOCK = 1_000_000  # (leg, edge) pairs a zone's crossing test holds at once
-SLACK_M = 1.0  # added to a stretch's length: more than the rounding of its ends
+SLACK_M = 1.0  # lane discipline's prefilter to spare: more than a leg's rounding off its path
 
 
 # ---------------------------------------------------------------------------- narrow phase
@@ -185,11 +185,11 @@ def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np
     ends = (legs.x0_m, legs.y0_m, legs.x0_m + legs.vx_mps * span,
             legs.y0_m + legs.vy_mps * span)
     order = np.lexsort(ends[::-1])
-    ends = tuple(e[order] for e in ends)
-    first = np.r_[True, np.any([e[1:] != e[:-1] for e in ends], axis=0)]
+    sorted_ends = [e[order] for e in ends]
+    first = np.r_[True, np.any([e[1:] != e[:-1] for e in sorted_ends], axis=0)]
     path_of_leg = np.empty(len(legs), np.int64)
     path_of_leg[order] = np.cumsum(first) - 1
-    x0, y0, x1, y1 = (e[first] for e in ends)
+    x0, y0, x1, y1 = (e[first] for e in sorted_ends)
     # Paths meet at their ends: each point is asked about once. (As complex numbers, points
     # sort and compare as (x, y) pairs, and fast.)
     points, at = np.unique(np.concatenate([x0 + 1j * y0, x1 + 1j * y1]), return_inverse=True)
