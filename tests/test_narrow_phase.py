@@ -9,6 +9,10 @@
 - The polygon test of zones (``polygons_pieces``), many polygons of different vertex counts
   at once, in blocks of any size, gives bit for bit what the plain reference
   ``polygon_leg_pieces`` gives one leg and polygon at a time.
+- Lane discipline's prefilter (``lane_pieces``) hands the exact solver every leg it finds
+  something for: the result is, bit for bit, the exact solver's on all legs, whose answer
+  for a leg does not depend on the other legs; ``near_segments``'s box test keeps every
+  (leg, segment) meeting of the closed form over all pairs.
 """
 
 from __future__ import annotations
@@ -22,8 +26,17 @@ from hypothesis import strategies as st
 from sim import testing as sst
 from sim.detect import broadphase, narrowphase
 from sim.detect.broadphase import candidate_leg_pairs
-from sim.detect.legs import Legs
-from sim.detect.narrowphase import polygon_pieces, polygons_pieces, separation_pieces
+from sim.detect.legs import Legs, capsule_interval
+from sim.detect.narrowphase import (
+    LegPieces,
+    _lane_pieces_exact,
+    _leg_boxes,
+    lane_pieces,
+    near_segments,
+    polygon_pieces,
+    polygons_pieces,
+    separation_pieces,
+)
 from tests.scalar_narrow_phase import pair_piece, polygon_leg_pieces
 
 horizontals_m = st.sampled_from([152.4, 1852.0, 9260.0, 72_420.0]) | st.floats(1.0, 100_000.0)
@@ -278,3 +291,139 @@ def test_polygons_along_edges_and_through_corners_equal_the_reference():
     polygon = np.tile(np.arange(3), n)
     for block in (1, 4, 1_000_000):
         _check_polygons(legs, leg, polygon, [square, triangle, pentagon], block)
+
+
+# ---------------------------------------------------------------------------- lane discipline
+
+
+def _segments(route: np.ndarray) -> np.ndarray:
+    """A route's segments as an (n, 4) array: ax, ay, bx, by."""
+    return np.hstack([route[:-1], route[1:]])
+
+
+@st.composite
+def lane_worlds(draw: st.DrawFn) -> tuple[Legs, np.ndarray, float, np.ndarray, float]:
+    """Legs, a corridor (centerline segments, half width) and lanes with their tolerance.
+
+    The lane is sometimes the centerline moved sideways, its tolerance then sometimes ending
+    where the corridor does; legs fly laps (the same paths again, later) and some run at
+    exactly the half width or the tolerance from a segment: the boundaries where rounding
+    decides."""
+    legs, _ = draw(sst.leg_sets())
+    centerline = _segments(draw(sst.routes(min_points=2, max_points=6, allow_repeats=False)))
+    half_width = draw(st.floats(1_000.0, 80_000.0))
+    shift = np.array([draw(st.floats(-60_000.0, 60_000.0)), draw(st.floats(-60_000.0, 60_000.0))])
+    lanes = draw(st.sampled_from(["moved", "free", "none"]))
+    if lanes == "moved":
+        lane_segments = centerline + np.tile(shift, 2)
+    elif lanes == "free":
+        lane_segments = _segments(draw(sst.routes(allow_repeats=False)))
+    else:
+        lane_segments = np.zeros((0, 4))
+    tolerance = draw(st.sampled_from([0.0, max(half_width - float(np.hypot(*shift)), 0.0)])
+                     | st.floats(100.0, 60_000.0))
+    # Legs along segments, offset by exactly the half width or the tolerance.
+    along = []
+    for segments, offset in ((centerline, half_width), (lane_segments, tolerance)):
+        for ax, ay, bx, by in segments[:draw(st.integers(0, 3))]:
+            length = float(np.hypot(bx - ax, by - ay))
+            if length == 0.0:
+                continue
+            side = draw(st.sampled_from([-1.0, 1.0]))
+            nx, ny = side * -(by - ay) / length, side * (bx - ax) / length
+            speed = draw(st.floats(50.0, 400.0))
+            along.append((ax + offset * nx, ay + offset * ny, (bx - ax) / length * speed,
+                          (by - ay) / length * speed, length / speed))
+    parts = [legs]
+    if along:
+        x, y, vx, vy, span = (np.array(c) for c in zip(*along, strict=True))
+        zero = np.zeros(len(along))
+        parts.append(Legs(np.zeros(len(along), np.int64), zero, span, x, y, zero, vx, vy, zero))
+    # Laps: some legs again, an hour later.
+    again = legs.select(np.asarray(draw(st.lists(st.integers(0, len(legs) - 1), max_size=6)),
+                                   np.int64))
+    parts.append(Legs(again.flight, again.t0_s + 3600.0, again.t1_s + 3600.0, again.x0_m,
+                      again.y0_m, again.z0_m, again.vx_mps, again.vy_mps, again.vz_mps))
+    every = Legs(*(np.concatenate([getattr(p, f) for p in parts]) for f in Legs.__slots__))
+    return every, centerline, half_width, lane_segments, tolerance
+
+
+def _same_pieces(a: LegPieces, b: LegPieces) -> bool:
+    return (np.array_equal(a.leg, b.leg) and np.array_equal(a.start_s, b.start_s)
+            and np.array_equal(a.end_s, b.end_s))
+
+
+@settings(max_examples=300, deadline=None)
+@given(lane_worlds())
+def test_lane_prefilter_gives_the_exact_solvers_answer_on_all_legs(world):
+    legs, corridor, half_width, lanes, tolerance = world
+    assert _same_pieces(lane_pieces(legs, corridor, half_width, lanes, tolerance),
+                        _lane_pieces_exact(legs, corridor, half_width, lanes, tolerance))
+
+
+@settings(max_examples=100, deadline=None)
+@given(lane_worlds(), st.randoms())
+def test_the_exact_lane_solver_answers_for_each_leg_alone(world, rng):
+    # What makes a generous prefilter harmless: a leg's pieces whatever else is solved.
+    legs, corridor, half_width, lanes, tolerance = world
+    every = _lane_pieces_exact(legs, corridor, half_width, lanes, tolerance)
+    mask = np.array([rng.random() < 0.5 for _ in range(len(legs))], bool)
+    some = _lane_pieces_exact(legs.select(mask), corridor, half_width, lanes, tolerance)
+    kept = mask[every.leg]
+    assert _same_pieces(LegPieces(np.flatnonzero(mask)[some.leg], some.start_s, some.end_s),
+                        LegPieces(every.leg[kept], every.start_s[kept], every.end_s[kept]))
+
+
+@settings(max_examples=150, deadline=None)
+@given(lane_worlds(), st.booleans())
+def test_near_segments_keeps_every_meeting_of_all_pairs(world, closed):
+    legs, corridor, half_width, _, _ = world
+    leg, lo, hi = near_segments(legs, _leg_boxes(legs), corridor, half_width, closed)
+    # The closed form over every (leg, segment) pair, no box, no midpoint test.
+    i, j = (a.ravel() for a in np.meshgrid(np.arange(len(legs)), np.arange(len(corridor)),
+                                           indexing="ij"))
+    s = corridor[j]
+    all_lo, all_hi = capsule_interval(legs.x0_m[i], legs.y0_m[i], legs.vx_mps[i],
+                                      legs.vy_mps[i], s[:, 0], s[:, 1], s[:, 2], s[:, 3],
+                                      half_width, closed)
+    all_lo, all_hi = np.maximum(all_lo, 0.0), np.minimum(all_hi, (legs.t1_s - legs.t0_s)[i])
+    meet = (all_hi >= all_lo) if closed else (all_hi > all_lo)
+    assert sorted(zip(leg.tolist(), lo.tolist(), hi.tolist(), strict=True)) == sorted(
+        zip(i[meet].tolist(), all_lo[meet].tolist(), all_hi[meet].tolist(), strict=True))
+
+
+def test_lane_prefilter_on_a_day_of_the_baseline():
+    import dataclasses
+    from pathlib import Path
+
+    import sim.detect.rules as rules
+    import sim.engine.simulation as simulation
+    from sim.model.geography import build_geography
+    from sim.model.scenario import load_scenario
+
+    path = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
+    scenario = dataclasses.replace(load_scenario(path), duration_s=86400.0)
+    seen = {}
+
+    def spy(specs, world):
+        seen["specs"], seen["world"] = specs, world
+        return rules.detect_all(specs, world)
+
+    original = simulation.detect_all
+    simulation.detect_all = spy
+    try:
+        simulation.run(scenario, build_geography(scenario))
+    finally:
+        simulation.detect_all = original
+    world = seen["world"]
+    spec = next(s for s in seen["specs"] if s.type == "lane_discipline")
+    geo = world.geography
+    found = 0
+    for party in sorted({g.lane.party for g in geo.lanes}):
+        legs = world.legs.select(world.party_of_flight[world.legs.flight] == party)
+        lanes = np.vstack([g.line.segments for g in geo.lanes_of(party)])
+        args = (geo.centerline.segments, geo.half_width_m, lanes, spec.tolerance_m)
+        exact = _lane_pieces_exact(legs, *args)
+        assert _same_pieces(lane_pieces(legs, *args), exact)
+        found += len(exact.leg)
+    assert found > 0

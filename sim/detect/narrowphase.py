@@ -20,9 +20,8 @@ MERGE_GAP_S = 1e-3  # docs/exactness.md: intervals that touch within 1 ms are on
 # boundaries that coincide (say the corridor's edge and a lane's tolerance), not an event.
 MIN_EPISODE_S = 1e-6
 CUT_SLACK = 1e-9  # relative position along a polygon edge still taken as on it
-LANE_STEPS = 4  # stretches a leg is looked at in before lane discipline's exact solver
 POLYGON_BLOCK = 1_000_000  # (leg, edge) pairs the polygons' crossing test holds at once
-SLACK_M = 1.0  # added to a stretch's length: more than the rounding of its ends
+SLACK_M = 1.0  # lane discipline's prefilter to spare: more than a leg's rounding off its path
 
 
 # ---------------------------------------------------------------------------- narrow phase
@@ -159,7 +158,9 @@ def near_segments(legs: Legs, boxes: np.ndarray, segments: np.ndarray, radius: f
                             np.minimum(segments[:, 1], segments[:, 3]) - radius,
                             np.maximum(segments[:, 0], segments[:, 2]) + radius,
                             np.maximum(segments[:, 1], segments[:, 3]) + radius)
-    leg, seg = shapely.STRtree(seg_boxes).query(boxes, predicate="intersects")
+    # Boxes meet where their envelopes do: no predicate to test. (Pairs the boxes let
+    # through and the legs do not meet come out empty below.)
+    leg, seg = shapely.STRtree(seg_boxes).query(boxes)
     s = segments[seg]
     lo, hi = capsule_interval(legs.x0_m[leg], legs.y0_m[leg], legs.vx_mps[leg],
                               legs.vy_mps[leg], s[:, 0], s[:, 1], s[:, 2], s[:, 3], radius,
@@ -174,62 +175,92 @@ def lane_pieces(legs: Legs, corridor: np.ndarray, half_width_m: float, lanes: np
                 tolerance_m: float) -> LegPieces:
     """Intervals in which legs are inside the corridor (closer than ``half_width_m`` to its
     centerline segments) and farther than ``tolerance_m`` from every lane segment."""
-    # Distance to a line changes no faster than the aircraft moves, so from the distances
-    # at the ends of a stretch (d0, d1) and its length L, the distance anywhere along it
-    # lies in [(d0 + d1 - L) / 2, (d0 + d1 + L) / 2]. A stretch where the aircraft is surely
-    # near its lane, or surely outside the corridor, cannot be in violation. Legs are
-    # looked at whole, then those left in LANE_STEPS stretches; a leg with no stretch left
-    # skips the exact solver. (SLACK_M covers the rounding of the stretch ends.)
+    # Only legs that may be in violation go to the exact solver, whose answer for a leg does
+    # not depend on the other legs it is given: a prefilter that keeps every such leg (and
+    # any others) changes the time, never the result. Racetrack laps fly the same few legs
+    # again and again, and whether a leg may be in violation depends only on its path (its
+    # two ends), so it is decided once per path.
+    if len(legs) == 0:
+        return LegPieces(np.zeros(0, np.int64), np.zeros(0), np.zeros(0))
     span = legs.t1_s - legs.t0_s
-    speed = np.hypot(legs.vx_mps, legs.vy_mps)
-    x1, y1 = legs.x0_m + legs.vx_mps * span, legs.y0_m + legs.vy_mps * span
-    to_lane, to_center = _distances(np.stack([legs.x0_m, x1], axis=1),
-                                    np.stack([legs.y0_m, y1], axis=1), lanes, corridor)
-    may_violate = _may_violate(to_lane, to_center, speed * span + SLACK_M, half_width_m,
-                               tolerance_m)
-    # The legs left, in stretches: the ends' distances are known, the inner points are new.
-    look = np.flatnonzero(may_violate)
-    f = np.linspace(0.0, 1.0, LANE_STEPS + 1)[1:-1]
-    inner_lane, inner_center = _distances(
-        legs.x0_m[look, None] + (legs.vx_mps[look] * span[look])[:, None] * f,
-        legs.y0_m[look, None] + (legs.vy_mps[look] * span[look])[:, None] * f, lanes, corridor)
-    may_violate[look] = _may_violate(
-        np.column_stack([to_lane[look, 0], inner_lane, to_lane[look, 1]]),
-        np.column_stack([to_center[look, 0], inner_center, to_center[look, 1]]),
-        speed[look] * span[look] / LANE_STEPS + SLACK_M, half_width_m, tolerance_m)
-    index = np.flatnonzero(may_violate)
-    pieces = _lane_pieces_exact(legs.select(may_violate), corridor, half_width_m, lanes,
+    ends = (legs.x0_m, legs.y0_m, legs.x0_m + legs.vx_mps * span,
+            legs.y0_m + legs.vy_mps * span)
+    order = np.lexsort(ends[::-1])
+    sorted_ends = [e[order] for e in ends]
+    first = np.r_[True, np.any([e[1:] != e[:-1] for e in sorted_ends], axis=0)]
+    path_of_leg = np.empty(len(legs), np.int64)
+    path_of_leg[order] = np.cumsum(first) - 1
+    x0, y0, x1, y1 = (e[first] for e in sorted_ends)
+    # Paths meet at their ends: each point is asked about once. (As complex numbers, points
+    # sort and compare as (x, y) pairs, and fast.)
+    points, at = np.unique(np.concatenate([x0 + 1j * y0, x1 + 1j * y1]), return_inverse=True)
+    at = at.reshape(2, -1)
+    chosen = _paths_may_violate(points, at[0], at[1], corridor, half_width_m, lanes,
+                                tolerance_m)[path_of_leg]
+    index = np.flatnonzero(chosen)
+    pieces = _lane_pieces_exact(legs.select(chosen), corridor, half_width_m, lanes,
                                 tolerance_m)
     return LegPieces(index[pieces.leg], pieces.start_s, pieces.end_s)
 
 
-def _may_violate(to_lane: np.ndarray, to_center: np.ndarray, length_m: np.ndarray,
-                 half_width_m: float, tolerance_m: float) -> np.ndarray:
-    """Whether any stretch of a leg may be off its lane inside the corridor, from the
-    distances at the stretches' ends (rows of points) and a stretch's length."""
-    off_lane = (to_lane[:, :-1] + to_lane[:, 1:] + length_m[:, None]) / 2.0 > tolerance_m
-    in_corridor = (to_center[:, :-1] + to_center[:, 1:] - length_m[:, None]) / 2.0 < half_width_m
-    flags: np.ndarray = np.any(off_lane & in_corridor, axis=1)
-    return flags
+def _paths_may_violate(points: np.ndarray, a: np.ndarray, b: np.ndarray, corridor: np.ndarray,
+                       half_width_m: float, lanes: np.ndarray, tolerance_m: float
+                       ) -> np.ndarray:
+    """Whether each path (straight from ``points[a]`` to ``points[b]``, as complex numbers)
+    may be somewhere inside the corridor and off its lane: False only where it surely is
+    not, with SLACK_M to spare for the rounding of a leg's own arithmetic against its path.
+
+    Cheap tests first, each on the paths the ones before left:
+    1. Distance to a line changes no faster than one moves along a path of length L, so
+       from the distances at its ends (d0, d1) the distance anywhere along it is at most
+       (d0 + d1 + L) / 2: where that is within the tolerance, the path is surely near its
+       lane throughout.
+    2. The same bound on how far a point is inside the corridor and off its lane at once,
+       v = min(half width - distance to the centerline, distance to the lane - tolerance):
+       positive exactly where it is in violation, and changing no faster than one moves
+       (as each distance does). Where (v0 + v1 + L) / 2 is not positive, the path is
+       surely not in violation (it leaves the corridor before it strays from its lane).
+    3. A path farther than the half width from every centerline segment (their least
+       distance, segment to segment) is surely outside the corridor.
+    4. The exact solver on the paths themselves, the corridor widened and the tolerance
+       narrowed by SLACK_M.
+    """
+    length = np.abs(points[b] - points[a])
+    at_points = shapely.points(points.real, points.imag)
+    v = _distances(at_points, lanes) - tolerance_m
+    may = (v[a] + v[b] + length + SLACK_M) / 2.0 > 0.0
+    look = np.flatnonzero(may)
+    ask = np.unique(np.concatenate([a[look], b[look]]))
+    v[ask] = np.minimum(v[ask], half_width_m - _distances(at_points[ask], corridor))
+    may[look] = (v[a[look]] + v[b[look]] + length[look] + SLACK_M) / 2.0 > 0.0
+    look = np.flatnonzero(may)
+    lines = shapely.linestrings(np.stack([points[a[look]].real, points[a[look]].imag,
+                                          points[b[look]].real, points[b[look]].imag],
+                                         axis=1).reshape(-1, 2, 2))
+    may[look] = _distances(lines, corridor) < half_width_m + SLACK_M
+    look = np.flatnonzero(may)
+    along = points[b[look]] - points[a[look]]
+    zero, one = np.zeros(len(look)), np.ones(len(look))
+    as_legs = Legs(np.zeros(len(look), np.int64), zero, one, points[a[look]].real,
+                   points[a[look]].imag, zero, along.real, along.imag, zero)
+    # A tolerance narrower than SLACK_M narrows to none: no lane keeps a path in order.
+    narrowed = tolerance_m - SLACK_M
+    widened = _lane_pieces_exact(as_legs, corridor, half_width_m + SLACK_M,
+                                 lanes if narrowed >= 0.0 else lanes[:0], max(narrowed, 0.0))
+    may[look] = False
+    may[look[widened.leg]] = True
+    return may
 
 
-def _distances(x: np.ndarray, y: np.ndarray, *segment_sets: np.ndarray) -> list[np.ndarray]:
-    """Distance of each point (x, y: arrays of one shape) to each set of segments (inf
-    when a set is empty)."""
-    # Racetrack laps pass the same few points again and again: ask once per point.
-    # (As complex numbers, points sort and compare as (x, y) pairs, and fast.)
-    points, back = np.unique((x + 1j * y).ravel(), return_inverse=True)
-    geometries = shapely.points(points.real, points.imag)
-    out = []
-    for segments in segment_sets:
-        distance = np.full(len(points), np.inf)
-        if len(segments):
-            tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
-            (which, _), nearest = tree.query_nearest(geometries, return_distance=True,
-                                                     all_matches=False)
-            distance[which] = nearest
-        out.append(distance[back].reshape(x.shape))
-    return out
+def _distances(geometries: np.ndarray, segments: np.ndarray) -> np.ndarray:
+    """Least distance of each geometry to a set of segments (inf when the set is empty)."""
+    distance = np.full(len(geometries), np.inf)
+    if len(segments):
+        tree = shapely.STRtree(shapely.linestrings(segments.reshape(-1, 2, 2)))
+        (which, _), nearest = tree.query_nearest(geometries, return_distance=True,
+                                                 all_matches=False)
+        distance[which] = nearest
+    return distance
 
 
 def _lane_pieces_exact(legs: Legs, corridor: np.ndarray, half_width_m: float,

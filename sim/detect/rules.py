@@ -65,7 +65,7 @@ def lane_discipline(spec: RuleSpec, world: World) -> list[Episode]:
         own = geo.lanes_of(party)
         lanes = np.vstack([g.line.segments for g in own])
         others = sorted({g.lane.party for g in geo.lanes} - {party})
-        mask = parties[legs.flight] == party
+        mask = (parties == party)[legs.flight]  # flights compared, not every leg's
         if not np.any(mask):
             continue
         index = np.flatnonzero(mask)
