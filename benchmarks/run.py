@@ -71,11 +71,13 @@ CHILD = ("import json, re, sys\n"
          "sys.exit(code)\n")
 
 
-# Where a whole process's time goes, stage by stage, in a fresh interpreter.
+# Where a whole process's time goes, stage by stage, in a fresh interpreter (garbage
+# collection as the command line sets it, and the heap frozen before exit as it is).
 STAGES = """
-import json, sys, time
+import gc, json, sys, time
 t = [time.perf_counter()]
 import sim.cli  # everything the command line imports
+from sim.cli.core import FEWER_COLLECTIONS
 from sim.engine.simulation import run
 from sim.model.geography import build_geography
 from sim.analysis.metrics import run_stats
@@ -85,6 +87,7 @@ from sim.detect.rules import World, detect, separation_reach
 from sim.model.scenario import load_scenario
 from pathlib import Path
 t.append(time.perf_counter())
+gc.set_threshold(*FEWER_COLLECTIONS)
 scenario = load_scenario(sys.argv[1], duration=sys.argv[3] or None)
 t.append(time.perf_counter())
 result = run(scenario, build_geography(scenario))
@@ -99,6 +102,7 @@ write_run(result, Path(sys.argv[2]), force=True, stats=run_stats(result),
 t.append(time.perf_counter())
 names = ["imports", "load", "run", "detection (timed again alone)", "statistics and writing"]
 print(json.dumps(dict(zip(names, [b - a for a, b in zip(t, t[1:])]))))
+gc.freeze()
 """
 
 
