@@ -10,9 +10,9 @@ import pytest
 
 import sim.detect.rules as rules
 import sim.engine.simulation as simulation
-from sim.model.geography import build_geography
 from sim.model.limits import LimitExceeded
 from sim.model.scenario import ScenarioError, load_scenario
+from tests.worlds import rules_and_world
 
 BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
 
@@ -20,20 +20,8 @@ BASELINE = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec
 @pytest.fixture(scope="module")
 def baseline_world():
     """The baseline's rules and the world they were run on (3 days)."""
-    scenario = dataclasses.replace(load_scenario(BASELINE), duration_s=3 * 86400.0)
-    seen = {}
-
-    def spy(specs, world):
-        seen["specs"], seen["world"] = specs, world
-        return rules.detect_all(specs, world)
-
-    original = simulation.detect_all
-    simulation.detect_all = spy
-    try:
-        simulation.run(scenario, build_geography(scenario))
-    finally:
-        simulation.detect_all = original
-    return seen["specs"], seen["world"]
+    return rules_and_world(dataclasses.replace(load_scenario(BASELINE),
+                                               duration_s=3 * 86400.0))
 
 
 def test_outcomes_are_those_of_the_rules_run_one_by_one(baseline_world):

@@ -396,27 +396,13 @@ def test_lane_prefilter_on_a_day_of_the_baseline():
     import dataclasses
     from pathlib import Path
 
-    import sim.detect.rules as rules
-    import sim.engine.simulation as simulation
-    from sim.model.geography import build_geography
     from sim.model.scenario import load_scenario
+    from tests.worlds import rules_and_world
 
     path = Path(__file__).resolve().parent.parent / "scenarios" / "euphrates_dec2017.yaml"
-    scenario = dataclasses.replace(load_scenario(path), duration_s=86400.0)
-    seen = {}
-
-    def spy(specs, world):
-        seen["specs"], seen["world"] = specs, world
-        return rules.detect_all(specs, world)
-
-    original = simulation.detect_all
-    simulation.detect_all = spy
-    try:
-        simulation.run(scenario, build_geography(scenario))
-    finally:
-        simulation.detect_all = original
-    world = seen["world"]
-    spec = next(s for s in seen["specs"] if s.type == "lane_discipline")
+    specs, world = rules_and_world(dataclasses.replace(load_scenario(path),
+                                                       duration_s=86400.0))
+    spec = next(s for s in specs if s.type == "lane_discipline")
     geo = world.geography
     found = 0
     for party in sorted({g.lane.party for g in geo.lanes}):
