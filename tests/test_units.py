@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from sim.model.units import QuantityError, format_si, parse_quantity
+from sim.model.units import QuantityError, format_si, parse_quantity, si_value
 
 MI = 1609.344
 NMI = 1852.0
@@ -179,3 +179,25 @@ def test_format_si_round_trips(kind: str, value: float) -> None:
     back = parse_quantity(text, kind).si
     assert back == value
     assert math.copysign(1.0, back) == math.copysign(1.0, value)
+
+
+_TEXTS = st.one_of(
+    st.builds(lambda n, u, pad: f"{pad}{n!r}{pad} {u}{pad}", finite,
+              st.sampled_from(["m", "km", "nmi", "mi", "ft", "FL", "kt", "m/s", "s", "min",
+                               "h", "d", "parsec"]), st.sampled_from(["", " "])),
+    st.sampled_from(["FL250", " FL 90 ", "FL1000", "5", "abc m", "1e400 m", ""]),
+    st.text(max_size=8), st.integers(), st.none())
+
+
+@settings(max_examples=400, deadline=None)
+@given(kind=st.sampled_from(KINDS), value=_TEXTS)
+def test_si_value_is_parse_quantitys_si_or_its_error(kind: str, value: object) -> None:
+    try:
+        expected = parse_quantity(value, kind).si
+    except QuantityError as exc:
+        with pytest.raises(QuantityError) as caught:
+            si_value(value, kind)
+        assert str(caught.value) == str(exc)
+        return
+    got = si_value(value, kind)
+    assert got == expected and math.copysign(1.0, got) == math.copysign(1.0, expected)

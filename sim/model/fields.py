@@ -23,7 +23,7 @@ from pydantic import ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from sim.model.spec import WORK_AREA_PREFIX, FramePoint, LonLat, PlaceRef, Point
-from sim.model.units import Kind, QuantityError, accepted_forms, format_si, parse_quantity
+from sim.model.units import Kind, QuantityError, accepted_forms, format_si, si_value
 
 Suffix = tuple[str | int, ...]
 Found = list[tuple[Suffix, str]]  # problems of one value: where below it, and what
@@ -150,7 +150,7 @@ def mapping_keys(value: Mapping[Any, Any], allowed: Sequence[str], what: str) ->
 
 def _parse(value: Any, kind: Kind) -> tuple[float | None, str | None]:
     try:
-        return parse_quantity(value, kind).si, None
+        return si_value(value, kind), None
     except QuantityError as exc:
         return None, str(exc)
 

@@ -120,6 +120,19 @@ def parse_quantity(value: object, kind: Kind) -> Quantity:
             another kind, or a number that is not finite. The message says which, and
             shows accepted forms.
     """
+    si, number, unit = _parts(value, kind)
+    assert isinstance(value, str)  # _parts refuses anything else
+    return Quantity(si, value.strip(), number, unit)
+
+
+def si_value(value: object, kind: Kind) -> float:
+    """``parse_quantity(value, kind).si``, without building the Quantity (a scenario's
+    thousands of waypoints are read through here)."""
+    return _parts(value, kind)[0]
+
+
+def _parts(value: object, kind: Kind) -> tuple[float, float, str]:
+    """The SI value, number and unit of ``value`` (``parse_quantity``'s checks)."""
     if isinstance(value, bool) or not isinstance(value, (str, int, float)):
         raise QuantityError(f"expected {_a(kind)} text, got {type(value).__name__}; "
                             f"{accepted_forms(kind)}")
@@ -130,7 +143,7 @@ def parse_quantity(value: object, kind: Kind) -> Quantity:
         level = _FLIGHT_LEVEL.match(text)
         if level:
             number = int(level.group("level"))
-            return Quantity(number * FLIGHT_LEVEL, text.strip(), number, "FL")
+            return number * FLIGHT_LEVEL, number, "FL"
     match = _QUANTITY.match(text)
     if not match:
         bare = text.strip()
@@ -154,7 +167,7 @@ def parse_quantity(value: object, kind: Kind) -> Quantity:
     si = number * factors[unit]
     if not math.isfinite(si):
         raise QuantityError(f"{text!r} is too large to be {_a(kind)}; {accepted_forms(kind)}")
-    return Quantity(si, text.strip(), number, unit)
+    return si, number, unit
 
 
 def format_si(value: float, kind: Kind) -> str:
