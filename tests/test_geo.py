@@ -404,3 +404,25 @@ def test_good_polygons_build() -> None:
     ring = geography.zones[1].ring
     assert ring.shape == (5, 2) and np.array_equal(ring[0], ring[-1])
     assert geography.zones[1].shape.area == pytest.approx(1e8)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.floats(-180.0, 180.0), st.floats(-90.0, 90.0), st.integers(0, 2**32 - 1))
+def test_the_frame_projects_as_from_epsg_4326_bit_for_bit(lon, lat, seed):
+    crs = (f"+proj=aeqd +lat_0={lat!r} +lon_0={lon!r} +x_0=0 +y_0=0 +datum=WGS84 +units=m "
+           "+no_defs")
+    forward = Transformer.from_crs("EPSG:4326", crs, always_xy=True)
+    inverse = Transformer.from_crs(crs, "EPSG:4326", always_xy=True)
+    frame = LocalFrame(lon, lat)
+    rng = np.random.default_rng(seed)
+    lons = np.concatenate([rng.uniform(-180, 180, 500), lon + rng.uniform(-5, 5, 500)])
+    lats = np.concatenate([rng.uniform(-90, 90, 500), np.clip(lat + rng.uniform(-5, 5, 500),
+                                                               -90, 90)])
+    want = forward.transform(lons, lats)
+    got = frame.to_xy(lons, lats)
+    assert all(np.array_equal(w, g, equal_nan=True) for w, g in zip(want, got, strict=True))
+    xs = np.concatenate([want[0][np.isfinite(want[0])], rng.uniform(-2e7, 2e7, 500)])
+    ys = np.concatenate([want[1][np.isfinite(want[1])], rng.uniform(-2e7, 2e7, 500)])
+    want = inverse.transform(xs, ys)
+    got = frame.to_lonlat(xs, ys)
+    assert all(np.array_equal(w, g, equal_nan=True) for w, g in zip(want, got, strict=True))

@@ -276,3 +276,40 @@ def test_every_shipped_scenario_is_written_as_pyyaml_writes_it(path):
         if document.get("recorded"):
             document["recorded"] = [writer._Block(e) for e in document["recorded"]]
         assert scenario_yaml(scenario) == _pyyaml_text(document, 100, True)
+
+
+# ------------------------------------------- routes of frame points, read on a short path
+
+_COORDINATES = st.sampled_from(["0 m", "-12.5 km", "1e3 m", "5 nmi", "3 mi", "FL100", "12",
+                                "1e400 m", "2e7 km", "x m", "", " 7 m "]) | st.builds(
+    lambda v: f"{v!r} m", st.floats(-2e7, 2e7, allow_nan=False))
+_ITEMS = st.fixed_dictionaries({"x": _COORDINATES, "y": _COORDINATES}) | st.one_of(
+    st.fixed_dictionaries({"x": _COORDINATES, "y": _COORDINATES, "at": st.just("raqqa")}),
+    st.fixed_dictionaries({"x": _COORDINATES}), st.just([38.9, 35.9]), st.just("raqqa"),
+    st.fixed_dictionaries({"x": st.just(3.0), "y": _COORDINATES}))
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(_ITEMS, min_size=2, max_size=6))
+def test_a_route_of_frame_points_reads_as_the_general_path_reads_it(route):
+    from sim.model import schema_flights
+
+    def read(document_route: list[Any]) -> Any:
+        from sim.model.spec import ScenarioError
+
+        document = {"frame": {"center": "deir_ez_zor"}, "parties": {"a": {}},
+                    "flights": [{"id": "f", "party": "a", "speed": "200 m/s",
+                                 "altitude": "FL200", "route": copy.deepcopy(document_route)}]}
+        try:
+            return parse_scenario(document, "r.yaml", allow_outside=True).flights[0].route
+        except ScenarioError as exc:
+            return str(exc)
+
+    short = read(route)
+    real = schema_flights._frame_route
+    schema_flights._frame_route = lambda items: None  # the general path only
+    try:
+        general = read(route)
+    finally:
+        schema_flights._frame_route = real
+    assert repr(short) == repr(general)

@@ -45,6 +45,7 @@ def _events(document: Any, representer: yaml.SafeDumper, block: type | None
     represent_float = representer.represent_float
     scalars: dict[tuple[str, str], yaml.ScalarEvent] = {}  # by tag and text
     strings: dict[str, yaml.ScalarEvent] = {}  # the same for text values, by the text
+    quoted: dict[str, bool] = {}  # by tag: whether a quoted scalar needs no tag
     seen: set[int] = set()  # containers met: one met twice would be an anchor and alias
     events: list[yaml.Event] = [yaml.StreamStartEvent(encoding=None),
                                 yaml.DocumentStartEvent(explicit=False)]
@@ -53,8 +54,9 @@ def _events(document: Any, representer: yaml.SafeDumper, block: type | None
     def event_of(tag: str, text: str) -> yaml.ScalarEvent:
         event = scalars.get((tag, text))
         if event is None:
-            implicit = (resolve(yaml.ScalarNode, text, (True, False)) == tag,
-                        resolve(yaml.ScalarNode, text, (False, True)) == tag)
+            if tag not in quoted:  # a quoted text's tag is the resolver's default, any text
+                quoted[tag] = resolve(yaml.ScalarNode, text, (False, True)) == tag
+            implicit = (resolve(yaml.ScalarNode, text, (True, False)) == tag, quoted[tag])
             event = scalars[tag, text] = yaml.ScalarEvent(None, tag, implicit, text)
         return event
 
