@@ -267,7 +267,7 @@ def detect_all(specs: Sequence[RuleSpec], world: World) -> list[Outcome]:
     beside = [k for k, spec in enumerate(specs) if spec.type == "lane_discipline"]
     if not LANE_RULES_BESIDE or not beside or len(beside) == len(specs):
         return _in_order(specs, range(len(specs)), world)
-    here = [k for k in range(len(specs)) if k not in set(beside)]
+    here = sorted(set(range(len(specs))) - set(beside))
     outcomes: list[Outcome] = [None] * len(specs)
 
     def side() -> None:

@@ -20,7 +20,7 @@ from sim.model.sections import (
     quantity_json,
     quantity_schema,
 )
-from sim.model.spec import FramePoint, Point
+from sim.model.spec import Point
 from sim.model.units import accepted_forms
 
 RouteEntry = tuple[Point, float | None]  # a waypoint and its altitude (None: the flight's)
@@ -74,39 +74,17 @@ def _route(value: Any, info: ValidationInfo) -> tuple[RouteEntry, ...]:
     if not isinstance(value, list) or len(value) < 2:
         f.fail_here(f"expected a route: a list of at least 2 points or entries such as {ENTRY}; "
                     f"{f.POINT_FORM}")
-    plain = _frame_route(value)
-    if plain is not None:
-        return plain
     names = f.place_names(info)
     out: list[RouteEntry] = []
     found: f.Found = []
     for i, item in enumerate(value):
         entry, problems = _entry(item, names)
-        found += [((i, *suffix), message) for suffix, message in problems]
+        if problems:
+            found += [((i, *suffix), message) for suffix, message in problems]
         if entry is not None:
             out.append(entry)
     if found:
         f.fail(found)
-    return tuple(out)
-
-
-def _frame_route(items: list[Any]) -> tuple[RouteEntry, ...] | None:
-    """A route of frame points only, each {x: text, y: text}, read as ``_entry`` reads
-    them; None for any other route or any problem, which ``_entry`` then reads and
-    reports. (Programs write large scenarios so, thousands of such points: read without
-    ``_entry``'s bookkeeping of key paths and problems.)"""
-    out: list[RouteEntry] = []
-    for item in items:
-        if item.__class__ is not dict or len(item) != 2:
-            return None
-        x, y = item.get("x"), item.get("y")
-        if x.__class__ is not str or y.__class__ is not str:
-            return None
-        x_m, _ = f.quantity_problem(x, "distance")
-        y_m, _ = f.quantity_problem(y, "distance")
-        if x_m is None or y_m is None:  # a problem: the general path says what it is
-            return None
-        out.append((FramePoint(x_m, y_m), None))
     return tuple(out)
 
 
