@@ -134,6 +134,17 @@ def test_plain_documents_read_as_pyyamls_loader_reads_them(document, flow, canon
     assert repr(got) == repr(expected)
 
 
+def test_a_text_written_quoted_and_plain_reads_as_each_is_written():
+    from sim.model import yamlio
+
+    # Each distinct text is resolved once, quoted and plain apart.
+    text = 'a: "12"\nb: 12\nc: [12, "12", yes, "yes", ~, "~", 1.5, "1.5"]\n"12": 1\n'
+    got = yamlio._plain_document(text, yamlio.DEFAULT_LIMITS)
+    assert got == {"a": "12", "b": 12, "c": [12, "12", True, "yes", None, "~", 1.5, "1.5"],
+                   "12": 1}
+    assert repr(got) == repr(yaml.load(text, Loader=yamlio._StrictLoader))  # noqa: S506
+
+
 @pytest.mark.parametrize("text", [
     "a: &x [1, 2]\nb: *x\n",                   # an anchor and an alias: shared, as PyYAML makes it
     "base: &b {k: 1}\nmine:\n  <<: *b\n  j: 2\n",  # a merge key

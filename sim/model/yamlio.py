@@ -151,45 +151,58 @@ def _plain_document(text: str, limits: Limits) -> Any:
     loader = _StrictLoader("")
     resolve, constructors = loader.resolve, loader.yaml_constructors
     count_nodes = len(text) > COUNT_NODES_ABOVE_BYTES
+    most_nodes, deepest = limits.nodes, limits.nesting
+    scalar_event, alias_event, document_event = (yaml.ScalarEvent, yaml.AliasEvent,
+                                                 yaml.DocumentStartEvent)
+    mapping_start, sequence_start = yaml.MappingStartEvent, yaml.SequenceStartEvent
+    mapping_end, sequence_end = yaml.MappingEndEvent, yaml.SequenceEndEvent
     stack: list[list[Any]] = []  # the open collections: [collection, its pending key]
     document: Any = None
     nodes = collections = documents = 0
+    # Each scalar's value by its text, quoted and plain: a text is resolved and built once
+    # (keys and repeated values are most of a large scenario's scalars).
+    values: tuple[dict[str, Any], dict[str, Any]] = ({}, {})
     try:
-        for event in yaml.parse(text, Loader=_SafeLoader):
+        next_event = _SafeLoader(text).get_event
+        while (event := next_event()) is not None:
             kind = event.__class__
-            if kind is yaml.ScalarEvent:
+            if kind is scalar_event:
                 if event.anchor is not None or event.tag is not None:
                     raise _NotPlain
-                tag = resolve(yaml.ScalarNode, event.value, event.implicit)
-                if tag == _STR_TAG:
-                    value = event.value
-                elif tag in _PLAIN_TAGS:
-                    value = constructors[tag](loader, yaml.ScalarNode(tag, event.value))
-                else:  # merge keys (<<), value keys (=)
-                    raise _NotPlain
-            elif kind is yaml.MappingStartEvent or kind is yaml.SequenceStartEvent:
+                text_value = event.value
+                known = values[event.implicit[0]]
+                value = known.get(text_value, _NO_KEY)
+                if value is _NO_KEY:
+                    tag = resolve(yaml.ScalarNode, text_value, event.implicit)
+                    if tag == _STR_TAG:
+                        value = text_value
+                    elif tag in _PLAIN_TAGS:
+                        value = constructors[tag](loader, yaml.ScalarNode(tag, text_value))
+                    else:  # merge keys (<<), value keys (=)
+                        raise _NotPlain
+                    known[text_value] = value
+                nodes += 1
+            elif kind is mapping_start or kind is sequence_start:
                 if event.anchor is not None or event.tag is not None:
                     raise _NotPlain
                 nodes += 1
                 collections += 1
-                if len(stack) >= limits.nesting or collections > limits.nodes:
+                if len(stack) >= deepest or collections > most_nodes:
                     raise _NotPlain  # the loader's reading says so as before
-                stack.append([{} if kind is yaml.MappingStartEvent else [], _NO_KEY])
+                stack.append([{} if kind is mapping_start else [], _NO_KEY])
                 continue
-            elif kind is yaml.MappingEndEvent or kind is yaml.SequenceEndEvent:
+            elif kind is mapping_end or kind is sequence_end:
                 value = stack.pop()[0]
-            elif kind is yaml.DocumentStartEvent:
+            elif kind is document_event:
                 documents += 1
                 if documents > 1:
                     raise _NotPlain
                 continue
-            elif kind is yaml.AliasEvent:
+            elif kind is alias_event:
                 raise _NotPlain
             else:
                 continue
-            if kind is yaml.ScalarEvent:
-                nodes += 1
-            if count_nodes and nodes > limits.nodes:
+            if count_nodes and nodes > most_nodes:
                 raise _TooManyNodes
             if not stack:
                 document = value
