@@ -171,7 +171,7 @@ def zone_entries(draw: st.DrawFn, frame: osc.Frame, party: str = "blue", ident: 
     zone: dict[str, Any] = {"id": ident, "party": party, "area": area}
     floor = draw(st.sampled_from([None, 0.0, 3000.0, 6000.0]))
     ceiling = draw(st.sampled_from([None, 8000.0, 12_000.0]))
-    changes = [(a, b) for a, b in zip(levels_m, levels_m[1:]) if a != b]
+    changes = [(a, b) for a, b in zip(levels_m, levels_m[1:], strict=False) if a != b]
     if changes and draw(st.booleans()):
         a, b = draw(st.sampled_from(changes))
         level = a + draw(st.floats(0.1, 0.9)) * (b - a)

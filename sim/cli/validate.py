@@ -59,7 +59,7 @@ def describe(scenario: Scenario, geography: Geography) -> str:
     for a, b in zip(by_offset, by_offset[1:], strict=False):
         lines.append(f"  spacing   {a.id} to {b.id}: "
                      f"{_spacing(offsets[a.id], offsets[b.id], b.offset_m - a.offset_m)}")
-    for party_id, party in scenario.parties.items():
+    for party_id in scenario.parties:
         count = sum(1 for f in scenario.flights if f.party == party_id)
         lines += _party_lines(scenario, party_id, count)
     entries = read_entries(scenario)  # read once already by the load: cached

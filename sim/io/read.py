@@ -18,10 +18,13 @@ from typing import Any
 import numpy as np
 
 from sim import __version__
-from sim.analysis.metrics import (near_miss_stats, replication_summary, reported_summary,
-                                  reported_verdicts)
-from sim.io.write import (FLIGHT_COLUMNS, HOTLINE_COLUMNS, TRACK_COLUMNS, ZONE_COLUMNS,
-                          product_kind)
+from sim.analysis.metrics import (
+    near_miss_stats,
+    replication_summary,
+    reported_summary,
+    reported_verdicts,
+)
+from sim.io.write import FLIGHT_COLUMNS, HOTLINE_COLUMNS, TRACK_COLUMNS, ZONE_COLUMNS, product_kind
 from sim.model.errors import InputError
 from sim.model.limits import DEFAULT_LIMITS, Limits
 from sim.model.records import EVENT_COLUMNS, Episode, FlightRecord, Message

@@ -46,6 +46,7 @@ from sim.model.spec import (
 from sim.model.units import SI_UNIT, Kind, format_si
 from sim.model.yamlemit import dump_yaml
 
+
 def sections(scenario: Scenario) -> dict[str, Any]:
     """The typed value behind each top-level key of the document, in the contract's order
     (lanes as a tuple, parties as a mapping of id to party)."""
