@@ -903,6 +903,20 @@ def test_compare_needs_two_folders_and_no_variant_options(base, tmp_path, capsys
     assert not (tmp_path / "cmp").exists()
 
 
+@pytest.mark.parametrize("options", [["--out", "cmp"], ["--format", "svg"], ["--force"],
+                                     ["--out", "cmp", "--force"]])
+def test_compare_variants_refuse_the_options_that_write_a_folder(tmp_path, capsys, options):
+    # The variants are printed only: a folder asked for is refused, not silently ignored.
+    options = [str(tmp_path / o) if o == "cmp" else o for o in options]
+    code, stdout, err = cli(capsys, "compare", ENCOUNTERS, "--b", "hotline.enabled=false",
+                            "--replications", "2", "--workers", "1", *options)
+    flags = [o for o in options if o.startswith("--")]
+    assert_input_error(code, err, f"{', '.join(flags)} write the comparison of run folders",
+                       "printed only")
+    assert "paired replications" not in stdout
+    assert not (tmp_path / "cmp").exists()
+
+
 def test_compare_scenario_variants_still_work(capsys):
     code, stdout, err = cli(capsys, "compare", ENCOUNTERS, "--b", "hotline.enabled=false",
                             "--replications", "2", "--workers", "1")

@@ -35,10 +35,10 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     add_allow_outside_option(parser)
     parser.add_argument("--out", type=Path, help="run folders: where to write the table and "
                         "figure (default compare-A-vs-B beside the first run folder)")
-    parser.add_argument("--format", choices=FIGURE_FORMATS, default="png",
-                        help="figure format")
+    parser.add_argument("--format", choices=FIGURE_FORMATS,
+                        help="run folders: figure format (default png)")
     parser.add_argument("--force", action="store_true",
-                        help="replace a folder deconflict wrote before")
+                        help="run folders: replace a folder deconflict wrote before")
     parser.add_argument("--a", dest="a", action="append", default=[], metavar="KEY=VALUE",
                         help="scenario: an override for variant A (repeat for more)")
     parser.add_argument("--b", dest="b", action="append", default=[], metavar="KEY=VALUE",
@@ -86,7 +86,8 @@ def handle(args: argparse.Namespace) -> int:
     check_target(out, args.force, own)
     table = compare_table([f.stats for f in folders], labels)
     figure = compare_figure(folders, labels)
-    write_folder(out, {f"compare.{args.format}": figure_bytes(figure, args.format),
+    figure_format = args.format or "png"
+    write_folder(out, {f"compare.{figure_format}": figure_bytes(figure, figure_format),
                        "compare.csv": compare_csv([f.stats for f in folders], labels)},
                  force=args.force, kind="compare", own=own)
     print("\n".join(text(table)))
@@ -97,6 +98,14 @@ def handle(args: argparse.Namespace) -> int:
 def _compare_variants(args: argparse.Namespace) -> int:
     from sim.analysis.compare import compare
 
+    writing = [option for option, given in (("--out", args.out is not None),
+                                             ("--format", args.format is not None),
+                                             ("--force", args.force)) if given]
+    if writing:
+        # Refused rather than ignored: a user who asks for a folder expects one.
+        raise UsageError(f"{args.scenario}: {', '.join(writing)} write the comparison of "
+                         "run folders; the variants of a scenario are printed only "
+                         "(redirect the output to keep it)")
     if not 2 <= args.replications <= 10_000:
         raise UsageError("--replications must be from 2 to 10000")
     if not args.a and not args.b:
