@@ -191,6 +191,25 @@ def test_serial_pool_and_dask_local_cluster_give_identical_rows(tmp_path):
     assert (tmp_path / "dask" / "summary.csv").read_bytes() == summary
 
 
+@pytest.mark.slow
+def test_a_dask_worker_runs_its_rules_in_one_thread():
+    # A Dask worker's threads each run a replication: the lane rules' thread would make
+    # two threads of each, as many as the cores twice over. Its result is the same.
+    from sim.detect import rules
+    from sim.study.executors import Task, dask_client, dask_results, run_replication
+
+    scenario = load_scenario(BASELINE, duration="12 h")  # it has lane rules
+    with dask_client("local", 1) as client:
+        before = client.run(lambda: __import__("sim.detect.rules").detect.rules
+                            .LANE_RULES_BESIDE)
+        ((_, on_dask),) = list(dask_results(client, [Task(0, 0, 7, scenario)]))
+        after = client.run(lambda: __import__("sim.detect.rules").detect.rules
+                           .LANE_RULES_BESIDE)
+    assert list(before.values()) == [True] and list(after.values()) == [False]
+    assert rules.LANE_RULES_BESIDE  # this process is not a worker
+    assert on_dask == run_replication(scenario, 7)
+
+
 def test_an_unreachable_scheduler_is_a_clear_error(capsys, tmp_path):
     import socket
 

@@ -18,6 +18,7 @@ from typing import Any
 from sim import __version__
 from sim.analysis.compare import replication_metrics
 from sim.analysis.workers import worker_pool
+from sim.detect import rules
 from sim.model.errors import InputError
 from sim.model.scenario import Scenario
 from sim.study.names import LOCAL
@@ -54,6 +55,13 @@ def run_replication(scenario: Scenario, seed: int) -> Replication:
     """Run one replication and return its headline metrics: the pure, picklable worker
     that every executor maps (a Dask worker imports it from the installed package)."""
     return Replication(__version__, replication_metrics(scenario, seed))
+
+
+def run_replication_on_dask(scenario: Scenario, seed: int) -> Replication:
+    """``run_replication`` on a Dask worker, each of whose threads has a replication of its
+    own already: its rules run in one thread, as a local pool worker's do."""
+    rules.LANE_RULES_BESIDE = False
+    return run_replication(scenario, seed)
 
 
 def serial(tasks: Sequence[Task]) -> Results:
@@ -140,7 +148,8 @@ def dask_results(client: Any, tasks: Sequence[Task]) -> Results:
     futures: dict[Any, Task] = {}
     try:
         for task in tasks:
-            futures[client.submit(run_replication, task.scenario, task.seed, pure=False)] = task
+            futures[client.submit(run_replication_on_dask, task.scenario, task.seed,
+                                  pure=False)] = task
         for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
             yield futures[future], future.result()
     finally:
