@@ -123,6 +123,18 @@ def test_force_replaces_only_a_file_deconflict_wrote(command, run_dir, tmp_path,
         assert out.read_text(encoding="utf-8") == "my own file"
 
 
+def test_the_library_names_a_file_target_a_file(run_dir, tmp_path, capsys):
+    from sim.io.write import OutputError, check_file_target
+
+    mine, page = tmp_path / "mine.html", tmp_path / "page.html"
+    mine.write_text("my own file", encoding="utf-8")
+    assert cli(capsys, "report", run_dir, "--out", page)[0] == 0
+    for out, force in ((mine, True), (page, False)):
+        with pytest.raises(OutputError) as caught:
+            check_file_target(out, force)
+        assert str(caught.value).endswith("choose another out file"), caught.value
+
+
 def test_a_report_page_deconflict_wrote_is_replaced_with_force(run_dir, tmp_path, capsys):
     out = tmp_path / "page.html"
     assert cli(capsys, "report", run_dir, "--out", out)[0] == 0

@@ -204,7 +204,7 @@ def for_command_line(message: str) -> str:
 
 # The library's words for what an option gives, and the option (sim.io, sim.study).
 _PHRASES = (
-    (" out folder", " --out"), ("fewer workers", "fewer --workers"),
+    (" out folder", " --out"), (" out file", " --out"), ("fewer workers", "fewer --workers"),
     ("change that with seed=N", "change that with --seed"),
     ("one or more grid axes KEY=", "one or more --grid KEY="),
     ("per grid axis)", "per --grid)"),

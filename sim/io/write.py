@@ -139,10 +139,10 @@ def check_file_target(out: Path, force: bool) -> None:
         return
     if not product_file(out):
         raise OutputError(f"{out}: exists and was not written by deconflict; force=True replaces "
-                          "only files deconflict wrote; choose another out folder")
+                          "only files deconflict wrote; choose another out file")
     if not force:
         raise OutputError(f"{out}: exists (written by deconflict); use force=True to replace it, "
-                          "or choose another out folder")
+                          "or choose another out file")
 
 
 def write_run(run: Run, out: Path, force: bool = False,
