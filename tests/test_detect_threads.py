@@ -36,6 +36,23 @@ def test_outcomes_are_those_of_the_rules_run_one_by_one(baseline_world):
         assert rules.detect_all(order, world) == expected
 
 
+def test_within_one_thread_every_rule_runs_in_the_calling_thread(baseline_world,
+                                                                  monkeypatch):
+    specs, world = baseline_world
+    expected = rules.detect_all(specs, world)
+
+    class NoThreads:
+        @staticmethod
+        def Thread(*args, **kwargs):  # noqa: N802 - threading's name
+            raise AssertionError("a second thread")
+
+    monkeypatch.setattr(rules, "threading", NoThreads)
+    with rules.one_thread():
+        assert rules.detect_all(specs, world) == expected
+    with pytest.raises(AssertionError, match="a second thread"):  # only within it
+        rules.detect_all(specs, world)
+
+
 @pytest.mark.parametrize("failing", [["opposite_tracks"], ["opposite_tracks", "nmac"],
                                      ["nmac", "declared_zones"], ["declared_zones"]])
 def test_a_failure_is_the_first_rules_in_order_and_every_rule_before_it_ran(

@@ -911,7 +911,8 @@ def test_compare_variants_refuse_the_options_that_write_a_folder(tmp_path, capsy
     code, stdout, err = cli(capsys, "compare", ENCOUNTERS, "--b", "hotline.enabled=false",
                             "--replications", "2", "--workers", "1", *options)
     flags = [o for o in options if o.startswith("--")]
-    assert_input_error(code, err, f"{', '.join(flags)} write the comparison of run folders",
+    verb = "writes" if len(flags) == 1 else "write"
+    assert_input_error(code, err, f"{', '.join(flags)} {verb} the comparison of run folders",
                        "printed only")
     assert "paired replications" not in stdout
     assert not (tmp_path / "cmp").exists()

@@ -194,20 +194,36 @@ def test_serial_pool_and_dask_local_cluster_give_identical_rows(tmp_path):
 @pytest.mark.slow
 def test_a_dask_worker_runs_its_rules_in_one_thread():
     # A Dask worker's threads each run a replication: the lane rules' thread would make
-    # two threads of each, as many as the cores twice over. Its result is the same.
+    # two threads of each, as many as the cores twice over. Its result is the same, and
+    # the task is the same function whatever the version (an older worker says so).
     from sim.detect import rules
     from sim.study.executors import Task, dask_client, dask_results, run_replication
 
+    def without_threads(scenario, seed):
+        # Run on the worker (sent by value): any second thread of detection fails it.
+        import sim.detect.rules as worker_rules
+        from sim.study import executors
+
+        class NoThreads:
+            @staticmethod
+            def Thread(*args, **kwargs):  # noqa: N802 - threading's name
+                raise AssertionError("detection started a second thread on a Dask worker")
+
+        real, worker_rules.threading = worker_rules.threading, NoThreads
+        try:
+            return executors.run_replication(scenario, seed)
+        finally:
+            worker_rules.threading = real
+
     scenario = load_scenario(BASELINE, duration="12 h")  # it has lane rules
     with dask_client("local", 1) as client:
-        before = client.run(lambda: __import__("sim.detect.rules").detect.rules
-                            .LANE_RULES_BESIDE)
         ((_, on_dask),) = list(dask_results(client, [Task(0, 0, 7, scenario)]))
-        after = client.run(lambda: __import__("sim.detect.rules").detect.rules
+        unthreaded = client.submit(without_threads, scenario, 7, pure=False).result()
+        flags = client.run(lambda: __import__("sim.detect.rules").detect.rules
                            .LANE_RULES_BESIDE)
-    assert list(before.values()) == [True] and list(after.values()) == [False]
-    assert rules.LANE_RULES_BESIDE  # this process is not a worker
-    assert on_dask == run_replication(scenario, 7)
+    assert on_dask == unthreaded == run_replication(scenario, 7)
+    assert list(flags.values()) == [True]  # the worker's process setting is left alone
+    assert rules.LANE_RULES_BESIDE
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(capsys, tmp_path):

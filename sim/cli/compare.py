@@ -103,7 +103,8 @@ def _compare_variants(args: argparse.Namespace) -> int:
                                              ("--force", args.force)) if given]
     if writing:
         # Refused rather than ignored: a user who asks for a folder expects one.
-        raise UsageError(f"{args.scenario}: {', '.join(writing)} write the comparison of "
+        verb = "writes" if len(writing) == 1 else "write"
+        raise UsageError(f"{args.scenario}: {', '.join(writing)} {verb} the comparison of "
                          "run folders; the variants of a scenario are printed only "
                          "(redirect the output to keep it)")
     if not 2 <= args.replications <= 10_000:

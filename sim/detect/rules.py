@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 import threading
 from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import replace
 
 import numpy as np
@@ -250,8 +252,21 @@ def detect(spec: RuleSpec, world: World) -> list[Episode]:
 # What a rule came to: its episodes, or what it raised (None: not run, after a failure).
 Outcome = list[Episode] | Exception | None
 # Whether lane rules may run in a thread of their own (``detect_all``). A pool's worker
-# turns it off (``sim.analysis.workers``): every core already runs a replication there.
+# turns it off for its process (``sim.analysis.workers``), a Dask task for itself
+# (``one_thread``): every core already runs a replication there.
 LANE_RULES_BESIDE = True
+_ONE_THREAD: ContextVar[bool] = ContextVar("one_thread", default=False)
+
+
+@contextmanager
+def one_thread() -> Iterator[None]:
+    """Within it, ``detect_all`` runs every rule in the calling thread (in this context
+    only: other threads and what follows are not changed)."""
+    token = _ONE_THREAD.set(True)
+    try:
+        yield
+    finally:
+        _ONE_THREAD.reset(token)
 
 
 def detect_all(specs: Sequence[RuleSpec], world: World) -> list[Outcome]:
@@ -265,7 +280,7 @@ def detect_all(specs: Sequence[RuleSpec], world: World) -> list[Outcome]:
     stops at its first failure, so every rule before the first failure in order has run.
     """
     beside = [k for k, spec in enumerate(specs) if spec.type == "lane_discipline"]
-    if not LANE_RULES_BESIDE or not beside or len(beside) == len(specs):
+    if not LANE_RULES_BESIDE or _ONE_THREAD.get() or not beside or len(beside) == len(specs):
         return _in_order(specs, range(len(specs)), world)
     here = sorted(set(range(len(specs))) - set(beside))
     outcomes: list[Outcome] = [None] * len(specs)

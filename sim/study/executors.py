@@ -7,6 +7,7 @@ are the same whichever runs them; only their order of arrival differs.
 from __future__ import annotations
 
 import logging
+import sys
 import tempfile
 from collections.abc import Callable, Generator, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, wait
@@ -53,15 +54,25 @@ Results = Generator[tuple[Task, Replication], None, None]  # (task, result) as e
 
 def run_replication(scenario: Scenario, seed: int) -> Replication:
     """Run one replication and return its headline metrics: the pure, picklable worker
-    that every executor maps (a Dask worker imports it from the installed package)."""
+    that every executor maps (a Dask worker imports it from the installed package). On a
+    Dask worker, each of whose threads has a replication of its own already, its rules
+    run in one thread, as a local pool worker's do."""
+    if _on_dask_worker():
+        with rules.one_thread():
+            return Replication(__version__, replication_metrics(scenario, seed))
     return Replication(__version__, replication_metrics(scenario, seed))
 
 
-def run_replication_on_dask(scenario: Scenario, seed: int) -> Replication:
-    """``run_replication`` on a Dask worker, each of whose threads has a replication of its
-    own already: its rules run in one thread, as a local pool worker's do."""
-    rules.LANE_RULES_BESIDE = False
-    return run_replication(scenario, seed)
+def _on_dask_worker() -> bool:
+    """Whether this runs as a task of a Dask worker (Dask is not imported to find out)."""
+    distributed = sys.modules.get("distributed")
+    if distributed is None:
+        return False
+    try:
+        distributed.get_worker()
+    except ValueError:  # not in a worker's task
+        return False
+    return True
 
 
 def serial(tasks: Sequence[Task]) -> Results:
@@ -148,8 +159,7 @@ def dask_results(client: Any, tasks: Sequence[Task]) -> Results:
     futures: dict[Any, Task] = {}
     try:
         for task in tasks:
-            futures[client.submit(run_replication_on_dask, task.scenario, task.seed,
-                                  pure=False)] = task
+            futures[client.submit(run_replication, task.scenario, task.seed, pure=False)] = task
         for future in as_completed(list(futures)):  # type: ignore[no-untyped-call]
             yield futures[future], future.result()
     finally:
