@@ -53,6 +53,18 @@ def test_within_one_thread_every_rule_runs_in_the_calling_thread(baseline_world,
         rules.detect_all(specs, world)
 
 
+def _runs_in_one_thread() -> bool:
+    return rules._ONE_THREAD.get()
+
+
+def test_a_pool_worker_runs_its_rules_in_one_thread_and_this_process_does_not():
+    from sim.analysis.workers import worker_pool
+
+    with worker_pool(1) as pool:
+        assert pool.submit(_runs_in_one_thread).result()
+    assert not _runs_in_one_thread()
+
+
 @pytest.mark.parametrize("failing", [["opposite_tracks"], ["opposite_tracks", "nmac"],
                                      ["nmac", "declared_zones"], ["declared_zones"]])
 def test_a_failure_is_the_first_rules_in_order_and_every_rule_before_it_ran(

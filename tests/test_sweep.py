@@ -220,10 +220,10 @@ def test_a_dask_worker_runs_its_rules_in_one_thread():
         ((_, on_dask),) = list(dask_results(client, [Task(0, 0, 7, scenario)]))
         unthreaded = client.submit(without_threads, scenario, 7, pure=False).result()
         flags = client.run(lambda: __import__("sim.detect.rules").detect.rules
-                           .LANE_RULES_BESIDE)
+                           ._ONE_THREAD.get())
     assert on_dask == unthreaded == run_replication(scenario, 7)
-    assert list(flags.values()) == [True]  # the worker's process setting is left alone
-    assert rules.LANE_RULES_BESIDE
+    assert list(flags.values()) == [False]  # the task's setting ended with it
+    assert not rules._ONE_THREAD.get()
 
 
 def test_an_unreachable_scheduler_is_a_clear_error(capsys, tmp_path):

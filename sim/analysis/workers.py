@@ -29,7 +29,7 @@ def start_worker() -> None:
     inherited through fork (a sweep folder's lock among them): it ends itself then.
     Each worker has a core's share of work: its rules run in one thread.
     """
-    rules.LANE_RULES_BESIDE = False
+    rules.keep_one_thread()  # the worker's tasks run in this, its main thread
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
     parent = os.getppid()

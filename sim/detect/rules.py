@@ -251,17 +251,21 @@ def detect(spec: RuleSpec, world: World) -> list[Episode]:
 
 # What a rule came to: its episodes, or what it raised (None: not run, after a failure).
 Outcome = list[Episode] | Exception | None
-# Whether lane rules may run in a thread of their own (``detect_all``). A pool's worker
-# turns it off for its process (``sim.analysis.workers``), a Dask task for itself
-# (``one_thread``): every core already runs a replication there.
-LANE_RULES_BESIDE = True
+# Whether ``detect_all`` runs every rule in the calling thread rather than the lane rules
+# in a second one: where every core already runs a replication. A pool's worker sets it
+# for its life (``keep_one_thread``, ``sim.analysis.workers``), a Dask task for itself
+# (``one_thread``). A context variable: no other thread, and no caller, is changed.
 _ONE_THREAD: ContextVar[bool] = ContextVar("one_thread", default=False)
+
+
+def keep_one_thread() -> None:
+    """From now on, ``detect_all`` in this thread runs every rule in it."""
+    _ONE_THREAD.set(True)
 
 
 @contextmanager
 def one_thread() -> Iterator[None]:
-    """Within it, ``detect_all`` runs every rule in the calling thread (in this context
-    only: other threads and what follows are not changed)."""
+    """Within it, ``detect_all`` runs every rule in the calling thread."""
     token = _ONE_THREAD.set(True)
     try:
         yield
@@ -280,7 +284,7 @@ def detect_all(specs: Sequence[RuleSpec], world: World) -> list[Outcome]:
     stops at its first failure, so every rule before the first failure in order has run.
     """
     beside = [k for k, spec in enumerate(specs) if spec.type == "lane_discipline"]
-    if not LANE_RULES_BESIDE or _ONE_THREAD.get() or not beside or len(beside) == len(specs):
+    if _ONE_THREAD.get() or not beside or len(beside) == len(specs):
         return _in_order(specs, range(len(specs)), world)
     here = sorted(set(range(len(specs))) - set(beside))
     outcomes: list[Outcome] = [None] * len(specs)

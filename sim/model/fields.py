@@ -303,18 +303,16 @@ def point_problems(value: Any, names: Sequence[str] | set[str] | None
                                "-180..180 and lat in -90..90 degrees, e.g. [39.0, 35.9]")]
         return LonLat(lon, lat), []
     if isinstance(value, dict):
-        # (Thousands of plain {x, y} points in a large scenario: their keys need no check.)
-        found = [] if len(value) == 2 and "x" in value and "y" in value else mapping_keys(
-            value, ("x", "y"), "a frame point")
-        x_m, x_problem = quantity_problem(value.get("x"), "distance")
-        y_m, y_problem = quantity_problem(value.get("y"), "distance")
-        if x_problem is not None:
-            found.append((("x",), x_problem))
-        if y_problem is not None:
-            found.append((("y",), y_problem))
-        if found or x_m is None or y_m is None:
+        found = mapping_keys(value, ("x", "y"), "a frame point")
+        xy = []
+        for key in ("x", "y"):
+            si, problem = quantity_problem(value.get(key), "distance")
+            if problem is not None:
+                found.append(((key,), problem))
+            xy.append(si)
+        if found or xy[0] is None or xy[1] is None:
             return None, found
-        return FramePoint(x_m, y_m), []
+        return FramePoint(xy[0], xy[1]), []
     return None, [((), f"{describe(value)} is not a point; {POINT_FORM}")]
 
 

@@ -79,8 +79,7 @@ def _route(value: Any, info: ValidationInfo) -> tuple[RouteEntry, ...]:
     found: f.Found = []
     for i, item in enumerate(value):
         entry, problems = _entry(item, names)
-        if problems:
-            found += [((i, *suffix), message) for suffix, message in problems]
+        found += [((i, *suffix), message) for suffix, message in problems]
         if entry is not None:
             out.append(entry)
     if found:
